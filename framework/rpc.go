@@ -1,0 +1,135 @@
+package framework
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ProtocolVersion is the version of the wire protocol described in
+// docs/protocol.md. It changes only when an existing method changes
+// incompatibly; new methods and new optional fields do not bump it.
+const ProtocolVersion = 1
+
+// JSON-RPC 2.0 error codes. The -32000..-32099 range is the one JSON-RPC
+// leaves to servers; permd's own codes live there and are documented in
+// docs/protocol.md.
+const (
+	CodeParseError     = -32700 // the line is not valid JSON
+	CodeInvalidRequest = -32600 // valid JSON but not a JSON-RPC request
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternal       = -32603
+
+	CodePermissionDenied = -32000 // the caller's role may not call the method
+	CodeOverloaded       = -32001 // a limit was reached; retry later
+	CodeNotFound         = -32002 // the named object does not exist
+	CodeConflict         = -32003 // the request contradicts current state
+	CodeUnavailable      = -32004 // the daemon is shutting down or storage is down
+	CodeTooLarge         = -32005 // the request line exceeds the size limit
+)
+
+// Error is a JSON-RPC error object. Handlers return it (or wrap it) to
+// choose the code a client sees; any other error becomes CodeInternal with
+// a generic message so that internals do not leak to apps.
+type Error struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidParams returns a CodeInvalidParams error that names the field at
+// fault, so a client author can tell what to fix without reading our code.
+func InvalidParams(field, format string, args ...any) *Error {
+	return &Error{
+		Code:    CodeInvalidParams,
+		Message: field + ": " + fmt.Sprintf(format, args...),
+		Data:    map[string]string{"field": field},
+	}
+}
+
+// NotFound returns a CodeNotFound error.
+func NotFound(format string, args ...any) *Error { return Errorf(CodeNotFound, format, args...) }
+
+// asRPCError maps any handler error onto the wire error.
+func asRPCError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeInternal, Message: "internal error"}
+}
+
+// request is one JSON-RPC request or notification as read from the wire.
+// ID is kept raw: JSON-RPC allows strings, numbers and null, and we must
+// echo it back byte for byte.
+type request struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"`
+}
+
+type response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Result  any             `json:"result,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+}
+
+type notification struct {
+	JSONRPC string `json:"jsonrpc"`
+	Method  string `json:"method"`
+	Params  any    `json:"params,omitempty"`
+}
+
+// DecodeParams unmarshals params into v, rejecting unknown fields so that
+// a misspelt field is reported instead of silently ignored. Absent params
+// decode as an empty object.
+func DecodeParams(params json.RawMessage, v any) error {
+	if len(params) == 0 || string(params) == "null" {
+		params = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(bytesReader(params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return paramsError(err)
+	}
+	return nil
+}
+
+func paramsError(err error) *Error {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		field := ute.Field
+		if field == "" {
+			field = "params"
+		}
+		return InvalidParams(field, "expected %s, got JSON %s", ute.Type, ute.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return InvalidParams("params", "malformed JSON at offset %d", se.Offset)
+	}
+	msg := err.Error()
+	// encoding/json reports unknown fields as `json: unknown field "x"`.
+	const unk = "json: unknown field "
+	if len(msg) > len(unk) && msg[:len(unk)] == unk {
+		return InvalidParams(trimQuotes(msg[len(unk):]), "unknown field")
+	}
+	return InvalidParams("params", "%s", msg)
+}
+
+func trimQuotes(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,23 @@
+//go:build cgo
+
+package store
+
+import (
+	"fmt"
+
+	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+)
+
+// Driver names the SQLite implementation linked into this binary; it is
+// stamped into --version and sys.health.
+const Driver = "mattn/go-sqlite3"
+
+func dsn(path string, readOnly bool) (driverName, source string) {
+	mode := "rwc"
+	if readOnly {
+		mode = "ro"
+	}
+	// _txlock=immediate: every write transaction takes the write lock at
+	// BEGIN, so two writers never deadlock upgrading from a read lock.
+	return "sqlite3", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_busy_timeout=5000&_foreign_keys=on", path, mode)
+}
