@@ -6,6 +6,7 @@
 package ledger
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -26,4 +27,17 @@ type Record struct {
 	Result   string          // e.g. "allowed", "denied", "reduced", "decoy", "rate_limited"
 	AppState string          // "foreground", "visible", "background", "not_running", or ""
 	Detail   json.RawMessage // small JSON object; nil for none
+}
+
+// Sink is how producers hand records to the ledger.
+type Sink interface {
+	// Append returns after the records are committed: an acknowledged
+	// record is durable. It blocks (backpressure) while the writer's queue
+	// is full, until ctx ends.
+	Append(ctx context.Context, recs ...Record) error
+	// Enqueue hands records over without waiting for the commit; they are
+	// committed within the writer's bounded window (stated in the published
+	// rules). It never drops silently: if the queue overflows, the number
+	// dropped and why is itself recorded.
+	Enqueue(recs ...Record)
 }

@@ -1,0 +1,189 @@
+package framework
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MainFile is the daemon's own config file inside the config dir. Other
+// capabilities read their own sections of it, or their own files next to
+// it (rules.json, preinstall/*.json).
+const MainFile = "permd.json"
+
+// maxConfigFile bounds every config file we read: config is small, and a
+// runaway file must not exhaust memory.
+const maxConfigFile = 4 << 20
+
+// Snapshot is the config dir read at one moment: every regular file up to
+// one directory deep, by slash-separated relative path. Parts validate
+// their own share of it; nothing is applied until all of them accept it.
+type Snapshot struct {
+	Dir   string
+	Files map[string][]byte
+	// Main is permd.json split into its top-level sections.
+	Main map[string]json.RawMessage
+}
+
+// File returns the contents of a file in the snapshot.
+func (s *Snapshot) File(rel string) ([]byte, bool) {
+	b, ok := s.Files[rel]
+	return b, ok
+}
+
+// Section returns a top-level section of permd.json.
+func (s *Snapshot) Section(name string) (json.RawMessage, bool) {
+	b, ok := s.Main[name]
+	return b, ok
+}
+
+// Under lists the files directly under dir (e.g. "preinstall"), sorted.
+func (s *Snapshot) Under(dir string) []string {
+	var out []string
+	for name := range s.Files {
+		if path.Dir(name) == dir {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// equal reports whether two snapshots hold the same bytes, so that a
+// reload caused by an editor touching a file without changing it is a
+// no-op.
+func (s *Snapshot) equal(o *Snapshot) bool {
+	if s == nil || o == nil || len(s.Files) != len(o.Files) {
+		return false
+	}
+	for k, v := range s.Files {
+		if w, ok := o.Files[k]; !ok || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// ConfigError says which file and field of the config is wrong and why.
+type ConfigError struct {
+	File    string
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("config %s: %s", e.File, e.Problem)
+	}
+	return fmt.Sprintf("config %s: field %s: %s", e.File, e.Field, e.Problem)
+}
+
+// readSnapshot reads dir (or, with dir == "", the embedded default fsys).
+func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
+	snap := &Snapshot{Dir: label, Files: map[string][]byte{}}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		depth := strings.Count(p, "/")
+		if d.IsDir() {
+			if p != "." && depth >= 1 {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		// Editors leave swap and backup files; atomic saves leave temp
+		// files. Only settled JSON files count.
+		if !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() > maxConfigFile {
+			return &ConfigError{File: p, Problem: fmt.Sprintf("file is %d bytes, limit is %d", info.Size(), maxConfigFile)}
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		snap.Files[p] = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	main, ok := snap.Files[MainFile]
+	if !ok {
+		return nil, &ConfigError{File: MainFile, Problem: "missing"}
+	}
+	if err := json.Unmarshal(main, &snap.Main); err != nil {
+		return nil, &ConfigError{File: MainFile, Problem: "not a JSON object: " + err.Error()}
+	}
+	return snap, nil
+}
+
+// Duration is a time.Duration that reads and writes as "1.5s", "5m".
+type Duration time.Duration
+
+// UnmarshalJSON accepts a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string like \"5s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// DecodeSection decodes a section of the main config strictly (unknown
+// fields are errors) and turns a decoding failure into a ConfigError
+// naming the field.
+func DecodeSection(snap *Snapshot, name string, v any) error {
+	raw, ok := snap.Section(name)
+	if !ok {
+		return nil
+	}
+	return DecodeFile(MainFile, name, raw, v)
+}
+
+// DecodeFile decodes JSON strictly into v, reporting errors as a
+// ConfigError for file, with fields prefixed by prefix.
+func DecodeFile(file, prefix string, raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		pe := paramsError(err)
+		field := prefix
+		if f, ok := pe.Data.(map[string]string); ok && f["field"] != "params" {
+			if field != "" {
+				field += "."
+			}
+			field += f["field"]
+		}
+		msg := pe.Message
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return &ConfigError{File: file, Field: field, Problem: msg}
+	}
+	return nil
+}
+
+// dirFS is os.DirFS, named for the log.
+func dirFS(dir string) fs.FS { return os.DirFS(filepath.Clean(dir)) }

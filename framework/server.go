@@ -1,0 +1,5 @@
+package framework
+
+type server struct{}
+
+type coreConfig struct{}

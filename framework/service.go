@@ -1,0 +1,90 @@
+package framework
+
+import (
+	"database/sql"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"permd/ledger"
+)
+
+// Options is what the daemon needs to run; cmd/permd fills it from flags.
+type Options struct {
+	// Root prefixes every OS path the daemon reads (/proc,
+	// /data/system/packages.list, /dev/socket/logdr, /sys/class/leds,
+	// partition app folders): "/" on a device, a fixture tree elsewhere.
+	Root string
+	// DataDir holds the SQLite database.
+	DataDir string
+	// ConfigDir holds permd.json and the other config files. Empty means
+	// the embedded default config (no reload).
+	ConfigDir string
+	// SocketPath is bound when Listener is nil.
+	SocketPath string
+	// Listener, when set, is an already listening socket (inherited from
+	// init through ANDROID_SOCKET_permd).
+	Listener net.Listener
+	// Version is stamped by the build.
+	Version string
+	// Logger receives the daemon's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Tests inject one.
+	Now func() time.Time
+}
+
+// PackageResolver maps a uid to the packages that run under it (several
+// for a shared uid), from packages.list or the host-mode map.
+type PackageResolver interface {
+	Packages(uid int) []string
+}
+
+// AppStates tells the state of an app right now: "foreground",
+// "visible", "background" or "not_running".
+type AppStates interface {
+	AppState(uid int) string
+}
+
+// Service is the running daemon: server, config and parts.
+type Service struct {
+	opt     Options
+	log     *slog.Logger
+	started time.Time
+	db      *sql.DB
+
+	// Shared hooks that parts set in start and other parts use. They are
+	// set before any later part starts and never change afterwards.
+	sink     ledger.Sink     // set by the ledger part
+	packages PackageResolver // set by the proc part (identity)
+	states   AppStates       // set by the proc part
+
+	cfg    atomic.Pointer[coreConfig]
+	snap   atomic.Pointer[Snapshot]
+	server *server
+
+	ledger     ledgerPart
+	grants     grantsPart
+	indicator  indicatorPart
+	proc       procPart
+	preinstall preinstallPart
+}
+
+// parts lists the capabilities in start order: the record first, since
+// everything else reports into it (it resolves packages through
+// s.packages lazily, which the proc part sets before any record can
+// arrive: the server accepts only after every part started).
+func (s *Service) parts() []part {
+	return []part{&s.ledger, &s.proc, &s.grants, &s.indicator, &s.preinstall}
+}
+
+// Path returns an OS path under the root: Path("/proc") is "/proc" on a
+// device and "<fixture>/proc" in tests.
+func (s *Service) Path(p string) string { return filepath.Join(s.opt.Root, p) }
+
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.opt.Now() }
+
+// Logger is the service logger.
+func (s *Service) Logger() *slog.Logger { return s.log }
