@@ -45,6 +45,10 @@ type Call struct {
 	Notify func(method string, params any) error
 	// Done is closed when the connection closes; subscriptions end then.
 	Done <-chan struct{}
+	// Subscribe marks the connection as a subscriber: from then on the
+	// idle timeout no longer closes it. Call it before replying to a
+	// subscribe request.
+	Subscribe func()
 }
 
 // Handler serves one method. A returned *Error reaches the client as is;

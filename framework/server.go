@@ -1,5 +1,558 @@
 package framework
 
-type server struct{}
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
-type coreConfig struct{}
+// server accepts connections and runs the JSON-RPC loop on each. It holds
+// no capability logic: it looks methods up in the table, checks the role,
+// and calls the handler.
+type server struct {
+	svc     *Service
+	ln      net.Listener
+	methods map[string]Method
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	perUID   map[int]int
+	closing  bool
+	inflight sync.WaitGroup // every running handler
+
+	stats *methodStats
+}
+
+func newServer(svc *Service, ln net.Listener, table []Method) (*server, error) {
+	m := make(map[string]Method, len(table))
+	for _, row := range table {
+		if row.Name == "" || row.Handler == nil || len(row.Roles) == 0 {
+			return nil, errors.New("method table: row " + row.Name + " lacks name, handler or roles")
+		}
+		if _, dup := m[row.Name]; dup {
+			return nil, errors.New("method table: duplicate method " + row.Name)
+		}
+		m[row.Name] = row
+	}
+	return &server{
+		svc: svc, ln: ln, methods: m, log: svc.log,
+		conns: map[*conn]struct{}{}, perUID: map[int]int{},
+		stats: newMethodStats(m),
+	}, nil
+}
+
+// serve accepts until the listener is closed.
+func (sv *server) serve() error {
+	var backoff time.Duration
+	for {
+		nc, err := sv.ln.Accept()
+		if err != nil {
+			if sv.isClosing() {
+				return nil
+			}
+			// EMFILE and friends: back off instead of spinning.
+			var ne net.Error
+			if errors.As(err, &ne) || errors.Is(err, os.ErrDeadlineExceeded) || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				sv.log.Warn("accept failed; backing off", "err", err, "backoff", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		go sv.handle(nc)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (sv *server) isClosing() bool {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.closing
+}
+
+// handle identifies the peer once, admits it against the connection
+// limits, and runs its read loop.
+func (sv *server) handle(nc net.Conn) {
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		nc.Close()
+		return
+	}
+	lim := sv.svc.config().Limits
+	actor, err := peerActor(uc, sv.svc.config().roles)
+	if err != nil {
+		sv.log.Warn("peer identity unavailable; closing", "err", err)
+		nc.Close()
+		return
+	}
+	c := newConn(sv, uc, actor, lim)
+	if msg := sv.admit(c, lim); msg != "" {
+		// Tell the peer why before closing, so a client sees a reason
+		// rather than a bare EOF.
+		uc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		b, _ := json.Marshal(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &Error{Code: CodeOverloaded, Message: msg}})
+		uc.Write(append(b, '\n'))
+		uc.Close()
+		sv.log.Warn("connection refused", "uid", actor.UID, "pid", actor.PID, "reason", msg)
+		return
+	}
+	defer sv.release(c)
+	c.run()
+}
+
+func (sv *server) admit(c *conn, lim Limits) string {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	switch {
+	case sv.closing:
+		return "server is shutting down"
+	case len(sv.conns) >= lim.MaxConnections:
+		return "too many connections"
+	case sv.perUID[c.actor.UID] >= lim.MaxConnectionsPerUID:
+		return "too many connections from this uid"
+	}
+	sv.conns[c] = struct{}{}
+	sv.perUID[c.actor.UID]++
+	return ""
+}
+
+func (sv *server) release(c *conn) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	delete(sv.conns, c)
+	if sv.perUID[c.actor.UID]--; sv.perUID[c.actor.UID] <= 0 {
+		delete(sv.perUID, c.actor.UID)
+	}
+}
+
+func (sv *server) connCount() int {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return len(sv.conns)
+}
+
+// shutdown stops accepting, lets in-flight handlers finish until ctx
+// ends, then closes every connection.
+func (sv *server) shutdown(ctx context.Context) {
+	sv.mu.Lock()
+	sv.closing = true
+	conns := make([]*conn, 0, len(sv.conns))
+	for c := range sv.conns {
+		conns = append(conns, c)
+	}
+	sv.mu.Unlock()
+	sv.ln.Close()
+	// Stop reading new requests; requests already read run to the end.
+	for _, c := range conns {
+		c.stopReading()
+	}
+	done := make(chan struct{})
+	go func() { sv.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		sv.log.Warn("shutdown: in-flight requests did not finish in time")
+	}
+	for _, c := range conns {
+		c.close()
+	}
+}
+
+// conn is one client connection. One goroutine reads lines, each request
+// runs in its own goroutine (bounded by MaxInFlight, so a client that
+// pipelines is slowed rather than served without limit), and one writer
+// goroutine serialises responses and notifications.
+type conn struct {
+	sv    *server
+	nc    *net.UnixConn
+	actor Actor
+	lim   Limits
+
+	out       chan []byte // encoded lines to write
+	sem       chan struct{}
+	done      chan struct{} // closed when the connection is finished
+	closeOnce sync.Once
+	wg        sync.WaitGroup  // this connection's handlers
+	subs      atomic.Int32    // live subscriptions: idle timeout does not apply
+	ctx       context.Context // cancelled when the connection closes
+	cancel    context.CancelFunc
+	stopping  atomic.Bool
+}
+
+func newConn(sv *server, nc *net.UnixConn, a Actor, lim Limits) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{
+		sv: sv, nc: nc, actor: a, lim: lim, ctx: ctx, cancel: cancel,
+		out:  make(chan []byte, lim.OutQueue),
+		sem:  make(chan struct{}, lim.MaxInFlight),
+		done: make(chan struct{}),
+	}
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.cancel()
+		c.nc.Close()
+	})
+}
+
+// stopReading makes the read loop return at once; handlers already
+// running still answer.
+func (c *conn) stopReading() {
+	c.stopping.Store(true)
+	c.nc.CloseRead()
+	c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) run() {
+	writerDone := make(chan struct{})
+	go func() { c.writeLoop(); close(writerDone) }()
+	c.readLoop()
+	// Let running handlers answer, then flush and close.
+	c.wg.Wait()
+	close(c.out)
+	<-writerDone
+	c.close()
+}
+
+func (c *conn) writeLoop() {
+	var buf bytes.Buffer
+	for line := range c.out {
+		buf.Reset()
+		buf.Write(line)
+		// Drain whatever else is queued into one write: under load this
+		// turns many small writes into one syscall.
+	more:
+		for buf.Len() < 64<<10 {
+			select {
+			case l, ok := <-c.out:
+				if !ok {
+					break more
+				}
+				buf.Write(l)
+			default:
+				break more
+			}
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.lim.WriteTimeout)))
+		if _, err := c.nc.Write(buf.Bytes()); err != nil {
+			// The peer is gone or stuck: stop everything on this
+			// connection; drain so senders never block.
+			c.close()
+			for range c.out {
+			}
+			return
+		}
+	}
+}
+
+// send queues a line, waiting while the queue is full unless the
+// connection closes. Responses must not be dropped, so they wait.
+func (c *conn) send(line []byte) {
+	select {
+	case c.out <- line:
+	case <-c.done:
+	}
+}
+
+// notify queues a notification without waiting: a subscriber that does
+// not read must not hold up whoever is notifying.
+func (c *conn) notify(method string, params any) error {
+	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-c.done:
+		return errConnClosed
+	default:
+	}
+	select {
+	case c.out <- append(b, '\n'):
+		return nil
+	case <-c.done:
+		return errConnClosed
+	default:
+		return errQueueFull
+	}
+}
+
+// subscribe marks the connection as a subscriber until it closes: the
+// idle timeout no longer applies, since a subscriber legitimately waits.
+func (c *conn) subscribe() {
+	c.subs.Add(1)
+}
+
+var (
+	errConnClosed = errors.New("connection closed")
+	errQueueFull  = errors.New("connection output queue full")
+)
+
+// readLoop reads newline-delimited requests. A line longer than the limit
+// gets an error and the connection is closed: we cannot find the next
+// request boundary without reading the whole oversized line.
+func (c *conn) readLoop() {
+	buf := make([]byte, 0, 4096)
+	chunk := make([]byte, 32<<10)
+	for {
+		// Consume every complete line already buffered.
+		for {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				break
+			}
+			line := buf[:i]
+			if len(line) > c.lim.MaxLineBytes {
+				c.tooLarge()
+				return
+			}
+			c.dispatchLine(bytes.Clone(line))
+			buf = buf[i+1:]
+		}
+		if len(buf) > c.lim.MaxLineBytes {
+			c.tooLarge()
+			return
+		}
+		// Compact so the buffer does not grow without bound.
+		if cap(buf)-len(buf) < len(chunk)/2 {
+			nb := make([]byte, len(buf), max(2*len(buf), 4096))
+			copy(nb, buf)
+			buf = nb
+		}
+		if c.stopping.Load() {
+			return
+		}
+		// A peer in the middle of a line must finish it soon; an idle
+		// peer may wait long, and a subscriber forever.
+		var dl time.Time
+		switch {
+		case len(buf) > 0:
+			dl = time.Now().Add(time.Duration(c.lim.ReadTimeout))
+		case c.subs.Load() > 0:
+			dl = time.Time{}
+		default:
+			dl = time.Now().Add(time.Duration(c.lim.IdleTimeout))
+		}
+		c.nc.SetReadDeadline(dl)
+		n, err := c.nc.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && len(buf) == 0 && !c.stopping.Load() {
+				// Idle past the limit, or a subscription began while we
+				// waited: re-check before giving up.
+				if c.subs.Load() > 0 || c.wgBusy() {
+					continue
+				}
+			}
+			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(buf)) > 0 && !c.stopping.Load() {
+				// A last request without its newline: serve it anyway.
+				c.dispatchLine(bytes.Clone(buf))
+			}
+			return
+		}
+	}
+}
+
+// wgBusy reports whether a request is still running; a long call must
+// not be cut off by the idle timeout.
+func (c *conn) wgBusy() bool { return len(c.sem) > 0 }
+
+func (c *conn) tooLarge() {
+	c.sv.log.Warn("request line over limit; closing", "uid", c.actor.UID, "pid", c.actor.PID, "limit", c.lim.MaxLineBytes)
+	c.wg.Wait()
+	b, _ := json.Marshal(response{JSONRPC: "2.0", ID: json.RawMessage("null"),
+		Error: Errorf(CodeTooLarge, "request line exceeds %d bytes", c.lim.MaxLineBytes)})
+	c.send(append(b, '\n'))
+}
+
+// dispatchLine parses one line (a request, a notification or a batch)
+// and runs it. The semaphore bounds requests in flight per connection.
+func (c *conn) dispatchLine(line []byte) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-c.done:
+		return
+	}
+	c.wg.Add(1)
+	c.sv.inflight.Add(1)
+	go func() {
+		defer func() {
+			<-c.sem
+			c.wg.Done()
+			c.sv.inflight.Done()
+		}()
+		if out := c.sv.processLine(c, line); out != nil {
+			c.send(out)
+		}
+	}()
+}
+
+// processLine returns the encoded reply line, or nil when nothing is to
+// be sent (notifications, or a batch of only notifications).
+func (sv *server) processLine(c *conn, line []byte) []byte {
+	if line[0] == '[' {
+		var batch []json.RawMessage
+		if err := json.Unmarshal(line, &batch); err != nil {
+			return encode(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeParseError, "parse error: %v", err)})
+		}
+		if len(batch) == 0 {
+			return encode(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeInvalidRequest, "empty batch")})
+		}
+		if len(batch) > c.lim.MaxBatch {
+			return encode(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeInvalidRequest, "batch of %d requests exceeds the limit of %d", len(batch), c.lim.MaxBatch)})
+		}
+		var out []json.RawMessage
+		for _, raw := range batch {
+			if r := sv.processOne(c, raw); r != nil {
+				out = append(out, r)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		b, _ := json.Marshal(out)
+		return append(b, '\n')
+	}
+	r := sv.processOne(c, line)
+	if r == nil {
+		return nil
+	}
+	return append(r, '\n')
+}
+
+func encode(r response) []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		b, _ = json.Marshal(response{JSONRPC: "2.0", ID: r.ID, Error: &Error{Code: CodeInternal, Message: "result not encodable"}})
+	}
+	return append(b, '\n')
+}
+
+// processOne handles one request object; it returns nil for a
+// notification (no id), which gets no reply even on error.
+func (sv *server) processOne(c *conn, raw []byte) json.RawMessage {
+	var req request
+	if err := json.Unmarshal(raw, &req); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || !json.Valid(raw) {
+			return mustJSON(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeParseError, "parse error: %v", err)})
+		}
+		return mustJSON(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeInvalidRequest, "invalid request: %v", err)})
+	}
+	isNotification := len(req.ID) == 0
+	id := req.ID
+	if isNotification {
+		id = json.RawMessage("null")
+	}
+	if req.JSONRPC != "2.0" || req.Method == "" || !validID(req.ID) {
+		if isNotification && req.Method != "" {
+			return nil
+		}
+		return mustJSON(response{JSONRPC: "2.0", ID: id, Error: Errorf(CodeInvalidRequest, "invalid request: want jsonrpc \"2.0\", a method and a string, number or null id")})
+	}
+	result, rerr := sv.call(c, req.Method, req.Params)
+	if isNotification {
+		return nil
+	}
+	if rerr != nil {
+		return mustJSON(response{JSONRPC: "2.0", ID: id, Error: rerr})
+	}
+	if result == nil {
+		result = struct{}{}
+	}
+	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result})
+	if err != nil {
+		sv.log.Error("encode result", "method", req.Method, "err", err)
+		return mustJSON(response{JSONRPC: "2.0", ID: id, Error: &Error{Code: CodeInternal, Message: "result not encodable"}})
+	}
+	return b
+}
+
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return true
+	}
+	switch id[0] {
+	case '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'n':
+		return true
+	}
+	return false
+}
+
+func mustJSON(r response) json.RawMessage {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// call checks the role and runs the handler.
+func (sv *server) call(c *conn, method string, params json.RawMessage) (any, *Error) {
+	m, ok := sv.methods[method]
+	if !ok {
+		sv.stats.count("(unknown)", false)
+		return nil, Errorf(CodeMethodNotFound, "method %q not found", method)
+	}
+	if !m.Allows(c.actor.Role) {
+		sv.stats.count(method, false)
+		sv.svc.denials.log(sv.log, c.actor, method)
+		return nil, Errorf(CodePermissionDenied, "role %s may not call %s", c.actor.Role, method)
+	}
+	call := &Call{
+		Actor:     c.actor,
+		Params:    params,
+		Notify:    c.notify,
+		Done:      c.done,
+		Subscribe: c.subscribe,
+	}
+	res, err := safeCall(m.Handler, c.ctx, call)
+	sv.stats.count(method, err == nil)
+	if err != nil {
+		e := asRPCError(err)
+		if e.Code == CodeInternal {
+			sv.log.Error("method failed", "method", method, "uid", c.actor.UID, "pid", c.actor.PID, "err", err)
+		}
+		return nil, e
+	}
+	return res, nil
+}
+
+// safeCall turns a handler panic into an internal error: one bad request
+// must never take the daemon down.
+func safeCall(h Handler, ctx context.Context, c *Call) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("handler panic: " + toString(r))
+		}
+	}()
+	return h(ctx, c)
+}
+
+func toString(v any) string {
+	switch t := v.(type) {
+	case error:
+		return t.Error()
+	case string:
+		return t
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -60,9 +60,13 @@ type Service struct {
 	packages PackageResolver // set by the proc part (identity)
 	states   AppStates       // set by the proc part
 
-	cfg    atomic.Pointer[coreConfig]
-	snap   atomic.Pointer[Snapshot]
-	server *server
+	cfg           atomic.Pointer[coreConfig]
+	snap          atomic.Pointer[Snapshot]
+	server        *server
+	ready         atomic.Bool
+	denials       denialLog
+	configLoads   atomic.Uint64
+	configRejects atomic.Uint64
 
 	ledger     ledgerPart
 	grants     grantsPart

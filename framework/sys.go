@@ -1,0 +1,98 @@
+package framework
+
+import (
+	"context"
+	"runtime"
+	"time"
+
+	"permd/ledger/store"
+)
+
+// VersionInfo is the result of sys.version.
+type VersionInfo struct {
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol"`
+	Driver   string `json:"sqlite_driver"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+}
+
+// Health is the result of sys.health.
+type Health struct {
+	Status        string                 `json:"status"` // "ok" or "degraded"
+	UptimeMS      int64                  `json:"uptime_ms"`
+	Storage       StorageHealth          `json:"storage"`
+	Connections   int                    `json:"connections"`
+	ConfigDir     string                 `json:"config_dir"`
+	ConfigLoads   uint64                 `json:"config_reloads"`
+	ConfigRejects uint64                 `json:"config_rejects"`
+	Methods       map[string]MethodCount `json:"methods"`
+	Parts         map[string]any         `json:"parts,omitempty"`
+	You           Actor                  `json:"you"`
+}
+
+// StorageHealth says whether the database answers.
+type StorageHealth struct {
+	OK     bool   `json:"ok"`
+	Driver string `json:"driver"`
+	Error  string `json:"error,omitempty"`
+}
+
+// healther is implemented by parts that have something to show in
+// sys.health (queue depth, sources connected, ...).
+type healther interface {
+	health() map[string]any
+}
+
+func (s *Service) coreMethods() []Method {
+	all := AllRoles
+	return []Method{
+		{Name: "sys.version", Roles: all, Handler: s.sysVersion},
+		{Name: "sys.health", Roles: all, Handler: s.sysHealth},
+	}
+}
+
+func (s *Service) sysVersion(ctx context.Context, c *Call) (any, error) {
+	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return VersionInfo{
+		Version: s.opt.Version, Protocol: ProtocolVersion, Driver: store.Driver,
+		Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
+	}, nil
+}
+
+// sysHealth is deliberately cheap (it is the baseline the benchmarks
+// compare hot methods with): no SQL beyond a ping of an idle pool.
+func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
+	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+		return nil, err
+	}
+	h := Health{
+		Status:        "ok",
+		UptimeMS:      time.Since(s.started).Milliseconds(),
+		Storage:       StorageHealth{OK: true, Driver: store.Driver},
+		ConfigLoads:   s.configLoads.Load(),
+		ConfigRejects: s.configRejects.Load(),
+		You:           c.Actor,
+	}
+	if snap := s.snap.Load(); snap != nil {
+		h.ConfigDir = snap.Dir
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		h.Status, h.Storage.OK, h.Storage.Error = "degraded", false, err.Error()
+	}
+	if s.server != nil {
+		h.Connections = s.server.connCount()
+		h.Methods = s.server.stats.snapshot()
+	}
+	for name, p := range map[string]part{"ledger": &s.ledger, "grants": &s.grants, "indicator": &s.indicator, "proc": &s.proc, "preinstall": &s.preinstall} {
+		if hp, ok := p.(healther); ok {
+			if h.Parts == nil {
+				h.Parts = map[string]any{}
+			}
+			h.Parts[name] = hp.health()
+		}
+	}
+	return h, nil
+}
