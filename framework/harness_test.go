@@ -1,0 +1,222 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"permd/framework/client"
+)
+
+// Test uids and the roles the test config gives them. On a host there is
+// no SELinux, so roles come from uids alone.
+const (
+	uidFramework = 1000
+	uidPermUI    = 1010
+	uidSettings  = 1011
+	uidSystemUI  = 1012
+	uidShell     = 2000
+	uidApp       = 10123
+)
+
+// testRolesJSON is the permd.json used by tests unless one overrides it.
+var testRolesJSON = `{
+  "version": 1,
+  "roles": [
+    {"uid": 0, "role": "root"},
+    {"uid": 1000, "role": "framework"},
+    {"uid": 1010, "role": "permission_ui"},
+    {"uid": 1011, "role": "settings"},
+    {"uid": 1012, "role": "systemui"},
+    {"uid": 2000, "role": "shell"}
+  ],
+  "limits": {"read_timeout": "300ms", "idle_timeout": "30s"}
+}`
+
+// testOptions configures startTestService.
+type testOptions struct {
+	Root   string            // fixture root; default an empty temp dir
+	Config map[string]string // files in the config dir, by relative path; permd.json defaults to testRolesJSON
+	Now    func() time.Time
+	Data   string // data dir; default a temp dir (set it to restart on the same data)
+}
+
+// testService is a daemon running in this process on a real socket with a
+// real SQLite file.
+type testService struct {
+	svc       *Service
+	socket    string
+	configDir string
+	dataDir   string
+	cancel    context.CancelFunc
+	done      chan error
+	logs      *syncBuffer
+}
+
+func startTestService(t testing.TB, o testOptions) *testService {
+	t.Helper()
+	dir := sharedTempDir(t) // other-uid test clients must reach the socket
+	if o.Root == "" {
+		o.Root = filepath.Join(dir, "root")
+		os.MkdirAll(o.Root, 0o755)
+	}
+	if o.Data == "" {
+		o.Data = filepath.Join(dir, "data")
+	}
+	cfgDir := filepath.Join(dir, "config")
+	files := map[string]string{MainFile: testRolesJSON}
+	for k, v := range o.Config {
+		files[k] = v
+	}
+	for name, body := range files {
+		p := filepath.Join(cfgDir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &syncBuffer{}
+	ts := &testService{
+		socket:    filepath.Join(dir, "permd.sock"),
+		configDir: cfgDir,
+		dataDir:   o.Data,
+		done:      make(chan error, 1),
+		logs:      logs,
+	}
+	svc, err := New(Options{
+		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
+		Version: "test", Now: o.Now,
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("start service: %v", err)
+	}
+	ts.svc = svc
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
+	go func() { ts.done <- svc.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !svc.ready.Load() {
+		select {
+		case err := <-ts.done:
+			t.Fatalf("service exited during start: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("service did not become ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+// stop shuts the service down and reports a non-nil Run error.
+func (ts *testService) stop(t testing.TB) {
+	if ts.cancel == nil {
+		return
+	}
+	ts.cancel()
+	ts.cancel = nil
+	select {
+	case err := <-ts.done:
+		if err != nil {
+			t.Errorf("service Run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("service did not stop")
+	}
+}
+
+// dial connects a client as this (root) process.
+func (ts *testService) dial(t testing.TB) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, ts.socket)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// call makes one call on a fresh connection.
+func (ts *testService) call(t testing.TB, method string, params, result any) error {
+	t.Helper()
+	c := ts.dial(t)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.Call(ctx, method, params, result)
+}
+
+// rpcCode returns the JSON-RPC error code of err, or 0.
+func rpcCode(err error) int {
+	var re *client.RPCError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return 0
+}
+
+// writeConfig replaces a config file atomically (write + rename, like
+// editors and OTA do).
+func (ts *testService) writeConfig(t testing.TB, name, body string) {
+	t.Helper()
+	p := filepath.Join(ts.configDir, filepath.FromSlash(name))
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds; it fails the test after 10 s. It
+// waits for asynchronous effects (a reload, a commit); it asserts no
+// timing.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testLogWriter sends daemon logs to the test log, shown on failure.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	defer func() { recover() }() // a log after the test ended must not panic
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
