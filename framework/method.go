@@ -62,6 +62,10 @@ type Method struct {
 	Name    string
 	Roles   []Role
 	Handler Handler
+	// Fast marks a handler that never blocks (no commit wait, no scan,
+	// no I/O beyond memory): the server may run it on the connection's
+	// read goroutine, saving a goroutine hand-off on hot paths.
+	Fast bool
 }
 
 // Allows reports whether r may call m.

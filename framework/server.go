@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -173,17 +174,22 @@ func (sv *server) shutdown(ctx context.Context) {
 	}
 }
 
-// conn is one client connection. One goroutine reads lines, each request
+// conn is one client connection. One goroutine reads lines; each request
 // runs in its own goroutine (bounded by MaxInFlight, so a client that
-// pipelines is slowed rather than served without limit), and one writer
-// goroutine serialises responses and notifications.
+// pipelines is slowed rather than served without limit) and writes its
+// reply itself; notifications go through a bounded queue.
 type conn struct {
 	sv    *server
 	nc    *net.UnixConn
 	actor Actor
 	lim   Limits
 
-	out       chan []byte // encoded lines to write
+	wmu       sync.Mutex
+	bw        *bufio.Writer
+	werr      error        // first write error; later writes are dropped
+	waiting   atomic.Int32 // senders queued on wmu: the last one flushes
+	notesOnce sync.Once
+	notes     chan []byte // queued notifications
 	sem       chan struct{}
 	done      chan struct{} // closed when the connection is finished
 	closeOnce sync.Once
@@ -198,7 +204,7 @@ func newConn(sv *server, nc *net.UnixConn, a Actor, lim Limits) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		sv: sv, nc: nc, actor: a, lim: lim, ctx: ctx, cancel: cancel,
-		out:  make(chan []byte, lim.OutQueue),
+		bw:   bufio.NewWriterSize(nc, 16<<10),
 		sem:  make(chan struct{}, lim.MaxInFlight),
 		done: make(chan struct{}),
 	}
@@ -221,70 +227,67 @@ func (c *conn) stopReading() {
 }
 
 func (c *conn) run() {
-	writerDone := make(chan struct{})
-	go func() { c.writeLoop(); close(writerDone) }()
 	c.readLoop()
-	// Let running handlers answer, then flush and close.
+	// Let running handlers answer, then close.
 	c.wg.Wait()
-	close(c.out)
-	<-writerDone
 	c.close()
 }
 
-func (c *conn) writeLoop() {
-	var buf bytes.Buffer
-	for line := range c.out {
-		buf.Reset()
-		buf.Write(line)
-		// Drain whatever else is queued into one write: under load this
-		// turns many small writes into one syscall.
-	more:
-		for buf.Len() < 64<<10 {
-			select {
-			case l, ok := <-c.out:
-				if !ok {
-					break more
-				}
-				buf.Write(l)
-			default:
-				break more
-			}
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.lim.WriteTimeout)))
-		if _, err := c.nc.Write(buf.Bytes()); err != nil {
-			// The peer is gone or stuck: stop everything on this
-			// connection; drain so senders never block.
-			c.close()
-			for range c.out {
-			}
-			return
+// send writes one reply line. Handlers write directly (no hand-off to a
+// writer goroutine: that hop costs a context switch on the hot path);
+// the mutex keeps lines whole, and the last writer in a burst flushes,
+// so concurrent replies share one syscall.
+func (c *conn) send(line []byte) {
+	c.waiting.Add(1)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		c.waiting.Add(-1)
+		return
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.lim.WriteTimeout)))
+	_, err := c.bw.Write(line)
+	if c.waiting.Add(-1) == 0 || c.bw.Buffered() > 32<<10 {
+		if ferr := c.bw.Flush(); err == nil {
+			err = ferr
 		}
 	}
-}
-
-// send queues a line, waiting while the queue is full unless the
-// connection closes. Responses must not be dropped, so they wait.
-func (c *conn) send(line []byte) {
-	select {
-	case c.out <- line:
-	case <-c.done:
+	if err != nil {
+		// The peer is gone or stuck past the write timeout: end the
+		// connection so its handlers and subscriptions stop.
+		c.werr = err
+		go c.close()
 	}
 }
 
 // notify queues a notification without waiting: a subscriber that does
-// not read must not hold up whoever is notifying.
+// not read must not hold up whoever is notifying. A small goroutine per
+// subscribing connection drains the queue.
 func (c *conn) notify(method string, params any) error {
 	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
 	if err != nil {
 		return err
 	}
+	c.notesOnce.Do(func() {
+		c.notes = make(chan []byte, c.lim.OutQueue)
+		go func() {
+			for {
+				select {
+				case line := <-c.notes:
+					c.send(line)
+				case <-c.done:
+					return
+				}
+			}
+		}()
+	})
 	select {
 	case <-c.done:
 		return errConnClosed
 	default:
 	}
 	select {
-	case c.out <- append(b, '\n'):
+	case c.notes <- append(b, '\n'):
 		return nil
 	case <-c.done:
 		return errConnClosed
@@ -322,8 +325,15 @@ func (c *conn) readLoop() {
 				c.tooLarge()
 				return
 			}
-			c.dispatchLine(bytes.Clone(line))
 			buf = buf[i+1:]
+			// The common case is a client waiting for this one reply:
+			// serve it on this goroutine and skip a goroutine hand-off.
+			// With more lines queued or a call still running, run it
+			// concurrently so one slow call does not hold up others.
+			if len(c.sem) == 0 && bytes.IndexByte(buf, '\n') < 0 && c.serveInline(line) {
+				continue
+			}
+			c.dispatchLine(bytes.Clone(line))
 		}
 		if len(buf) > c.lim.MaxLineBytes {
 			c.tooLarge()
@@ -379,6 +389,33 @@ func (c *conn) tooLarge() {
 	b, _ := json.Marshal(response{JSONRPC: "2.0", ID: json.RawMessage("null"),
 		Error: Errorf(CodeTooLarge, "request line exceeds %d bytes", c.lim.MaxLineBytes)})
 	c.send(append(b, '\n'))
+}
+
+// serveInline serves a single request for a Fast method on the read
+// goroutine and reports whether it did; anything else is left to
+// dispatchLine.
+func (c *conn) serveInline(line []byte) bool {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' {
+		return false
+	}
+	var req request
+	if json.Unmarshal(line, &req) != nil {
+		return false
+	}
+	if m, ok := c.sv.methods[req.Method]; !ok || !m.Fast {
+		return false
+	}
+	c.sem <- struct{}{}
+	c.sv.inflight.Add(1)
+	defer func() {
+		<-c.sem
+		c.sv.inflight.Done()
+	}()
+	if r := c.sv.processRequest(c, &req); r != nil {
+		c.send(append(r[:len(r):len(r)], '\n'))
+	}
+	return true
 }
 
 // dispatchLine parses one line (a request, a notification or a batch)
@@ -437,7 +474,7 @@ func (sv *server) processLine(c *conn, line []byte) []byte {
 	if r == nil {
 		return nil
 	}
-	return append(r, '\n')
+	return append(r[:len(r):len(r)], '\n')
 }
 
 func encode(r response) []byte {
@@ -459,6 +496,11 @@ func (sv *server) processOne(c *conn, raw []byte) json.RawMessage {
 		}
 		return mustJSON(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: Errorf(CodeInvalidRequest, "invalid request: %v", err)})
 	}
+	return sv.processRequest(c, &req)
+}
+
+// processRequest runs one decoded request.
+func (sv *server) processRequest(c *conn, req *request) json.RawMessage {
 	isNotification := len(req.ID) == 0
 	id := req.ID
 	if isNotification {
@@ -480,13 +522,30 @@ func (sv *server) processOne(c *conn, raw []byte) json.RawMessage {
 	if result == nil {
 		result = struct{}{}
 	}
-	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result})
-	if err != nil {
+	buf := encBufs.Get().(*encBuf)
+	defer encBufs.Put(buf)
+	buf.b.Reset()
+	if err := buf.enc.Encode(response{JSONRPC: "2.0", ID: id, Result: result}); err != nil {
 		sv.log.Error("encode result", "method", req.Method, "err", err)
 		return mustJSON(response{JSONRPC: "2.0", ID: id, Error: &Error{Code: CodeInternal, Message: "result not encodable"}})
 	}
-	return b
+	// Encode ends with '\n'; callers add their own separator.
+	return bytes.Clone(bytes.TrimSuffix(buf.b.Bytes(), []byte{'\n'}))
 }
+
+// encBuf pools the buffer and encoder used for replies: results are
+// encoded on every call, and fresh buffers showed up in profiles.
+type encBuf struct {
+	b   bytes.Buffer
+	enc *json.Encoder
+}
+
+var encBufs = sync.Pool{New: func() any {
+	e := &encBuf{}
+	e.enc = json.NewEncoder(&e.b)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 func validID(id json.RawMessage) bool {
 	if len(id) == 0 {

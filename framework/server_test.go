@@ -478,4 +478,3 @@ func TestRoleResolution(t *testing.T) {
 		t.Fatal("AllRoles lacks app")
 	}
 }
-

@@ -47,8 +47,8 @@ type healther interface {
 func (s *Service) coreMethods() []Method {
 	all := AllRoles
 	return []Method{
-		{Name: "sys.version", Roles: all, Handler: s.sysVersion},
-		{Name: "sys.health", Roles: all, Handler: s.sysHealth},
+		{Name: "sys.version", Roles: all, Handler: s.sysVersion, Fast: true},
+		{Name: "sys.health", Roles: all, Handler: s.sysHealth, Fast: true},
 	}
 }
 

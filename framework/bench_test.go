@@ -1,0 +1,183 @@
+package framework
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"permd/framework/client"
+)
+
+// benchCalls is how many round trips each measurement makes; make bench
+// may raise it with PERMD_BENCH_CALLS.
+func benchCalls() int {
+	if n, err := strconv.Atoi(os.Getenv("PERMD_BENCH_CALLS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
+
+// latencyStats summarises one measurement.
+type latencyStats struct {
+	P50, P99 time.Duration
+	PerSec   float64
+}
+
+// measure runs calls round trips split over clients goroutines, each with
+// its own connection from dial, and returns the latency distribution.
+func measure(tb testing.TB, clients, calls int, dial func() *client.Client, call func(c *client.Client) error) latencyStats {
+	tb.Helper()
+	conns := make([]*client.Client, clients)
+	for i := range conns {
+		conns[i] = dial()
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// Warm up: connections, goroutines, prepared statements.
+	for _, c := range conns {
+		for range 200 {
+			if err := call(c); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	per := calls / clients
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	start := time.Now()
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := make([]time.Duration, 0, per)
+			for range per {
+				t0 := time.Now()
+				if err := call(c); err != nil {
+					errs <- err
+					return
+				}
+				l = append(l, time.Since(t0))
+			}
+			lat[i] = l
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return latencyStats{
+		P50:    all[len(all)/2],
+		P99:    all[len(all)*99/100],
+		PerSec: float64(len(all)) / elapsed.Seconds(),
+	}
+}
+
+// startEchoServer is the bare baseline: a Go unix-socket server that
+// decodes each JSON-RPC line and answers it, with nothing else.
+func startEchoServer(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "echo.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				r := bufio.NewReader(nc)
+				w := bufio.NewWriter(nc)
+				for {
+					line, err := r.ReadBytes('\n')
+					if err != nil {
+						return
+					}
+					var req struct {
+						ID     json.RawMessage `json:"id"`
+						Method string          `json:"method"`
+					}
+					if json.Unmarshal(line, &req) != nil {
+						return
+					}
+					b, _ := json.Marshal(struct {
+						JSONRPC string          `json:"jsonrpc"`
+						ID      json.RawMessage `json:"id"`
+						Result  any             `json:"result"`
+					}{"2.0", req.ID, map[string]string{"echo": req.Method}})
+					w.Write(b)
+					w.WriteByte('\n')
+					w.Flush()
+				}
+			}()
+		}
+	}()
+	return path
+}
+
+func dialer(tb testing.TB, path string) func() *client.Client {
+	return func() *client.Client {
+		c, err := client.Dial(context.Background(), path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c
+	}
+}
+
+func callMethod(method string, params any) func(c *client.Client) error {
+	return func(c *client.Client) error {
+		return c.Call(context.Background(), method, params, nil)
+	}
+}
+
+// BenchmarkSysHealthVsEcho reports sys.health round trips over the socket
+// next to the bare echo server, measured in the same run, at 1 and 8
+// clients. Targets: p50 <= 1.5x echo, p99 <= 2x echo.
+func BenchmarkSysHealthVsEcho(b *testing.B) {
+	ts := startTestService(b, testOptions{})
+	echo := startEchoServer(b)
+	for _, clients := range []int{1, 8} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			for range b.N {
+				e := measure(b, clients, benchCalls(), dialer(b, echo), callMethod("sys.health", nil))
+				h := measure(b, clients, benchCalls(), dialer(b, ts.socket), callMethod("sys.health", nil))
+				reportVs(b, "health", h, e)
+			}
+		})
+	}
+}
+
+// reportVs reports a measurement next to the echo baseline.
+func reportVs(b *testing.B, name string, m, base latencyStats) {
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	b.ReportMetric(us(base.P50), "echo-p50-us")
+	b.ReportMetric(us(base.P99), "echo-p99-us")
+	b.ReportMetric(base.PerSec, "echo-calls/s")
+	b.ReportMetric(us(m.P50), name+"-p50-us")
+	b.ReportMetric(us(m.P99), name+"-p99-us")
+	b.ReportMetric(m.PerSec, name+"-calls/s")
+	b.ReportMetric(us(m.P50)/us(base.P50), "ratio-p50")
+	b.ReportMetric(us(m.P99)/us(base.P99), "ratio-p99")
+}
