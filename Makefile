@@ -1,0 +1,72 @@
+# permd: two commands matter: `make run` and `make test`. See README.md.
+
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Test packages run with -race under cgo (mattn driver) and again without
+# cgo (modernc driver): both SQLite drivers ship.
+PKGS    := ./...
+
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/permd ./cmd/permctl ./cmd/preinstall-check
+
+## run: build, then start permd in host mode under ./run (socket, data,
+## an editable copy of the default config), against this machine's /proc.
+run: build
+	./bin/permd --demo ./run
+
+## test: everything CI checks. Installs the Debian tools the tests use
+## when they are missing (as root; otherwise prints the command).
+test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check
+	@echo "make test: all checks passed"
+
+deps:
+	@bash .ci/deps.sh
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+	CGO_ENABLED=0 $(GO) vet $(PKGS)
+
+test-cgo:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-nocgo:
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m $(PKGS)
+
+## cross: the device builds must keep compiling (make android builds the
+## real artefacts).
+cross:
+	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
+	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+
+## fuzz-smoke: each fuzz target briefly, on top of its seed corpus.
+fuzz-smoke:
+	@bash .ci/fuzz.sh 10s
+
+## aosp-check: Android.bp format, sepolicy compile, arm64 smoke under qemu.
+aosp-check:
+	@for s in aosp/scripts/check-bp.sh aosp/scripts/check-sepolicy.sh aosp/scripts/qemu-smoke.sh; do \
+		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
+	done
+
+## bench: the benchmarks the README's performance section reports.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+	@bash .ci/fuzz.sh 60s
+
+## android: device binaries into out/android/<arch>/.
+android:
+	@bash aosp/scripts/build-android.sh
+
+clean:
+	rm -rf bin out
