@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"permd/aosp/logd"
 )
 
 // fixtureProc is one process in a fixture /proc tree.
@@ -75,4 +78,8 @@ func androidFixture(t testing.TB) string {
 		writeProc(t, root, p)
 	}
 	return root
+}
+
+func logdEvent(tag int32, v any) logd.Event {
+	return logd.Event{Time: time.Unix(1000, 0), Tag: tag, Name: logd.BuiltinTags[tag], Value: v}
 }

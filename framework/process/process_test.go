@@ -134,3 +134,39 @@ func TestAppStateFromBandsAndReports(t *testing.T) {
 		t.Errorf("stateExcept(10113, 3100) = %q, want not_running (its only process)", got)
 	}
 }
+
+func TestTrackerMergesLogdAndProcfsOnFixture(t *testing.T) {
+	root := androidFixture(t)
+	var got collect
+	clock := time.Unix(1000, 0)
+	pkgs := map[string]int{"com.tencent.mm": 10078, "com.android.chrome": 10113}
+	tr, err := NewTracker(Options{Mount: root, Config: DefaultConfig(), Emit: got.emit, Now: func() time.Time { return clock },
+		Resolve: func(p string, user int) (int, bool) { u, ok := pkgs[p]; return user*100000 + u, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new wechat process appears while wechat is cached: logd says a
+	// broadcast started it.
+	writeProc(t, root, fixtureProc{3400, 610, 10078, 90000, "com.tencent.mm", "com.tencent.mm:tools", 905})
+	tr.rescan()
+	ev := logdEvent(30014, []any{int32(0), int32(3400), int32(10078), "com.tencent.mm:tools", "broadcast", "com.tencent.mm/.booter.Receiver"})
+	if err := tr.HandleLogd(ev); err != nil {
+		t.Fatal(err)
+	}
+	tr.FlushNow()
+	if len(got.out) != 1 {
+		t.Fatalf("got %d starts, want 1: %+v", len(got.out), got.out)
+	}
+	s := got.out[0]
+	if s.Kind != KindSelf || s.StartTick != 90000 || s.Reason != "broadcast" || s.AppState != "background" || !reflect.DeepEqual(s.Sources, []string{"logd", "procfs"}) {
+		t.Errorf("start: %+v; want self_start, start 90000, broadcast, background, sources [logd procfs]", s)
+	}
+	// logd's resumed activity makes wechat foreground and chrome background.
+	clock = clock.Add(time.Second)
+	tr.HandleLogd(logdEvent(30043, []any{int32(0), "com.android.chrome/.Main", "resume"}))
+	clock = clock.Add(time.Second)
+	tr.HandleLogd(logdEvent(30043, []any{int32(0), "com.tencent.mm/.ui.LauncherUI", "resume"}))
+	if a, b := tr.AppState(10078), tr.AppState(10113); a != "foreground" || b != "background" {
+		t.Errorf("after resumes: wechat %q chrome %q, want foreground and background", a, b)
+	}
+}
