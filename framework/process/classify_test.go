@@ -67,7 +67,9 @@ func (c *collect) emit(s Start) { c.mu.Lock(); c.out = append(c.out, s); c.mu.Un
 func TestCorrelatorDedupesAcrossSources(t *testing.T) {
 	var got collect
 	c := &Correlator{Window: 2 * time.Second, Emit: got.emit,
-		Resolve: func(pkg string, user int) (int, bool) { return map[string]int{"com.caller": 10050}[pkg], pkg == "com.caller" }}
+		Resolve: func(pkg string, user int) (int, bool) {
+			return map[string]int{"com.caller": 10050}[pkg], pkg == "com.caller"
+		}}
 	t0 := time.Unix(5000, 0)
 	// procfs, logd and the framework each see pid 3100 start.
 	c.Observe(Observation{Source: SourceProcfs, Time: t0, UID: 10113, PID: 3100, Start: 777, Process: "com.android.chrome", Reason: "unknown", CallerUID: -1, AppState: "not_running"})

@@ -1,0 +1,168 @@
+package framework
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"permd/framework/process"
+)
+
+// writeFixtureProc writes one process in the kernel's formats (proc(5)).
+func writeFixtureProc(t *testing.T, root string, pid, ppid, uid int, start uint64, name string, oom int) {
+	t.Helper()
+	dir := filepath.Join(root, "proc", strconv.Itoa(pid))
+	os.MkdirAll(dir, 0o755)
+	files := map[string]string{
+		"stat": fmt.Sprintf("%d (%s) S %d %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 10 0 %d 100000 2000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+			pid, name, ppid, pid, pid, start),
+		"status":        fmt.Sprintf("Name:\t%s\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", name, pid, ppid, uid, uid, uid, uid, uid, uid, uid, uid),
+		"cmdline":       name + "\x00",
+		"oom_score_adj": strconv.Itoa(oom) + "\n",
+	}
+	for f, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func procRoot(t *testing.T) string {
+	root := filepath.Join(sharedTempDir(t), "root")
+	writeFixtureProc(t, root, 1, 0, 0, 1, "init", -1000)
+	writeFixtureProc(t, root, 610, 1, 0, 500, "zygote64", -1000)
+	writeFixtureProc(t, root, 3100, 610, 10113, 50000, "com.android.chrome", 0)
+	writeFixtureProc(t, root, 3300, 610, 10078, 52000, "com.tencent.mm", 905)
+	os.MkdirAll(filepath.Join(root, "data", "system"), 0o755)
+	list := "com.android.chrome 10113 0 /data/user/0/com.android.chrome default:targetSdkVersion=34 3002,3003 0 651209933 1 com.android.vending\n" +
+		"com.tencent.mm 10078 0 /data/user/0/com.tencent.mm default:targetSdkVersion=33 3003 0 2680 1 com.android.vending\n" +
+		"com.caller.app 10050 0 /data/user/0/com.caller.app default:targetSdkVersion=34 none 0 1 1 @null\n"
+	if err := os.WriteFile(filepath.Join(root, "data", "system", "packages.list"), []byte(list), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+const testProcessJSON = `{"mode": "poll", "poll_interval": "100ms", "window": "100ms", "logd": false}`
+
+func procHealth(t *testing.T, ts *testService) map[string]json.RawMessage {
+	t.Helper()
+	var h struct {
+		Parts map[string]map[string]json.RawMessage `json:"parts"`
+	}
+	if err := ts.call(t, "sys.health", nil, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Parts["proc"]
+}
+
+func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
+	root := procRoot(t)
+	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON}})
+
+	// Identity is up before anything else: other parts read it.
+	if got := ts.svc.packages.Packages(1010113); len(got) != 1 || got[0] != "com.android.chrome" {
+		t.Errorf("packages of uid 1010113 = %v, want [com.android.chrome]", got)
+	}
+	if st := ts.svc.states.AppState(10078); st != "background" {
+		t.Errorf("state of wechat (adj 905) = %q, want background", st)
+	}
+
+	var list struct {
+		Mode      string      `json:"mode"`
+		Processes []ProcEntry `json:"processes"`
+	}
+	if err := ts.call(t, "proc.list", map[string]any{"package": "com.android.chrome"}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Mode != "poll" || len(list.Processes) != 1 || list.Processes[0].AppState != "foreground" || list.Processes[0].Band != "foreground" {
+		t.Errorf("proc.list: %+v; want mode poll and chrome in the foreground", list)
+	}
+
+	// The framework reports an associated start of wechat by another app,
+	// and a new wechat process appears in procfs: one record.
+	writeFixtureProc(t, root, 3400, 610, 10078, 90000, "com.tencent.mm:tools", 905)
+	if err := ts.call(t, "proc.report", map[string]any{"uid": 10078, "pid": 3400, "reason": "service", "component": "com.tencent.mm/.ToolsService", "caller": "com.caller.app"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the associated start to be recorded", func() bool {
+		return strings.Contains(string(procHealth(t, ts)["recorded"]), `"associated_start":1`)
+	})
+
+	// app.state feeds the states other parts read.
+	if err := ts.call(t, "app.state", map[string]any{"uid": 10078, "state": "foreground"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := ts.svc.states.AppState(10078); st != "foreground" {
+		t.Errorf("after app.state: %q, want foreground", st)
+	}
+}
+
+func TestProcPartRejectsBadParams(t *testing.T) {
+	ts := startTestService(t, testOptions{Root: procRoot(t), Config: map[string]string{ProcessFile: testProcessJSON}})
+	cases := []struct {
+		method string
+		params map[string]any
+		field  string
+	}{
+		{"proc.report", map[string]any{"reason": "service"}, "uid"},
+		{"proc.report", map[string]any{"uid": 10078, "reason": "teleport"}, "reason"},
+		{"proc.report", map[string]any{"uid": 10078, "reason": "service", "component": "nocls"}, "component"},
+		{"proc.report", map[string]any{"uid": 10078, "reason": "service", "caller_uid": -3}, "caller_uid"},
+		{"proc.report", map[string]any{"uid": 10078, "reason": "service", "extra": 1}, "extra"},
+		{"app.state", map[string]any{"uid": 10078, "state": "asleep"}, "state"},
+		{"proc.list", map[string]any{"uid": -1}, "uid"},
+	}
+	for _, c := range cases {
+		err := ts.call(t, c.method, c.params, nil)
+		if rpcCode(err) != CodeInvalidParams || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s %v: got %v, want invalid params naming %q", c.method, c.params, err, c.field)
+		}
+	}
+	if err := ts.call(t, "proc.list", map[string]any{"package": "com.none"}, nil); rpcCode(err) != CodeNotFound {
+		t.Errorf("proc.list of an unknown package: %v, want not found", err)
+	}
+}
+
+func TestProcessConfigValidation(t *testing.T) {
+	cases := map[string]string{
+		`{"mode": "psychic"}`:                    "mode",
+		`{"poll_interval": "1ms"}`:               "poll_interval",
+		`{"window": "2h"}`:                       "window",
+		`{"host_packages": {"abc": ["x.y"]}}`:    "host_packages.abc",
+		`{"host_packages": {"1000": ["bad/n"]}}`: "host_packages.1000",
+		`{"unknown_field": 1}`:                   "unknown_field",
+	}
+	for body, field := range cases {
+		_, err := parseProcessConfig(&Snapshot{Files: map[string][]byte{ProcessFile: []byte(body)}})
+		ce, ok := err.(*ConfigError)
+		if !ok || ce.File != ProcessFile || !strings.Contains(ce.Field, field) {
+			t.Errorf("%s: got %v, want a ConfigError naming %s", body, err, field)
+		}
+	}
+	cfg, err := parseProcessConfig(&Snapshot{Files: map[string][]byte{}})
+	if err != nil || cfg.Mode != process.ModeAuto || !cfg.logd {
+		t.Errorf("default config: %+v %v", cfg, err)
+	}
+}
+
+func TestStartRecordDetailPerKind(t *testing.T) {
+	st := process.Start{Kind: process.KindSelf, UID: 10078, PID: 3400, Process: "com.tencent.mm:push", Reason: "broadcast", Caller: "android", CallerUID: 1000, AppState: "not_running", Sources: []string{"logd", "procfs"}}
+	r := startRecord(st)
+	if r.Kind != "self_start" || r.Category != "process" || r.AppState != "not_running" || r.Result != "" {
+		t.Errorf("record: %+v", r)
+	}
+	if strings.Contains(string(r.Detail), "caller") {
+		t.Errorf("a self-start's detail names a caller: %s", r.Detail)
+	}
+	st.Kind, st.Caller, st.CallerUID, st.Conflict = process.KindAssociated, "com.caller.app", 10050, "reason framework=service logd=broadcast"
+	r = startRecord(st)
+	want := `{"caller":"com.caller.app","caller_uid":10050,"conflict":"reason framework=service logd=broadcast","pid":3400,"process":"com.tencent.mm:push","reason":"broadcast","sources":["logd","procfs"]}`
+	if string(r.Detail) != want {
+		t.Errorf("associated detail:\n got  %s\n want %s", r.Detail, want)
+	}
+}
