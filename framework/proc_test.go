@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"permd/aosp/etc"
 	"permd/framework/process"
 )
 
@@ -93,6 +94,10 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 		return strings.Contains(string(procHealth(t, ts)["recorded"]), `"associated_start":1`)
 	})
 
+	if rec := string(procHealth(t, ts)["recorded"]); rec != `{"associated_start":1}` {
+		t.Errorf("recorded %s; want exactly one associated start (procfs's sighting of pid 3400 merged into it)", rec)
+	}
+
 	// app.state feeds the states other parts read.
 	if err := ts.call(t, "app.state", map[string]any{"uid": 10078, "state": "foreground"}, nil); err != nil {
 		t.Fatal(err)
@@ -164,5 +169,22 @@ func TestStartRecordDetailPerKind(t *testing.T) {
 	want := `{"caller":"com.caller.app","caller_uid":10050,"conflict":"reason framework=service logd=broadcast","pid":3400,"process":"com.tencent.mm:push","reason":"broadcast","sources":["logd","procfs"]}`
 	if string(r.Detail) != want {
 		t.Errorf("associated detail:\n got  %s\n want %s", r.Detail, want)
+	}
+}
+
+func TestShippedProcessJSONIsValid(t *testing.T) {
+	snap, err := readSnapshot(etc.Default(), "embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.File(ProcessFile); !ok {
+		t.Fatalf("the shipped config has no %s", ProcessFile)
+	}
+	cfg, err := parseProcessConfig(snap)
+	if err != nil {
+		t.Fatalf("shipped %s: %v", ProcessFile, err)
+	}
+	if cfg.Mode != process.ModeAuto || len(cfg.host) == 0 {
+		t.Errorf("shipped config: mode %q, %d host uids; want auto and a host map", cfg.Mode, len(cfg.host))
 	}
 }
