@@ -70,6 +70,13 @@ func OpenConnector() (*Connector, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("%w: bind: %w", ErrConnectorUnavailable, err)
 	}
+	// Threads come and go far more often than processes (every Go or
+	// Java runtime starts dozens): drop their events in the kernel, so
+	// the daemon is not woken for them.
+	if err := attachThreadFilter(fd); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%w: attach filter: %w", ErrConnectorUnavailable, err)
+	}
 	// A burst of forks (a build, boot) must not overflow the queue
 	// before we drain it; if it still does, we resync from /proc.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
@@ -78,6 +85,51 @@ func OpenConnector() (*Connector, error) {
 		return nil, fmt.Errorf("%w: subscribe: %w", ErrConnectorUnavailable, err)
 	}
 	return &Connector{f: os.NewFile(uintptr(fd), "netlink-proc")}, nil
+}
+
+// attachThreadFilter installs a classic BPF program that accepts only
+// fork, exec, uid, comm and exit events of whole processes (pid ==
+// tgid). Offsets: nlmsghdr 16 + cn_msg 20 = 36 for proc_event.what, data
+// at 52; fork data is parent_pid, parent_tgid, child_pid, child_tgid,
+// the others start with process_pid, process_tgid. BPF loads words in
+// network byte order while the kernel writes host order: constants are
+// swapped, and pid == tgid compares two loads made the same way.
+func attachThreadFilter(fd int) error {
+	be := func(v uint32) uint32 {
+		var b [4]byte
+		binary.NativeEndian.PutUint32(b[:], v)
+		return binary.BigEndian.Uint32(b[:])
+	}
+	const (
+		ldW  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+		jeqK = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		jeqX = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_X
+		st   = unix.BPF_ST
+		ldxM = unix.BPF_LDX | unix.BPF_MEM
+		retK = unix.BPF_RET | unix.BPF_K
+	)
+	prog := []unix.SockFilter{
+		/* 0 */ {Code: ldW, K: 36},
+		/* 1 */ {Code: jeqK, K: be(procEventFork), Jt: 5, Jf: 0}, // → 7
+		/* 2 */ {Code: jeqK, K: be(procEventExec), Jt: 9, Jf: 0}, // → 12
+		/* 3 */ {Code: jeqK, K: be(procEventUID), Jt: 8, Jf: 0}, // → 12
+		/* 4 */ {Code: jeqK, K: be(procEventComm), Jt: 7, Jf: 0}, // → 12
+		/* 5 */ {Code: jeqK, K: be(procEventExit), Jt: 6, Jf: 0}, // → 12
+		/* 6 */ {Code: retK, K: 0},
+		/* 7 */ {Code: ldW, K: 60}, // child_pid
+		/* 8 */ {Code: st, K: 0},
+		/* 9 */ {Code: ldxM, K: 0},
+		/* 10 */ {Code: ldW, K: 64}, // child_tgid
+		/* 11 */ {Code: jeqX, Jt: 6, Jf: 5}, // → 18 accept, 17 drop
+		/* 12 */ {Code: ldW, K: 52}, // process_pid
+		/* 13 */ {Code: st, K: 0},
+		/* 14 */ {Code: ldxM, K: 0},
+		/* 15 */ {Code: ldW, K: 56}, // process_tgid
+		/* 16 */ {Code: jeqX, Jt: 1, Jf: 0}, // → 18 accept, 17 drop
+		/* 17 */ {Code: retK, K: 0},
+		/* 18 */ {Code: retK, K: 0xffff},
+	}
+	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]})
 }
 
 // listenMsg is nlmsghdr + cn_msg + the u32 op.
@@ -95,29 +147,36 @@ func listenMsg(op uint32) []byte {
 }
 
 // Read blocks until events arrive (in the Go poller: no thread is held
-// and no timer wakes) and returns them. It returns os.ErrClosed after
-// Close.
+// and no timer wakes), then drains every datagram already queued, and
+// returns their events. It returns os.ErrClosed after Close.
 func (c *Connector) Read(buf []byte, out []KernelEvent) ([]KernelEvent, error) {
 	rc, err := c.f.SyscallConn()
 	if err != nil {
 		return out, err
 	}
-	var n int
+	got := false
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), buf, 0)
-		return rerr != unix.EAGAIN
+		for {
+			n, _, e := unix.Recvfrom(int(fd), buf, 0)
+			switch {
+			case e == unix.EAGAIN:
+				return got // wait in the poller only if nothing came yet
+			case e == unix.ENOBUFS:
+				out = append(out, KernelEvent{Kind: EvLost})
+			case e != nil:
+				rerr = e
+				return true
+			default:
+				out = parseNetlink(buf[:n], out)
+			}
+			got = true
+		}
 	})
 	if err != nil {
 		return out, err
 	}
-	if rerr == unix.ENOBUFS {
-		return append(out, KernelEvent{Kind: EvLost}), nil
-	}
-	if rerr != nil {
-		return out, rerr
-	}
-	return parseNetlink(buf[:n], out), nil
+	return out, rerr
 }
 
 // parseNetlink decodes every message in a datagram.

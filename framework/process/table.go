@@ -144,7 +144,8 @@ func (r *Reader) Read(pid int) (Proc, error) {
 // quick re-reads what changes in a known process: its start time (to
 // detect reuse) and its oom_score_adj.
 func (r *Reader) quick(pid int) (start uint64, adj int, hasOom bool, err error) {
-	b, err := os.ReadFile(filepath.Join(r.mount, strconv.Itoa(pid), "stat"))
+	var buf [2048]byte
+	b, err := readSmall(filepath.Join(r.mount, strconv.Itoa(pid), "stat"), buf[:])
 	if err != nil {
 		return 0, 0, false, gone(err)
 	}
@@ -156,25 +157,101 @@ func (r *Reader) quick(pid int) (start uint64, adj int, hasOom bool, err error) 
 	return start, adj, hasOom, nil
 }
 
-// statStart extracts field 22 (starttime) from /proc/<pid>/stat. The
-// comm field may contain spaces and parentheses, so fields are counted
-// from the last ')'.
+// statStart extracts field 22 (starttime) from /proc/<pid>/stat.
 func statStart(b []byte) (uint64, error) {
+	_, _, start, err := parseStat(b)
+	return start, err
+}
+
+// parseStat extracts comm, ppid (field 4) and starttime (field 22) from
+// /proc/<pid>/stat. The comm field may contain spaces and parentheses,
+// so fields are counted from the last ')'.
+func parseStat(b []byte) (comm string, ppid int, start uint64, err error) {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("stat: no comm")
+	j := strings.IndexByte(s, '(')
+	if i < 0 || j < 0 || j > i {
+		return "", 0, 0, errors.New("stat: no comm")
 	}
+	comm = s[j+1 : i]
 	f := strings.Fields(s[i+1:])
 	// After comm: state(3) ppid(4) ... starttime(22) → index 22-3 = 19.
 	if len(f) < 20 {
-		return 0, fmt.Errorf("stat: %d fields after comm", len(f))
+		return "", 0, 0, fmt.Errorf("stat: %d fields after comm", len(f))
 	}
-	return strconv.ParseUint(f[19], 10, 64)
+	if ppid, err = strconv.Atoi(f[1]); err != nil {
+		return "", 0, 0, fmt.Errorf("stat: ppid %q", f[1])
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return comm, ppid, start, err
+}
+
+// statusUID extracts the real uid from /proc/<pid>/status.
+func statusUID(b []byte) (int, error) {
+	s := string(b)
+	i := strings.Index(s, "\nUid:")
+	if i < 0 {
+		return 0, errors.New("status: no Uid line")
+	}
+	f := strings.Fields(s[i+5:])
+	if len(f) == 0 {
+		return 0, errors.New("status: empty Uid line")
+	}
+	return strconv.Atoi(f[0])
+}
+
+// ReadLight reads what a process that is not an app needs (pid, ppid,
+// uid, comm, start, oom_score_adj) with three small reads; isApp decides
+// whether the process deserves the full Read (cmdline for its name). Kernel
+// events arrive for every fork on the machine, so most reads take this
+// path.
+func (r *Reader) ReadLight(pid int, isApp func(int) bool) (Proc, error) {
+	dir := filepath.Join(r.mount, strconv.Itoa(pid))
+	var sb [2048]byte
+	b, err := readSmall(dir+"/stat", sb[:])
+	if err != nil {
+		return Proc{}, gone(err)
+	}
+	comm, ppid, start, err := parseStat(b)
+	if err != nil {
+		return Proc{}, err
+	}
+	var tb [4096]byte
+	b, err = readSmall(dir+"/status", tb[:])
+	if err != nil {
+		return Proc{}, gone(err)
+	}
+	uid, err := statusUID(b)
+	if err != nil {
+		return Proc{}, err
+	}
+	if isApp(uid) {
+		return r.Read(pid)
+	}
+	p := Proc{PID: pid, PPID: ppid, UID: uid, Start: start, Name: comm}
+	p.OomScoreAdj, p.HasOom = r.oom(pid)
+	return p, nil
+}
+
+// readSmall reads a small procfs file with three system calls (open,
+// read, close): os.ReadFile adds a poller registration attempt, an fstat
+// and a second read, which dominate a rescan of hundreds of processes.
+func readSmall(path string, buf []byte) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	n, err := syscall.Read(fd, buf)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return buf[:n], nil
 }
 
 func (r *Reader) oom(pid int) (int, bool) {
-	b, err := os.ReadFile(filepath.Join(r.mount, strconv.Itoa(pid), "oom_score_adj"))
+	var buf [32]byte
+	b, err := readSmall(filepath.Join(r.mount, strconv.Itoa(pid), "oom_score_adj"), buf[:])
 	if err != nil {
 		return 0, false
 	}
@@ -265,7 +342,7 @@ func (t *Table) Refresh() (Change, error) {
 				continue
 			}
 		}
-		p, err := t.r.Read(pid)
+		p, err := t.r.ReadLight(pid, t.isApp)
 		if err != nil {
 			continue
 		}
@@ -290,7 +367,7 @@ func (t *Table) Refresh() (Change, error) {
 // changed to an app's counts as started: on Android an app process is a
 // zygote fork that switches to the app's uid without exec.
 func (t *Table) Update(pid int) (Change, error) {
-	p, err := t.r.Read(pid)
+	p, err := t.r.ReadLight(pid, t.isApp)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old, had := t.procs[pid]
