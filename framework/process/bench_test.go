@@ -103,7 +103,11 @@ func idleCPU(b *testing.B, mode string) {
 	perHour := used.Seconds() * float64(time.Hour) / float64(wall)
 	b.ReportMetric(perHour, "cpu-s/hour")
 	b.ReportMetric(100*used.Seconds()/wall.Seconds(), "%core")
-	b.ReportMetric(float64(tr.Stats().Events)/wall.Seconds(), "kernel-events/s")
+	ev := tr.Stats().Events
+	b.ReportMetric(float64(ev)/wall.Seconds(), "kernel-events/s")
+	if ev > 0 {
+		b.ReportMetric(float64(used.Microseconds())/float64(ev), "cpu-us/event")
+	}
 	b.ReportMetric(float64(tr.Table().Len()), "processes")
 }
 
@@ -113,3 +117,17 @@ func BenchmarkIdleCPUNetlink(b *testing.B) { idleCPU(b, ModeNetlink) }
 
 // BenchmarkIdleCPUPoll measures polling at the default interval.
 func BenchmarkIdleCPUPoll(b *testing.B) { idleCPU(b, ModePoll) }
+
+// BenchmarkIdleCPUBaseline is the floor: this test binary's runtime
+// with no tracker, over the same period.
+func BenchmarkIdleCPUBaseline(b *testing.B) {
+	period := 10 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("PERMD_IDLE_PERIOD")); err == nil {
+		period = v
+	}
+	c0, t0 := cpuTime(), time.Now()
+	time.Sleep(period)
+	used, wall := cpuTime()-c0, time.Since(t0)
+	b.ReportMetric(used.Seconds()*float64(time.Hour)/float64(wall), "cpu-s/hour")
+	b.ReportMetric(100*used.Seconds()/wall.Seconds(), "%core")
+}

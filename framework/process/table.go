@@ -367,17 +367,37 @@ func (t *Table) Refresh() (Change, error) {
 // changed to an app's counts as started: on Android an app process is a
 // zygote fork that switches to the app's uid without exec.
 func (t *Table) Update(pid int) (Change, error) {
+	var ch Change
+	err := t.update(pid, &ch)
+	t.mu.Lock()
+	t.rebandLocked()
+	t.mu.Unlock()
+	return ch, err
+}
+
+// UpdateMany re-reads several pids and recomputes bands once.
+func (t *Table) UpdateMany(pids []int) Change {
+	var ch Change
+	for _, pid := range pids {
+		t.update(pid, &ch)
+	}
+	t.mu.Lock()
+	t.rebandLocked()
+	t.mu.Unlock()
+	return ch
+}
+
+func (t *Table) update(pid int, ch *Change) error {
 	p, err := t.r.ReadLight(pid, t.isApp)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old, had := t.procs[pid]
-	var ch Change
 	if err != nil {
 		if had && errors.Is(err, ErrGone) {
-			t.removeLocked(pid)
+			delete(t.procs, pid)
 			ch.Exited = append(ch.Exited, old)
 		}
-		return ch, gone(err)
+		return gone(err)
 	}
 	if had && old.Start != p.Start {
 		ch.Exited = append(ch.Exited, old)
@@ -387,8 +407,7 @@ func (t *Table) Update(pid int) (Change, error) {
 		ch.Started = append(ch.Started, p)
 	}
 	t.procs[pid] = p
-	t.rebandLocked()
-	return ch, nil
+	return nil
 }
 
 // Remove drops a pid (after an exit event).

@@ -203,10 +203,15 @@ func (t *Tracker) Run(ctx context.Context) {
 			}
 		case <-debounce:
 			debounce = nil
+			pids := make([]int, 0, len(dirty))
 			for pid := range dirty {
-				t.update(pid)
+				pids = append(pids, pid)
 			}
 			clear(dirty)
+			t.wmu.Lock()
+			ch := t.table.UpdateMany(pids)
+			t.wmu.Unlock()
+			t.handle(ch)
 		case <-tick.C:
 			if t.mode == ModePoll {
 				t.rescan()
