@@ -926,3 +926,21 @@ func newID() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// Current returns the grant in force for the first of pkgs that has one
+// and its precision level (with a custom radius filled in), without
+// counting an access.
+func (e *Engine) Current(uid int, pkgs []string, category string) (Grant, Level, bool) {
+	cat, ok := e.cat.Category(category)
+	if !ok {
+		return Grant{}, Level{}, false
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, p := range pkgs {
+		if ent := e.grants[key{UserOf(uid), p, cat.Code}]; ent != nil {
+			return ent.g, ent.lvl, true
+		}
+	}
+	return Grant{}, Level{}, false
+}
