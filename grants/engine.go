@@ -944,3 +944,10 @@ func (e *Engine) Current(uid int, pkgs []string, category string) (Grant, Level,
 	}
 	return Grant{}, Level{}, false
 }
+
+// Len is the number of grants in the cache (cheap: for sys.health).
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.grants)
+}

@@ -20,9 +20,9 @@ type Grant struct {
 	Frequency *Frequency `json:"frequency,omitempty"`
 	Precision Precision  `json:"precision"`
 	// Set, By and Version are stamped by the engine.
-	Set     time.Time `json:"set"`
-	By      string    `json:"by"`
-	Version int64     `json:"version"`
+	Set     time.Time `json:"set,omitzero"`
+	By      string    `json:"by,omitempty"`
+	Version int64     `json:"version,omitempty"`
 }
 
 // Decisions.
