@@ -68,6 +68,17 @@ func (m *memLedger) kinds(kind string) []ledger.Record {
 // part replaces it, and then the test runs against the real ledger).
 func startWithSink(t testing.TB, o testOptions, sink ledger.Sink) *testService {
 	t.Helper()
+	return startPrepared(t, o, func(s *Service) {
+		if s.sink == nil {
+			s.sink = sink
+		}
+	})
+}
+
+// startPrepared starts a service after prep has set hooks on it, as the
+// parts that own them would.
+func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testService {
+	t.Helper()
 	dir := sharedTempDir(t)
 	if o.Root == "" {
 		o.Root = filepath.Join(dir, "root")
@@ -94,9 +105,7 @@ func startWithSink(t testing.TB, o testOptions, sink ledger.Sink) *testService {
 	if err != nil {
 		t.Fatalf("start service: %v", err)
 	}
-	if svc.sink == nil {
-		svc.sink = sink
-	}
+	prep(svc)
 	ts.svc = svc
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
@@ -402,3 +411,93 @@ type discardSink struct{}
 
 func (discardSink) Append(ctx context.Context, recs ...ledger.Record) error { return nil }
 func (discardSink) Enqueue(recs ...ledger.Record)                           {}
+
+// fakePackages is a package list: uid → packages, as the process part
+// reads it from packages.list.
+type fakePackages map[int][]string
+
+func (f fakePackages) Packages(uid int) []string { return f[uid] }
+
+func (f fakePackages) UIDOf(pkg string, user int) (int, bool) {
+	for uid, pkgs := range f {
+		if grants.UserOf(uid) == user && slices.Contains(pkgs, pkg) {
+			return uid, true
+		}
+	}
+	return 0, false
+}
+
+// fakeStates is process tracking's view of app states.
+type fakeStates struct {
+	mu sync.Mutex
+	m  map[int]string
+}
+
+func (f *fakeStates) AppState(uid int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[uid]
+}
+
+func (f *fakeStates) ReportAppState(uid int, state string) {
+	f.mu.Lock()
+	f.m[uid] = state
+	f.mu.Unlock()
+}
+
+// TestGrantsWithPackageListAndStates: with a package list, unknown
+// packages are refused and the uid is filled in; app states come from
+// process tracking, and app.state reports reach it.
+func TestGrantsWithPackageListAndStates(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	led := &memLedger{}
+	states := &fakeStates{m: map[int]string{10500: "background"}}
+	ts := startPrepared(t, testOptions{Now: clk.now, Config: map[string]string{GrantsFile: grantsUTC}}, func(s *Service) {
+		if s.sink == nil {
+			s.sink = led
+		}
+		s.packages = fakePackages{10500: {"com.known.app", "com.known.shared"}, 1010600: {"com.work.app"}}
+		s.states = states
+	})
+	c := ts.dial(t)
+	for _, tc := range []struct {
+		method, params, field string
+	}{
+		{"grants.set", `{"package":"com.not.installed","category":"camera","time":{"mode":"once"}}`, "package"},
+		{"grants.set", `{"package":"com.work.app","category":"camera","time":{"mode":"once"}}`, "package"},
+		{"perm.check", `{"uid":10500,"package":"com.other.app","category":"camera"}`, "package"},
+		{"perm.request", `{"uid":10500,"package":"com.other.app","category":"camera"}`, "package"},
+		{"perm.check", `{"uid":10777,"category":"camera"}`, "package"},
+	} {
+		err := c.Call(context.Background(), tc.method, json.RawMessage(tc.params), nil)
+		var re *client.RPCError
+		var data struct{ Field string }
+		if errors.As(err, &re) {
+			json.Unmarshal(re.Data, &data)
+		}
+		if re == nil || re.Code != CodeInvalidParams || data.Field != tc.field {
+			t.Errorf("%s %s: %v, want -32602 naming %s", tc.method, tc.params, err, tc.field)
+		}
+	}
+	var set struct{ Grant grants.Grant }
+	mustCall(t, c, "grants.set", map[string]any{"package": "com.work.app", "user": 10, "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, &set)
+	if set.Grant.UID != 1010600 {
+		t.Fatalf("uid not filled in from the package list: %+v", set.Grant)
+	}
+	mustCall(t, c, "grants.set", map[string]any{"package": "com.known.shared", "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, nil)
+	// No package named: the uid's packages are tried; the state comes
+	// from process tracking.
+	var d grants.Decision
+	mustCall(t, c, "perm.check", map[string]any{"uid": 10500, "category": "camera"}, &d)
+	if d.Result != "denied" || d.Reason != "background" || d.Package != "com.known.shared" || d.AppState != "background" {
+		t.Fatalf("check in background per process tracking: %+v", d)
+	}
+	mustCall(t, c, "app.state", map[string]any{"uid": 10500, "state": "foreground"}, nil)
+	if states.AppState(10500) != "foreground" {
+		t.Fatal("app.state did not reach process tracking")
+	}
+	mustCall(t, c, "perm.check", map[string]any{"uid": 10500, "category": "camera"}, &d)
+	if !d.Allowed {
+		t.Fatalf("check in foreground: %+v", d)
+	}
+}

@@ -239,7 +239,21 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.mu.Lock()
 	e.grants = m
 	e.mu.Unlock()
+	for _, ent := range m {
+		e.prime(ent)
+	}
 	return nil
+}
+
+// prime seeds the frequency counter of a limited grant whose uid is
+// known, so that the hot path does not query the ledger. Grants without
+// a uid are seeded on their first check instead.
+func (e *Engine) prime(ent *entry) {
+	f := ent.g.Frequency
+	if f == nil || ent.g.UID == 0 || ent.g.Decision != Allow {
+		return
+	}
+	e.take(ent.g.UID, ent.cat, f, e.stateOf(ent.g.UID), e.now(), e.policy.Load(), false)
 }
 
 // Close waits for background persistence (expiries) to finish.
@@ -361,7 +375,7 @@ func (e *Engine) Check(q Query) Decision {
 		return d
 	}
 	if f := ent.g.Frequency; f != nil {
-		left, ok := e.take(q.UID, cat, f, st, now, pol)
+		left, ok := e.take(q.UID, cat, f, st, now, pol, true)
 		d.Remaining = left
 		if !ok {
 			d.Result, d.Reason = ResultRateLimited, "frequency_limit"
@@ -505,7 +519,7 @@ func (e *Engine) stateOf(uid int) appState {
 func (e *Engine) AppState(uid int) string { return e.stateOf(uid).state }
 
 // take counts one access against the limit; false means over it.
-func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now time.Time, pol *Policy) (int64, bool) {
+func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now time.Time, pol *Policy, count bool) (int64, bool) {
 	k := ckey{uid, cat.Code}
 	e.limMu.Lock()
 	c := e.counters[k]
@@ -531,6 +545,9 @@ func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now tim
 		}
 	} else if !c.start.Equal(start) {
 		c.start, c.n = start, 0
+	}
+	if !count {
+		return max(0, int64(f.Max)-c.n), true
 	}
 	if c.n >= int64(f.Max) {
 		return 0, false
@@ -665,6 +682,7 @@ func (e *Engine) Set(ctx context.Context, g Grant, by string) (Grant, error) {
 	if old == nil || !sameFrequency(old.g.Frequency, g.Frequency) {
 		e.resetCounters(g.User, ent.cat.Code)
 	}
+	e.prime(ent)
 	if old != nil {
 		old.expiring.Store(true) // a replaced entry must not expire the new one
 	}
