@@ -688,3 +688,17 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 	rep.OK = rep.FirstBad == nil
 	return rep, nil
 }
+
+// RulesVersion returns the rules text a version of rows was recorded
+// under, or nil if no row was recorded under it.
+func (r *Reader) RulesVersion(ctx context.Context, v int) ([]byte, error) {
+	var body string
+	err := r.db.QueryRowContext(ctx, `SELECT body FROM ledger_rules WHERE version = ?`, v).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rules version: %w", err)
+	}
+	return []byte(body), nil
+}
