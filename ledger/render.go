@@ -18,7 +18,7 @@ var labels = map[string]map[string]string{
 		"yes": "yes", "no": "no", "cats": "Risks of each category", "readers": "Who may read the record",
 		"states": "App states", "limits": "Limits", "limit_text": "At most %d records per report; detail at most %d bytes; retention enforced every %s.",
 		"verify":      "Checking the record",
-		"verify_text": "`permctl ledger verify` walks every row and recomputes its hash: hash = SHA-256(previous hash of the same kind || row content), starting from 32 zero bytes or from the anchor left when older rows were deleted by the retention rule. Any changed or removed row is reported.",
+		"verify_text": "`permctl ledger verify` (or `permctl ledger verify --db FILE` on a copy) walks every row and recomputes its hash: hash = SHA-256(previous hash of the same kind || content), starting from 32 zero bytes or from the anchor left when older rows were deleted by the retention rule. The content is, in this order: seq, time, last, count, uid as 8-byte big-endian integers; packages (comma-separated), kind, category, op, result, app_state as a 4-byte big-endian length followed by UTF-8 bytes; the rules version as an 8-byte integer; detail (compact JSON, or empty) as a length and bytes. Any changed or removed row is reported; rows whose merging window has not ended are shown as open and are checked once sealed.",
 	},
 	"zh-CN": {
 		"version": "版本 %d，发布于 %s。", "merge": "相同事件合并", "commit": "写入",
@@ -28,7 +28,7 @@ var labels = map[string]map[string]string{
 		"yes": "是", "no": "否", "cats": "各类别的风险", "readers": "谁可以读取记录",
 		"states": "应用状态", "limits": "限制", "limit_text": "每次上报最多 %d 条记录；详情最多 %d 字节；每 %s 执行一次保存期限清理。",
 		"verify":      "核验记录",
-		"verify_text": "`permctl ledger verify` 逐行重新计算哈希：哈希 = SHA-256（同类上一行的哈希 || 本行内容），起点为 32 个零字节，或按保存期限删除旧记录时留下的锚点。任何被修改或删除的行都会被报告。",
+		"verify_text": "`permctl ledger verify`（或对副本使用 `permctl ledger verify --db FILE`）逐行重新计算哈希：哈希 = SHA-256（同类上一行的哈希 || 内容），起点为 32 个零字节，或按保存期限删除旧记录时留下的锚点。内容依次为：seq、time、last、count、uid，各为 8 字节大端整数；packages（逗号分隔）、kind、category、op、result、app_state，各为 4 字节大端长度加 UTF-8 字节；规则版本为 8 字节整数；detail（紧凑 JSON 或空）为长度加字节。任何被修改或删除的行都会被报告；合并窗口尚未结束的行显示为“未封存”，封存后再核验。",
 	},
 }
 
@@ -147,7 +147,7 @@ func (r *Rules) verifyText(lang string) string { return labels[lang]["verify_tex
 // every language, English first.
 func RenderDocument(w io.Writer, r *Rules) error {
 	var b strings.Builder
-	b.WriteString("<!-- Generated from aosp/etc/permd/rules.json by `permctl rules`; do not edit. -->\n\n")
+	b.WriteString("<!-- Generated from aosp/etc/permd/rules.json (`go test ./ledger -update`; `permctl rules --format markdown` prints the same); do not edit. -->\n\n")
 	for i, l := range Langs {
 		if i > 0 {
 			b.WriteString("\n---\n\n")
