@@ -117,7 +117,7 @@ type Event struct {
 	AppState string          `json:"app_state,omitempty"`
 	Detail   json.RawMessage `json:"detail,omitempty"`
 	Rules    int             `json:"rules_version"`
-	Hash     string          `json:"hash,omitempty"` // hex; empty while the row is open
+	Hash     string          `json:"hash,omitempty"` // hex, in exports; empty while the row is open
 	Open     bool            `json:"open,omitempty"`
 }
 
@@ -130,6 +130,13 @@ type Page struct {
 // where builds the WHERE clause for f. ok is false when the filter names
 // something the ledger never saw, so nothing can match.
 func (r *Reader) where(ctx context.Context, f Filter) (clause string, args []any, ok bool, err error) {
+	return r.whereBy(ctx, f, false)
+}
+
+// whereBy builds the clause; with byFirst, Since applies to the time of
+// a row's first event (as timeline buckets do), which lets the category
+// index answer alone.
+func (r *Reader) whereBy(ctx context.Context, f Filter, byFirst bool) (clause string, args []any, ok bool, err error) {
 	_, ids, apps, err := r.dict(ctx)
 	if err != nil {
 		return "", nil, false, err
@@ -184,7 +191,9 @@ func (r *Reader) where(ctx context.Context, f Filter) (clause string, args []any
 	if f.Result != nil && !code("res", *f.Result) {
 		return "", nil, false, nil
 	}
-	if f.Since > 0 {
+	if f.Since > 0 && byFirst {
+		conds, args = append(conds, "t >= ?"), append(args, f.Since)
+	} else if f.Since > 0 {
 		conds = append(conds, "t >= ?", "t + dur >= ?")
 		args = append(args, f.Since-maxWindow, f.Since)
 	}
@@ -197,6 +206,12 @@ func (r *Reader) where(ctx context.Context, f Filter) (clause string, args []any
 	return strings.Join(conds, " AND "), args, true, nil
 }
 
+// i64 reads an INTEGER column scanned into any (NULL is 0).
+func i64(v any) int64 {
+	n, _ := v.(int64)
+	return n
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -206,24 +221,34 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-const eventCols = `seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash`
+// eventCols are the columns of an export; queryCols those of a query,
+// which tells only whether a row is open (its hash is for exports and
+// verification, and skipping it keeps the newest-first page cheap).
+const (
+	eventCols = `seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash`
+	queryCols = `seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash IS NULL`
+)
 
-func (r *Reader) scanEvents(ctx context.Context, rows *sql.Rows) ([]Event, error) {
+func (r *Reader) scanEvents(ctx context.Context, rows *sql.Rows, hint int) ([]Event, error) {
 	defer rows.Close()
 	codes, _, apps, err := r.dict(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []Event{}
+	out := make([]Event, 0, min(hint, 1024))
+	// Scanning into any and converting by hand costs a third of what
+	// typed Null* destinations cost (no reflection per column).
+	var v [13]any
+	var p [13]any
+	for i := range v {
+		p[i] = &v[i]
+	}
 	for rows.Next() {
-		var e Event
-		var dur, appID, kind, cat int64
-		var op, res, st sql.NullInt64
-		var detail sql.NullString
-		var h []byte
-		if err := rows.Scan(&e.Seq, &e.Time, &dur, &e.Count, &appID, &kind, &cat, &op, &res, &st, &e.Rules, &detail, &h); err != nil {
+		if err := rows.Scan(p[:]...); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
+		e := Event{Seq: i64(v[0]), Time: i64(v[1]), Count: i64(v[3]), Rules: int(i64(v[10]))}
+		appID, kind, cat := i64(v[4]), i64(v[5]), i64(v[6])
 		a, ok := apps[appID]
 		if !ok || codes[kind] == "" || codes[cat] == "" {
 			// Written after our dictionary was loaded: reload once.
@@ -233,20 +258,26 @@ func (r *Reader) scanEvents(ctx context.Context, rows *sql.Rows) ([]Event, error
 			}
 			a = apps[appID]
 		}
-		e.Last = e.Time + dur
+		e.Last = e.Time + i64(v[2])
 		e.UID, e.User, e.Packages = a.uid, a.uid/100000, a.packages
 		if e.Packages == nil {
 			e.Packages = []string{}
 		}
 		e.Kind, e.Category = codes[kind], codes[cat]
-		e.Op, e.Result, e.AppState = codes[op.Int64], codes[res.Int64], codes[st.Int64]
-		if detail.Valid {
-			e.Detail = json.RawMessage(detail.String)
+		e.Op, e.Result, e.AppState = codes[i64(v[7])], codes[i64(v[8])], codes[i64(v[9])]
+		switch d := v[11].(type) {
+		case string:
+			e.Detail = json.RawMessage(d)
+		case []byte:
+			e.Detail = json.RawMessage(d)
 		}
-		if h == nil {
-			e.Open = true
-		} else {
+		switch h := v[12].(type) {
+		case []byte:
 			e.Hash = hex.EncodeToString(h)
+		case int64:
+			e.Open = h == 1
+		default:
+			e.Open = true
 		}
 		out = append(out, e)
 	}
@@ -270,7 +301,7 @@ func (r *Reader) QuerySQL(ctx context.Context, f Filter, cursor string, limit in
 		args = append(args, t, t, seq)
 	}
 	args = append(args, limit+1)
-	return `SELECT ` + eventCols + ` FROM ledger_event WHERE ` + w + ` ORDER BY t DESC, seq DESC LIMIT ?`, args, true, nil
+	return `SELECT ` + queryCols + ` FROM ledger_event WHERE ` + w + ` ORDER BY t DESC, seq DESC LIMIT ?`, args, true, nil
 }
 
 // CursorError means a cursor was not one this ledger handed out.
@@ -299,7 +330,7 @@ func (r *Reader) Query(ctx context.Context, f Filter, cursor string, limit int) 
 	if err != nil {
 		return Page{}, fmt.Errorf("query ledger: %w", err)
 	}
-	ev, err := r.scanEvents(ctx, rows)
+	ev, err := r.scanEvents(ctx, rows, limit+1)
 	if err != nil {
 		return Page{}, err
 	}
@@ -332,7 +363,7 @@ func (r *Reader) Export(ctx context.Context, f Filter, cursor string, limit int)
 	if err != nil {
 		return Page{}, fmt.Errorf("export ledger: %w", err)
 	}
-	ev, err := r.scanEvents(ctx, rows)
+	ev, err := r.scanEvents(ctx, rows, limit+1)
 	if err != nil {
 		return Page{}, err
 	}
@@ -451,7 +482,7 @@ type Bucket struct {
 
 // TimelineSQL is the statement Timeline runs.
 func (r *Reader) TimelineSQL(ctx context.Context, f Filter, bucket time.Duration) (string, []any, bool, error) {
-	w, args, ok, err := r.where(ctx, f)
+	w, args, ok, err := r.whereBy(ctx, f, true)
 	if err != nil || !ok {
 		return "", nil, ok, err
 	}
@@ -460,8 +491,8 @@ func (r *Reader) TimelineSQL(ctx context.Context, f Filter, bucket time.Duration
 }
 
 // Timeline counts events matching f in buckets of the given size (by the
-// time of each row's first event), oldest first; empty buckets are
-// omitted.
+// time of each row's first event; Since and Until select by that time
+// too), oldest first; empty buckets are omitted.
 func (r *Reader) Timeline(ctx context.Context, f Filter, bucket time.Duration) ([]Bucket, error) {
 	q, args, ok, err := r.TimelineSQL(ctx, f, bucket)
 	if err != nil || !ok {

@@ -22,6 +22,11 @@ const Component = "ledger"
 // count of 1), an empty code is NULL, and detail is compact JSON or NULL.
 // The Android user id is uid/100000 and is derived, not stored.
 //
+// Indexes: (app, t) answers everything about one app (newest first,
+// summaries, frequency counts); (cat, t, res, n) answers per-category
+// timelines from the index alone (res and n add about two bytes a row:
+// n = 1 is stored in no bytes); (t) answers unfiltered newest-first reads.
+//
 // Each kind is its own hash chain (ledger_chain holds the head and the
 // anchor of the pruned prefix), so that kinds with different retention
 // can each be pruned as a prefix and still verify.
@@ -64,7 +69,7 @@ CREATE TABLE ledger_event (
 	hash   BLOB
 ) STRICT;
 CREATE INDEX ledger_event_app ON ledger_event (app, t);
-CREATE INDEX ledger_event_cat ON ledger_event (cat, t);
+CREATE INDEX ledger_event_cat ON ledger_event (cat, t, res, n);
 CREATE INDEX ledger_event_t ON ledger_event (t);
 `}}
 
