@@ -83,7 +83,8 @@ type Change struct {
 	At     time.Time
 	Action string // set | revoke | expire
 	By     string
-	Grant  Grant // the grant after a set, the removed grant otherwise
+	Grant  Grant  // the grant after a set, the removed grant otherwise
+	Prev   *Grant // the grant a set replaced, nil if none
 }
 
 // Config builds an Engine.
@@ -324,6 +325,8 @@ type Decision struct {
 	// Remaining is the quota left in the current window, -1 without limit.
 	Remaining int64  `json:"remaining"`
 	AppState  string `json:"app_state"`
+	// Limit is the frequency cap in force, if any (for the record).
+	Limit *Frequency `json:"-"`
 }
 
 // Check decides one access and counts it toward the frequency limit. It
@@ -375,6 +378,7 @@ func (e *Engine) Check(q Query) Decision {
 		return d
 	}
 	if f := ent.g.Frequency; f != nil {
+		d.Limit = f
 		left, ok := e.take(q.UID, cat, f, st, now, pol, true)
 		d.Remaining = left
 		if !ok {
@@ -686,7 +690,12 @@ func (e *Engine) Set(ctx context.Context, g Grant, by string) (Grant, error) {
 	if old != nil {
 		old.expiring.Store(true) // a replaced entry must not expire the new one
 	}
-	e.onChange(Change{At: now, Action: ActionSet, By: by, Grant: g})
+	ch := Change{At: now, Action: ActionSet, By: by, Grant: g}
+	if old != nil {
+		prev := old.g
+		ch.Prev = &prev
+	}
+	e.onChange(ch)
 	return g, nil
 }
 
@@ -968,4 +977,70 @@ func (e *Engine) Len() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return len(e.grants)
+}
+
+// Summary is a one-line description of a grant for records and
+// listings: "com.a.b location: allow while_in_use, 10/hour, approx_1km".
+func (g Grant) Summary() string {
+	s := g.Package + " " + g.Category + ": " + g.Decision
+	if g.Decision == Deny {
+		return s
+	}
+	t := g.Time
+	s += " " + t.Mode
+	switch t.Mode {
+	case ModeDuration:
+		s += " " + t.For
+	case ModeUntil:
+		s += " " + t.Until.UTC().Format(time.RFC3339)
+	case ModeWindow:
+		s += " " + t.Window
+	}
+	if t.Background && t.Mode != ModeAlways {
+		s += " +background"
+	}
+	if f := g.Frequency; f != nil {
+		s += fmt.Sprintf(", %d/%s", f.Max, f.Per)
+	}
+	s += ", " + g.Precision.Level
+	if g.Precision.RadiusM > 0 {
+		s += fmt.Sprintf(" %dm", g.Precision.RadiusM)
+	}
+	if n := len(g.Precision.Items); n > 0 {
+		s += fmt.Sprintf(" (%d items)", n)
+	}
+	return s
+}
+
+// Ends returns when a duration or until grant ends, zero otherwise.
+func (g Grant) Ends() time.Time {
+	switch g.Time.Mode {
+	case ModeDuration:
+		if d, err := time.ParseDuration(g.Time.For); err == nil {
+			return g.Set.Add(d)
+		}
+	case ModeUntil:
+		return g.Time.Until
+	}
+	return time.Time{}
+}
+
+// Result is what a check under the grant's level yields when allowed:
+// allowed, reduced or decoy (denied for a deny).
+func (c *Catalogue) Result(g Grant) string {
+	if g.Decision != Allow {
+		return ResultDenied
+	}
+	cat, ok := c.Category(g.Category)
+	if !ok {
+		return ""
+	}
+	l, _ := cat.Level(g.Precision.Level)
+	switch l.Effect {
+	case EffectFull:
+		return ResultAllowed
+	case EffectEmpty:
+		return ResultDecoy
+	}
+	return ResultReduced
 }
