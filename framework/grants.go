@@ -45,7 +45,7 @@ type grantsSettings struct {
 // parseGrantsConfig validates grants.json; a missing file is the default.
 func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
 	pol := grants.DefaultPolicy()
-	out := &grantsSettings{policy: pol, sweep: 30 * time.Second}
+	out := &grantsSettings{policy: pol, sweep: 10 * time.Second}
 	raw, ok := snap.File(GrantsFile)
 	if !ok {
 		return out, nil
@@ -99,6 +99,7 @@ type grantsPart struct {
 	fudger   *grants.Fudger
 	stopped  chan struct{}
 	done     chan struct{}
+	states   AppStates // process tracking, polled by the sweeper; nil without it
 	checks   atomic.Uint64
 	limited  atomic.Uint64
 }
@@ -154,6 +155,7 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	}
 	p.eng = eng
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
+	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
 	go p.sweeper()
 	return nil
@@ -170,6 +172,9 @@ func (p *grantsPart) sweeper() {
 			t.Stop()
 			return
 		case <-t.C:
+			if states := p.states; states != nil {
+				p.eng.Poll(states.AppState)
+			}
 			p.eng.Sweep()
 		}
 	}

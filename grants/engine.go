@@ -625,6 +625,29 @@ func (e *Engine) expire(ent *entry, now time.Time) {
 	}()
 }
 
+// Poll feeds the engine app states from a source that is polled rather
+// than reporting changes (process tracking), for the uids whose once
+// grants or session limits depend on foreground transitions. A timer
+// calls it before Sweep, so a short trip to the background between two
+// checks is not missed (resolution: the timer's interval).
+func (e *Engine) Poll(state func(uid int) string) {
+	now := e.now()
+	var uids []int
+	e.mu.RLock()
+	for _, ent := range e.grants {
+		g := &ent.g
+		if g.UID != 0 && (g.Time.Mode == ModeOnce || (g.Frequency != nil && g.Frequency.Per == "session")) {
+			uids = append(uids, g.UID)
+		}
+	}
+	e.mu.RUnlock()
+	for _, uid := range uids {
+		if st := state(uid); ValidState(st) {
+			e.observe(uid, st, now)
+		}
+	}
+}
+
 // Sweep expires every grant that has ended (a timer calls it, so that
 // expiries are recorded even when the app never checks again).
 func (e *Engine) Sweep() int {

@@ -654,3 +654,24 @@ func TestCatalogueRejectsBadData(t *testing.T) {
 		t.Errorf("duplicate category: %v", err)
 	}
 }
+
+// TestPollCatchesATripToTheBackground: a polled state source (process
+// tracking) that saw the app in the background past the grace ends its
+// once grant even though both checks happened in the foreground.
+func TestPollCatchesATripToTheBackground(t *testing.T) {
+	f := newFixture(t)
+	state := StateForeground
+	poll := func(int) string { return state }
+	f.set(Grant{Category: "microphone", Time: TimeRule{Mode: ModeOnce}})
+	if d := f.check("microphone", StateForeground); !d.Allowed {
+		t.Fatalf("first check: %+v", d)
+	}
+	state = StateBackground
+	f.eng.Poll(poll)
+	f.clk.add(90 * time.Second)
+	state = StateForeground
+	f.eng.Poll(poll)
+	if d := f.check("microphone", StateForeground); d.Allowed || d.Reason != "once_ended" {
+		t.Fatalf("after 90 s in the background: %+v, want once_ended", d)
+	}
+}
