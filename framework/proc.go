@@ -29,10 +29,6 @@ const ProcessFile = "process.json"
 //	func init() { onProcessDied = func(s *Service, uid, pid int) { s.indicator.processDied(uid, pid) } }
 var onProcessDied func(s *Service, uid, pid int)
 
-// onAppState, when set (by the grants part's init), receives every
-// app.state report after process tracking recorded it.
-var onAppState func(s *Service, uid int, state string)
-
 // processConfig is process.json.
 type processConfig struct {
 	// Mode: auto (netlink where the kernel allows it, else poll), netlink, poll.
@@ -277,8 +273,9 @@ func (p *procPart) AppState(uid int) string {
 	return p.reported[uid]
 }
 
-// ReportAppState takes a framework report (also used by parts that
-// receive one themselves).
+// ReportAppState takes a framework app.state report. The app.state
+// method row lives in grants.go, which hands every report here through
+// its stateReporter interface check on s.states.
 func (p *procPart) ReportAppState(uid int, state string) {
 	if p.tracker != nil {
 		p.tracker.ReportAppState(uid, state)
@@ -367,7 +364,6 @@ func (p *procPart) methods(s *Service) []Method {
 	fw := []Role{RoleFramework, RoleRoot}
 	return []Method{
 		{Name: "proc.report", Roles: fw, Handler: p.report},
-		{Name: "app.state", Roles: fw, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "proc.list", Roles: Readers, Handler: p.list},
 	}
 }
@@ -433,30 +429,6 @@ func validComponent(s string) bool {
 	}
 	_, err := packages.ParseLine(pkg + " 0")
 	return err == nil
-}
-
-// appStates are the states app.state accepts.
-var appStates = []string{"foreground", "visible", "background", "not_running"}
-
-func (p *procPart) appState(s *Service, c *Call) (any, error) {
-	var q struct {
-		UID   *int   `json:"uid"`
-		State string `json:"state"`
-	}
-	if err := DecodeParams(c.Params, &q); err != nil {
-		return nil, err
-	}
-	if q.UID == nil || *q.UID < 0 {
-		return nil, InvalidParams("uid", "missing or negative")
-	}
-	if !slices.Contains(appStates, q.State) {
-		return nil, InvalidParams("state", "unknown state %q (%s)", q.State, strings.Join(appStates, ", "))
-	}
-	p.ReportAppState(*q.UID, q.State)
-	if onAppState != nil {
-		onAppState(s, *q.UID, q.State)
-	}
-	return struct{}{}, nil
 }
 
 // ProcEntry is one process in proc.list.

@@ -97,6 +97,27 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 	if rec := string(procHealth(t, ts)["recorded"]); rec != `{"associated_start":1}` {
 		t.Errorf("recorded %s; want exactly one associated start (procfs's sighting of pid 3400 merged into it)", rec)
 	}
+	// The ledger holds it, with the caller and both sources.
+	var page struct {
+		Events []struct {
+			Kind     string          `json:"kind"`
+			UID      int             `json:"uid"`
+			Packages []string        `json:"packages"`
+			AppState string          `json:"app_state"`
+			Detail   json.RawMessage `json:"detail"`
+		} `json:"events"`
+	}
+	waitFor(t, "the start in the ledger", func() bool {
+		if err := ts.call(t, "ledger.query", map[string]any{"category": "process"}, &page); err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Events) > 0
+	})
+	ev := page.Events[0]
+	wantDetail := `{"caller":"com.caller.app","caller_uid":10050,"component":"com.tencent.mm/.ToolsService","pid":3400,"process":"com.tencent.mm:tools","reason":"service","sources":["framework","procfs"]}`
+	if len(page.Events) != 1 || ev.Kind != "associated_start" || ev.UID != 10078 || ev.AppState != "background" || string(ev.Detail) != wantDetail {
+		t.Errorf("ledger rows: %+v\n detail %s\nwant one associated_start of 10078, background, detail %s", page.Events, ev.Detail, wantDetail)
+	}
 
 	// app.state feeds the states other parts read.
 	if err := ts.call(t, "app.state", map[string]any{"uid": 10078, "state": "foreground"}, nil); err != nil {

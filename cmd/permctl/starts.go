@@ -108,13 +108,6 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func runProcs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "procs", "[--package P] [--apps]")
 	pkg := fs.String("package", "", "only this package's processes")
