@@ -32,7 +32,7 @@ func procFixtureRoot(t *testing.T) string {
 
 func TestProcsAndStarts(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{Root: procFixtureRoot(t), Config: map[string]string{
-		"process.json": `{"mode": "poll", "logd": false}`,
+		"process.json": `{"mode": "poll", "window": "100ms", "logd": false}`,
 	}})
 	code, out, errs := permctl(t, d.Socket, "procs", "--apps")
 	if code != exitOK || !strings.Contains(out, "com.android.chrome") || !strings.Contains(out, "foreground") || !strings.Contains(out, "1 processes (tracking mode poll)") {
