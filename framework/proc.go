@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,10 +163,23 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 		return fmt.Errorf("packages: %w", err)
 	}
 	p.pkgs = w
-	s.packages = w
-	s.states = p
 	_, listErr := os.Stat(listPath)
 	hostMode := listErr != nil
+	// Publish the resolver only when there is an identity source: the
+	// package manager's directory (on a device it exists from early boot,
+	// even before the first packages.list is written) or a host map. With
+	// neither, other parts must see "no resolver" (and not "no package
+	// is installed"). Hooks an embedder or test set before start win.
+	if s.packages == nil {
+		if fi, err := os.Stat(filepath.Dir(listPath)); (err == nil && fi.IsDir()) || len(cfg.host) > 0 {
+			s.packages = w
+		} else {
+			log.Info("no package identity source (no packages.list directory, no host_packages); packages stay unresolved", "path", listPath)
+		}
+	}
+	if s.states == nil {
+		s.states = p
+	}
 	isApp := func(uid int) bool {
 		if packages.IsApp(uid) {
 			return true
