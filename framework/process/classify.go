@@ -287,7 +287,10 @@ func (c *Correlator) merge(obs []Observation) Start {
 		if s.Component == "" {
 			s.Component = o.Component
 		}
-		if s.AppState == "" {
+		// The state before the start is best known from a source that
+		// named the pid: it excludes the new process itself. A report
+		// without a pid may already count the new process.
+		if s.AppState == "" && o.PID != 0 {
 			s.AppState = o.AppState
 		}
 		if o.Reason != "" && o.Reason != "unknown" {
@@ -315,6 +318,11 @@ func (c *Correlator) merge(obs []Observation) Start {
 		conflicts = append(conflicts, "caller "+describe(callers))
 	}
 	s.Conflict = strings.Join(conflicts, "; ")
+	for _, o := range obs {
+		if s.AppState == "" {
+			s.AppState = o.AppState
+		}
+	}
 	if s.AppState == "" {
 		s.AppState = "not_running"
 	}

@@ -130,3 +130,17 @@ func TestCorrelatorRecordsDisagreement(t *testing.T) {
 		t.Error("conflict lost")
 	}
 }
+
+func TestStateBeforeStartPrefersPidSources(t *testing.T) {
+	var got collect
+	c := &Correlator{Window: time.Second, Emit: got.emit}
+	t0 := time.Unix(5000, 0)
+	// procfs knows the app had no other process; the framework report
+	// without a pid was computed after the new process appeared.
+	c.Observe(Observation{Source: SourceProcfs, Time: t0, UID: 10113, PID: 3100, Start: 9, CallerUID: -1, AppState: "not_running"})
+	c.Observe(Observation{Source: SourceFramework, Time: t0, UID: 10113, Reason: "job", CallerUID: -1, AppState: "foreground"})
+	c.Flush(t0.Add(2*time.Second), false)
+	if len(got.out) != 1 || got.out[0].AppState != "not_running" || got.out[0].Kind != KindSelf {
+		t.Errorf("got %+v; want one self_start with app state not_running", got.out)
+	}
+}

@@ -170,3 +170,33 @@ func TestTrackerMergesLogdAndProcfsOnFixture(t *testing.T) {
 		t.Errorf("after resumes: wechat %q chrome %q, want foreground and background", a, b)
 	}
 }
+
+func TestFreshZygoteChildSaysNothingAboutState(t *testing.T) {
+	root := androidFixture(t)
+	var got collect
+	tr, err := NewTracker(Options{Mount: root, Config: DefaultConfig(), Emit: got.emit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two processes of a new app appear at once, both still carrying
+	// zygote's -1000: neither makes the app "foreground".
+	writeProc(t, root, fixtureProc{3500, 610, 10300, 91000, "com.example.x", "com.example.x", -1000})
+	writeProc(t, root, fixtureProc{3501, 610, 10300, 91001, "com.example.x", "com.example.x:push", -1000})
+	tr.rescan()
+	if st := tr.AppState(10300); st != "background" {
+		t.Errorf("AppState with only fresh zygote children = %q, want background (running, importance unknown)", st)
+	}
+	if tr.foreground(10300, 3500) {
+		t.Error("a fresh zygote child counted as foreground")
+	}
+	tr.FlushNow()
+	if len(got.out) != 2 || got.out[0].Kind != KindSelf || got.out[1].Kind != KindSelf {
+		t.Fatalf("starts: %+v; want two self-starts", got.out)
+	}
+	// Once ActivityManager sets the adj, the band counts.
+	setOom(t, root, 3500, 0)
+	tr.rescan()
+	if st := tr.AppState(10300); st != "foreground" {
+		t.Errorf("after adj 0: %q, want foreground", st)
+	}
+}

@@ -43,6 +43,21 @@ type Proc struct {
 	HasOom      bool   `json:"-"`
 }
 
+// nativeAdj is NATIVE_ADJ, zygote's own value. ActivityManager never
+// gives it to an app process, so an app process that still has it is a
+// fresh zygote child whose importance is not set yet: it says nothing
+// about the app's state.
+const nativeAdj = -1000
+
+// importance returns the adj that counts for the app's state, and
+// whether there is one.
+func (t *Table) importance(p Proc) (int, bool) {
+	if !p.HasOom || (p.OomScoreAdj == nativeAdj && t.isApp(p.UID)) {
+		return 0, false
+	}
+	return p.OomScoreAdj, true
+}
+
 // Key returns the process identity.
 func (p Proc) Key() Key { return Key{p.PID, p.Start} }
 
@@ -462,11 +477,12 @@ func (t *Table) RefreshStates() {
 func (t *Table) rebandLocked() {
 	best := map[int]int{}
 	for _, p := range t.procs {
-		if !p.HasOom {
+		adj, ok := t.importance(p)
+		if !ok {
 			continue
 		}
-		if b, ok := best[p.UID]; !ok || p.OomScoreAdj < b {
-			best[p.UID] = p.OomScoreAdj
+		if b, ok := best[p.UID]; !ok || adj < b {
+			best[p.UID] = adj
 		}
 	}
 	now := t.now()
@@ -537,8 +553,8 @@ func (t *Table) UIDBand(uid, except int) (band string, running bool, since time.
 			continue
 		}
 		found = true
-		if p.HasOom && (!hasOom || p.OomScoreAdj < best) {
-			best, hasOom = p.OomScoreAdj, true
+		if adj, ok := t.importance(p); ok && (!hasOom || adj < best) {
+			best, hasOom = adj, true
 		}
 	}
 	if !hasOom {

@@ -341,12 +341,12 @@ func (t *Tracker) Observe(o Observation) {
 // foreground reports whether pid is (still) in the foreground band.
 func (t *Tracker) foreground(uid, pid int) bool {
 	p, ok := t.table.Get(pid)
-	if ok && p.UID == uid && p.HasOom {
-		if adj, ok := t.table.r.oom(pid); ok {
-			return Band(adj) == "foreground"
-		}
+	if !ok || p.UID != uid {
+		return false
 	}
-	return false
+	p.OomScoreAdj, p.HasOom = t.table.r.oom(pid)
+	adj, ok := t.table.importance(p)
+	return ok && Band(adj) == "foreground"
 }
 
 // stateExcept is uid's state from its processes other than pid: the
