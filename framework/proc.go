@@ -23,9 +23,10 @@ import (
 const ProcessFile = "process.json"
 
 // onProcessDied, when set (by the indicator part's init), is called for
-// every process that exits, so that the indicator can end the spans of
-// a dead process (once-grants end 5 s after death, too). Set it in an
-// init() of the file that owns the hook:
+// every app process that exits (uid, pid), and once more with pid 0 when
+// no process of the uid is left, so that the indicator can end the uses
+// of a dead app. It is called from the tracker's goroutines and must not
+// block. Set it in an init() of the file that owns the hook:
 //
 //	func init() { onProcessDied = func(s *Service, uid, pid int) { s.indicator.processDied(uid, pid) } }
 var onProcessDied func(s *Service, uid, pid int)
@@ -113,6 +114,7 @@ type procPart struct {
 	cfg atomic.Pointer[processConfig]
 
 	pkgs    *packages.Watcher
+	isApp   func(uid int) bool
 	tracker *process.Tracker // nil when <root>/proc is unreadable
 	logdr   *logd.Reader
 	corr    *process.Correlator // framework-only fallback without procfs
@@ -187,6 +189,7 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 		_, ok := cfg.host[uid]
 		return hostMode && ok
 	}
+	p.isApp = isApp
 
 	pc := process.Config{Mode: cfg.Mode, PollInterval: time.Duration(cfg.PollInterval), StateInterval: time.Duration(cfg.StateInterval),
 		ResyncInterval: time.Duration(cfg.ResyncInterval), Window: time.Duration(cfg.Window)}
@@ -346,8 +349,12 @@ func startRecord(st process.Start) ledger.Record {
 }
 
 func (p *procPart) died(s *Service, pr process.Proc) {
-	if onProcessDied != nil {
-		onProcessDied(s, pr.UID, pr.PID)
+	if onProcessDied == nil || !p.isApp(pr.UID) {
+		return
+	}
+	onProcessDied(s, pr.UID, pr.PID)
+	if p.tracker != nil && len(p.tracker.Table().List(pr.UID)) == 0 {
+		onProcessDied(s, pr.UID, 0)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"permd/aosp/etc"
 	"permd/framework/process"
@@ -207,5 +208,30 @@ func TestShippedProcessJSONIsValid(t *testing.T) {
 	}
 	if cfg.Mode != process.ModeAuto || len(cfg.host) == 0 {
 		t.Errorf("shipped config: mode %q, %d host uids; want auto and a host map", cfg.Mode, len(cfg.host))
+	}
+}
+
+func TestProcessDeathReachesTheHook(t *testing.T) {
+	type death struct{ uid, pid int }
+	deaths := make(chan death, 16)
+	old := onProcessDied
+	onProcessDied = func(s *Service, uid, pid int) { deaths <- death{uid, pid} }
+	t.Cleanup(func() { onProcessDied = old })
+
+	root := procRoot(t)
+	startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON}})
+	// chrome's only process vanishes: the hook hears pid 3100, then uid 10113 with pid 0.
+	if err := os.RemoveAll(filepath.Join(root, "proc", "3100")); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []death{{10113, 3100}, {10113, 0}} {
+		select {
+		case got := <-deaths:
+			if got != want {
+				t.Errorf("hook called with %+v, want %+v", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("hook not called for %+v", want)
+		}
 	}
 }
