@@ -449,7 +449,8 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 	for _, r := range batch {
 		recs = append(recs, r.recs...)
 	}
-	if d := l.dropped.Swap(0); d > 0 {
+	d := l.dropped.Swap(0)
+	if d > 0 {
 		why, _ := l.dropWhy.Load().(string)
 		detail, _ := json.Marshal(map[string]any{"dropped": d, "reason": why})
 		recs = append(recs, Record{Time: l.opt.Now(), UID: l.opt.SelfUID, Kind: "overload", Category: "system", Detail: detail})
@@ -461,6 +462,17 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		// The in-memory state may be ahead of the database: reload it.
 		if lerr := l.load(ctx); lerr != nil {
 			l.opt.Logger.Error("ledger reload failed", "err", lerr)
+		}
+		// Nobody waits for enqueued records: count them as dropped so
+		// that the next overload row says so, never lose them silently.
+		lost := d
+		for _, r := range batch {
+			if r.done == nil {
+				lost += int64(len(r.recs))
+			}
+		}
+		if lost > 0 {
+			l.drop(int(lost), "commit failed: "+err.Error())
 		}
 	}
 	for _, r := range batch {
