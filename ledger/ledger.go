@@ -89,8 +89,9 @@ type Ledger struct {
 }
 
 type request struct {
-	recs []Record
-	done chan error // nil for Enqueue
+	recs      []Record
+	done      chan error // nil for Enqueue
+	unchecked bool       // from Enqueue: validate on the writer
 }
 
 type row struct {
@@ -243,14 +244,22 @@ func (l *Ledger) Append(ctx context.Context, recs ...Record) error {
 	}
 }
 
-// Enqueue hands records over without waiting. It never blocks: when the
-// queue is full (or a record is invalid) the records are counted and an
-// overload record saying how many and why is written later.
+// Enqueue hands records over without waiting: a copy and a channel send,
+// cheap enough for the permission-check hot path. Validation happens on
+// the writer. It never blocks: when the queue is full (or a record turns
+// out invalid) the records are counted and an overload record saying how
+// many and why is written with the next commit.
 func (l *Ledger) Enqueue(recs ...Record) {
-	norm, err := l.Validate(recs)
-	if err != nil {
-		l.drop(len(recs), "invalid record: "+err.Error())
+	if len(recs) == 0 {
 		return
+	}
+	now := l.opt.Now()
+	cp := make([]Record, len(recs))
+	for i, r := range recs {
+		if r.Time.IsZero() {
+			r.Time = now
+		}
+		cp[i] = r
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -259,7 +268,7 @@ func (l *Ledger) Enqueue(recs ...Record) {
 		return
 	}
 	select {
-	case l.queue <- &request{recs: norm}:
+	case l.queue <- &request{recs: cp, unchecked: true}:
 	default:
 		l.drop(len(recs), "queue full")
 	}
@@ -495,6 +504,14 @@ func (l *Ledger) shutdown(ctx context.Context) {
 func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) {
 	var recs []Record
 	for _, r := range batch {
+		if r.unchecked {
+			norm, err := l.Validate(r.recs)
+			if err != nil {
+				l.drop(len(r.recs), "invalid record: "+err.Error())
+				continue
+			}
+			r.recs = norm
+		}
 		recs = append(recs, r.recs...)
 	}
 	d := l.dropped.Swap(0)

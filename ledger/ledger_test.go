@@ -244,3 +244,50 @@ func TestEnqueueOverflowIsRecorded(t *testing.T) {
 	f.open(t, nil)
 	mustVerify(t, f.l.Reader)
 }
+
+func TestInvalidEnqueueIsCountedNotStored(t *testing.T) {
+	f := newFixture(t, nil)
+	f.l.Enqueue(acc(10100, "telepathy", "allowed", "", time.Time{}), acc(10100, "camera", "allowed", "", time.Time{}))
+	f.l.Enqueue(acc(10100, "camera", "denied", "", time.Time{}))
+	f.l.Close()
+	p, err := f.l.Query(context.Background(), Filter{}, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range p.Events {
+		kinds = append(kinds, e.Kind+":"+string(e.Detail))
+	}
+	got := strings.Join(kinds, " ")
+	if len(p.Events) != 2 || !strings.Contains(got, `overload:{"dropped":2,"reason":"invalid record: invalid record 0: category: unknown category \"telepathy\""}`) || !strings.Contains(got, "access:") {
+		t.Fatalf("want the valid report stored and an overload row for the 2 records of the invalid one, got %s", got)
+	}
+}
+
+func TestRulesVersionStampedAndKept(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", t0)); err != nil {
+		t.Fatal(err)
+	}
+	v2raw := strings.Replace(string(f.l.Rules().Raw()), `"version": 1`, `"version": 2`, 1)
+	v2, err := ParseRules([]byte(v2raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.l.SetRules(v2)
+	if err := f.l.Append(ctx, acc(10100, "camera", "denied", "", t0)); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.l.Query(ctx, Filter{}, "", 10)
+	if len(p.Events) != 2 || p.Events[0].Rules != 2 || p.Events[1].Rules != 1 {
+		t.Fatalf("want the new row under rules 2 and the old one under 1, got %+v", p.Events)
+	}
+	for v, want := range map[int]string{1: `"version": 1`, 2: `"version": 2`} {
+		raw, err := f.l.RulesVersion(ctx, v)
+		if err != nil || !strings.Contains(string(raw), want) {
+			t.Errorf("rules version %d: want its text kept, got %.40q %v", v, raw, err)
+		}
+	}
+	mustVerify(t, f.l.Reader)
+}
