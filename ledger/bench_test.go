@@ -228,7 +228,10 @@ func BenchmarkIngest(b *testing.B) {
 func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 	tb.Helper()
 	end := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("permd-bench-%s-%d-%d-%d.db", strings.ReplaceAll(store.Driver, "/", "_"), rows, days, apps))
+	// The cache is keyed by the schema too, so a changed schema or
+	// generator never reuses a stale file.
+	fp := sha256.Sum256([]byte(migrations[len(migrations)-1].SQL + "gen1"))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("permd-bench-%s-%x-%d-%d-%d.db", strings.ReplaceAll(store.Driver, "/", "_"), fp[:4], rows, days, apps))
 	if _, err := os.Stat(path + ".done"); err == nil {
 		return path, end
 	}
