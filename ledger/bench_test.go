@@ -235,13 +235,18 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 	if _, err := os.Stat(path + ".done"); err == nil {
 		return path, end
 	}
-	for _, s := range []string{"", "-wal", "-shm"} {
-		os.Remove(path + s)
-	}
-	db, err := store.Open(path)
+	// Build under a private name and rename, so that concurrent test
+	// runs never see (or delete) a half-built file.
+	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
+	db, err := store.Open(tmp)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer func() {
+		for _, s := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + s)
+		}
+	}()
 	defer db.Close()
 	ctx := context.Background()
 	if err := Migrate(ctx, db); err != nil {
@@ -335,6 +340,10 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 		tb.Fatal(err)
 	}
 	dbBytes(tb, db)
+	db.Close()
+	if err := os.Rename(tmp, path); err != nil {
+		tb.Fatal(err)
+	}
 	os.WriteFile(path+".done", nil, 0o644)
 	return path, end
 }
