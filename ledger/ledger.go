@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -587,7 +588,7 @@ func (l *Ledger) load(ctx context.Context) error {
 		var id, uid int64
 		var p string
 		rows.Scan(&id, &uid, &p)
-		w.apps[fmt.Sprintf("%d\x00%s", uid, p)] = id
+		w.apps[strconv.FormatInt(uid, 10)+"\x00"+p] = id
 	}
 	rows.Close()
 	minHead := int64(1 << 62)
@@ -668,7 +669,7 @@ var insertSQLs = func() (s [insertChunk + 1]string) {
 func insertSQL(n int) string { return insertSQLs[n] }
 
 func coalesceKey(app int64, kind, cat, op, res, st, detail string) string {
-	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", app, kind, cat, op, res, st, detail)
+	return strconv.FormatInt(app, 10) + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail
 }
 
 // commit adds recs to the ledger in one transaction: coalescing into open
@@ -718,7 +719,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 			}
 			pkgCache[rec.UID] = pk
 		}
-		akey := fmt.Sprintf("%d\x00%s", rec.UID, pk)
+		akey := strconv.Itoa(rec.UID) + "\x00" + pk
 		app, ok := w.apps[akey]
 		if !ok {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_app(uid, packages) VALUES (?, ?) ON CONFLICT(uid, packages) DO UPDATE SET uid = excluded.uid RETURNING id`, rec.UID, pk).Scan(&app); err != nil {
