@@ -89,6 +89,7 @@ func BenchmarkLedgerReportSocket(b *testing.B) {
 			}
 		}
 		var wg sync.WaitGroup
+		c0 := ts.svc.ledger.l.Stats().Commits
 		t1 = time.Now()
 		for g, c := range conns {
 			wg.Add(1)
@@ -110,6 +111,7 @@ func BenchmarkLedgerReportSocket(b *testing.B) {
 		}
 		rate := float64(per*reporters) / el.Seconds()
 		b.ReportMetric(rate, "report-rows/s")
+		b.ReportMetric(float64(n)/float64(ts.svc.ledger.l.Stats().Commits-c0), "rows/commit")
 		b.ReportMetric(float64(n)/bare.Seconds(), "bare-rows/s")
 		b.ReportMetric(rate/(float64(n)/bare.Seconds()), "ratio")
 		b.Logf("%d records in batches of %d from %d reporters: %s (bare %s)", per*reporters, batch, reporters, el.Round(time.Millisecond), bare.Round(time.Millisecond))
