@@ -145,3 +145,32 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 	}
 	t.Logf("%d acknowledged before kill -9, %d recorded, %d rows verify", want, got, v.Sealed)
 }
+
+// TestPermissionChecksLandInTheLedger checks that what the grants part
+// hands the sink is accepted by the published rules (an invalid record
+// would surface as an overload row) and is readable afterwards.
+func TestPermissionChecksLandInTheLedger(t *testing.T) {
+	ts := startTestService(t, testOptions{})
+	for _, cat := range []string{"location", "camera", "contacts"} {
+		for _, st := range []string{"foreground", "background"} {
+			if err := ts.call(t, "perm.check", map[string]any{"uid": 10123, "package": "com.example.maps", "category": cat, "op": "android:" + cat, "state": st}, nil); err != nil {
+				t.Fatalf("perm.check %s %s: %v", cat, st, err)
+			}
+		}
+	}
+	var page ledger.Page
+	waitFor(t, "6 access records", func() bool {
+		page = ledger.Page{}
+		ts.call(t, "ledger.query", map[string]any{"uid": 10123}, &page)
+		return len(page.Events) >= 6
+	})
+	var over ledger.Page
+	if err := ts.call(t, "ledger.query", map[string]any{"kind": "overload"}, &over); err != nil || len(over.Events) != 0 {
+		t.Fatalf("want no overload rows (every record valid under the rules), got %+v %v", over.Events, err)
+	}
+	for _, e := range page.Events {
+		if e.Kind != "access" || e.Result == "" {
+			t.Errorf("unexpected record %+v", e)
+		}
+	}
+}
