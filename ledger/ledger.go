@@ -74,7 +74,8 @@ type Ledger struct {
 	mu     sync.RWMutex // guards closed against sends racing Close
 	closed bool
 
-	dropped   atomic.Int64
+	dropped   atomic.Int64 // not yet written to an overload row
+	dropTotal atomic.Int64
 	dropWhy   atomic.Value // string
 	committed atomic.Int64 // events committed
 	rows      atomic.Int64 // rows inserted
@@ -192,7 +193,7 @@ func (l *Ledger) Rules() *Rules { return l.rules.Load() }
 type Stats struct {
 	QueueDepth int    `json:"queue_depth"`
 	QueueCap   int    `json:"queue_capacity"`
-	Dropped    int64  `json:"dropped"`
+	Dropped    int64  `json:"dropped"` // since start, each also written to an overload row
 	Committed  int64  `json:"committed_events"`
 	Rows       int64  `json:"rows_written"`
 	Commits    int64  `json:"commits"`
@@ -205,7 +206,7 @@ type Stats struct {
 // Stats reports the writer's counters.
 func (l *Ledger) Stats() Stats {
 	return Stats{
-		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropped.Load(),
+		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropTotal.Load(),
 		Committed: l.committed.Load(), Rows: l.rows.Load(), Commits: l.commits.Load(),
 		Open: l.openRows.Load(), Pruned: l.pruned.Load(), Rules: l.Rules().Version,
 		LastError: l.lastErr.Load().(string),
@@ -278,6 +279,7 @@ func (l *Ledger) Enqueue(recs ...Record) {
 func (l *Ledger) drop(n int, why string) {
 	l.dropWhy.Store(why)
 	l.dropped.Add(int64(n))
+	l.dropTotal.Add(int64(n))
 }
 
 // Validate checks a whole report against the rules and returns the
@@ -531,14 +533,15 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		}
 		// Nobody waits for enqueued records: count them as dropped so
 		// that the next overload row says so, never lose them silently.
-		lost := d
+		l.dropped.Add(d) // the overload row did not make it either
+		lost := 0
 		for _, r := range batch {
 			if r.done == nil {
-				lost += int64(len(r.recs))
+				lost += len(r.recs)
 			}
 		}
 		if lost > 0 {
-			l.drop(int(lost), "commit failed: "+err.Error())
+			l.drop(lost, "commit failed: "+err.Error())
 		}
 	}
 	for _, r := range batch {
