@@ -130,7 +130,7 @@ func TestRowSizeWithinBudget(t *testing.T) {
 	var rows int64
 	f.db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&rows)
 	per := float64(dbBytes(t, f.db)) / float64(rows)
-	t.Logf("%d rows: %.1f bytes/row, %.1f MB per million rows (indexes included)", rows, per, per)
+	t.Logf("%d rows written by the ledger: %.1f bytes/row = %.1f MB per million rows (indexes included)", rows, per, per)
 	if rows != int64(n) {
 		t.Fatalf("want %d rows, got %d", n, rows)
 	}
@@ -218,6 +218,9 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/bare.Seconds(), "bare-rows/s")
 		l.Close()
+		var rows int64
+		db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&rows)
+		b.ReportMetric(float64(dbBytes(b, db))/float64(rows), "bytes/row")
 		db.Close()
 	}
 }
@@ -444,10 +447,10 @@ func BenchmarkReads(b *testing.B) {
 	}
 	defer db.Close()
 	st, _ := os.Stat(path)
-	b.ReportMetric(float64(st.Size())/float64(rows)*1e6/1e6, "MB/million-rows")
 	r := NewReader(db)
 	ctx := context.Background()
 	for b.Loop() {
+		b.ReportMetric(float64(st.Size())/float64(rows), "bytes/row")
 		for _, c := range readCases(end) {
 			q, args := c.sql(ctx, r)
 			plan, err := queryPlan(ctx, db, q, args)
