@@ -174,3 +174,38 @@ func TestPermissionChecksLandInTheLedger(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedReportsRecordNothing sends what the transport must refuse
+// before the ledger sees it (a 1 MiB detail, 100k records) and checks the
+// error is clear and nothing was recorded.
+func TestOversizedReportsRecordNothing(t *testing.T) {
+	ts := startTestService(t, testOptions{})
+	big := map[string]any{"records": []map[string]any{{"uid": 10123, "kind": "access", "category": "camera", "result": "allowed",
+		"detail": map[string]string{"proxy": strings.Repeat("x", 1<<20)}}}}
+	many := make([]map[string]any, 100000)
+	for i := range many {
+		many[i] = map[string]any{"uid": 10123, "kind": "access", "category": "camera", "result": "allowed"}
+	}
+	for name, params := range map[string]any{"1 MiB detail": big, "100k records": map[string]any{"records": many}} {
+		c := ts.dial(t)
+		err := c.Call(context.Background(), "ledger.report", params, nil)
+		// The daemon answers -32005 and closes; a client still writing
+		// the line sees the close instead.
+		if err == nil || (rpcCode(err) != CodeTooLarge && !strings.Contains(err.Error(), "broken pipe") && !strings.Contains(err.Error(), "reset")) {
+			t.Errorf("%s: want error %d (request too large) or the connection closed, got %v", name, CodeTooLarge, err)
+		}
+	}
+	// Within the line limit but over the rules' record limit.
+	some := make([]map[string]any, 1001)
+	for i := range some {
+		some[i] = map[string]any{"uid": 1, "kind": "access", "category": "camera", "result": "allowed"}
+	}
+	err := ts.call(t, "ledger.report", map[string]any{"records": some}, nil)
+	if rpcCode(err) != CodeInvalidParams || !strings.Contains(err.Error(), "1001 records exceed the limit of 1000") {
+		t.Errorf("1001 records: want invalid params naming the limit, got %v", err)
+	}
+	var page ledger.Page
+	if err := ts.call(t, "ledger.query", nil, &page); err != nil || len(page.Events) != 0 {
+		t.Fatalf("want nothing recorded, got %d events (%v)", len(page.Events), err)
+	}
+}
