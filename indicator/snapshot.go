@@ -1,0 +1,224 @@
+package indicator
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Snapshot is the whole shown state at one sequence number. It is
+// immutable once published; subscribers receive it whole, so a missed
+// intermediate snapshot never leaves anyone with a stale view.
+type Snapshot struct {
+	// Seq increases with every change of what is shown; a subscriber
+	// applies a snapshot only if its Seq is higher than the one it has.
+	Seq       uint64          `json:"seq"`
+	Time      time.Time       `json:"time"`
+	Resources []ResourceState `json:"resources"`
+
+	leds    map[string]LED
+	rawOnce sync.Once
+	raw     json.RawMessage
+}
+
+// ResourceState is one indicated resource.
+type ResourceState struct {
+	Resource string            `json:"resource"`
+	Icon     string            `json:"icon"`
+	Labels   map[string]string `json:"labels"`
+	On       bool              `json:"on"`
+	Apps     []AppState        `json:"apps"`
+}
+
+// AppState is one app shown under a resource.
+type AppState struct {
+	UID     int    `json:"uid"`
+	Package string `json:"package"`
+	// Active is how many of the app's uses are running now; 0 means the
+	// app is shown only for the hold time, until HeldUntil.
+	Active    int        `json:"active"`
+	Since     time.Time  `json:"since"`
+	HeldUntil *time.Time `json:"held_until,omitempty"`
+	// Via lists proxies that acted for the app during this span.
+	Via []Party `json:"via,omitempty"`
+}
+
+// On reports whether resource is shown as in use.
+func (s *Snapshot) On(resource string) bool {
+	for _, r := range s.Resources {
+		if r.Resource == resource {
+			return r.On
+		}
+	}
+	return false
+}
+
+// JSON returns the snapshot encoded once and shared by every subscriber.
+func (s *Snapshot) JSON() json.RawMessage {
+	s.rawOnce.Do(func() {
+		b, err := json.Marshal(s)
+		if err != nil {
+			panic("indicator: snapshot not encodable: " + err.Error())
+		}
+		s.raw = b
+	})
+	return s.raw
+}
+
+// publish builds the snapshot for the current state with the next
+// sequence number and wakes every subscriber. Called with mu held.
+func (e *Engine) publish(now time.Time) {
+	e.seq++
+	s := &Snapshot{Seq: e.seq, Time: now, leds: e.cfg.LEDs, Resources: make([]ResourceState, 0, len(e.cfg.Resources))}
+	byRes := map[string][]AppState{}
+	for k, en := range e.entries {
+		a := AppState{UID: k.app.uid, Package: k.app.pkg, Active: en.active, Since: en.from, Via: slices.Clone(en.via)}
+		if en.active == 0 {
+			h := en.holdUntil
+			a.HeldUntil = &h
+		}
+		byRes[k.res] = append(byRes[k.res], a)
+	}
+	for _, r := range e.cfg.Resources {
+		apps := byRes[r.Code]
+		slices.SortFunc(apps, func(a, b AppState) int {
+			if c := a.Since.Compare(b.Since); c != 0 {
+				return c
+			}
+			if a.UID != b.UID {
+				return a.UID - b.UID
+			}
+			return strings.Compare(a.Package, b.Package)
+		})
+		if apps == nil {
+			apps = []AppState{}
+		}
+		s.Resources = append(s.Resources, ResourceState{Resource: r.Code, Icon: r.Icon, Labels: r.Labels, On: len(apps) > 0, Apps: apps})
+	}
+	e.snap.Store(s)
+	for sub := range e.subs {
+		sub.poke()
+	}
+}
+
+// Subscription delivers snapshots to one subscriber from its own
+// goroutine. Deliveries are coalesced: a subscriber that is slow, or
+// whose deliver fails, gets the latest snapshot when it is ready again,
+// never a backlog, and never holds up the engine or other subscribers.
+type Subscription struct {
+	e        *Engine
+	deliver  func(*Snapshot) error
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	retrying atomic.Bool
+	last     uint64
+	failures atomic.Uint64
+}
+
+// retryDelay is how long a subscription waits after a failed delivery
+// (the connection's queue was full) before trying the latest snapshot
+// again, unless a new change wakes it sooner.
+const retryDelay = 50 * time.Millisecond
+
+// Subscribe registers deliver and returns the snapshot the subscriber
+// starts from; deliver is then called with every later snapshot
+// (coalesced), in increasing Seq, from one goroutine. A deliver error
+// means "not now": the latest snapshot is offered again later.
+func (e *Engine) Subscribe(deliver func(*Snapshot) error) (*Subscription, *Snapshot, error) {
+	return e.subscribe(deliver, false)
+}
+
+func (e *Engine) subscribe(deliver func(*Snapshot) error, internal bool) (*Subscription, *Snapshot, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	now := e.clock.Now()
+	changed := e.expire(now)
+	if changed {
+		e.publish(now)
+		e.rearm(now)
+	}
+	// The LED writer does not count against the subscriber limit.
+	if !internal && len(e.subs)-1 >= e.maxSubs {
+		e.unlockAndFlush()
+		return nil, nil, ErrTooManySubscribers
+	}
+	snap := e.snap.Load()
+	s := &Subscription{
+		e: e, deliver: deliver, last: snap.Seq,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if internal {
+		// The LED writer must apply the starting state too.
+		s.last = 0
+		s.poke()
+	}
+	e.subs[s] = struct{}{}
+	e.unlockAndFlush()
+	go s.run()
+	return s, snap, nil
+}
+
+func (s *Subscription) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Subscription) run() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.wake:
+		case <-s.stop:
+			return
+		}
+		for {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			snap := s.e.snap.Load()
+			if snap.Seq <= s.last {
+				break
+			}
+			if err := s.deliver(snap); err != nil {
+				s.failures.Add(1)
+				if s.retrying.CompareAndSwap(false, true) {
+					s.e.clock.AfterFunc(retryDelay, func() {
+						s.retrying.Store(false)
+						s.poke()
+					})
+				}
+				break
+			}
+			s.last = snap.Seq
+		}
+	}
+}
+
+// Close ends the subscription; deliver is not called after it returns,
+// except for one call already under way.
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		close(s.stop)
+		s.e.mu.Lock()
+		delete(s.e.subs, s)
+		s.e.mu.Unlock()
+	})
+}
+
+// Done is closed when the subscription's goroutine has ended.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Failures counts deliveries that failed and were retried coalesced.
+func (s *Subscription) Failures() uint64 { return s.failures.Load() }
