@@ -102,9 +102,10 @@ func (c *Config) indicated(code string) bool {
 // File is the JSON form of indicator.json.
 type File struct {
 	Version int `json:"version"`
-	// Hold and MaxSpan are Go durations ("5s", "10m"); empty means default.
-	Hold    Duration `json:"hold"`
-	MaxSpan Duration `json:"max_span"`
+	// Hold and MaxSpan are Go durations ("5s", "10m"); absent means the
+	// default. A hold of "0s" is allowed (no minimum visible time).
+	Hold    *Duration `json:"hold"`
+	MaxSpan *Duration `json:"max_span"`
 	// Resources lists the indicated resources in display order.
 	Resources []FileResource `json:"resources"`
 }
@@ -141,12 +142,12 @@ func Compile(f *File, under func(string) string) (Config, error) {
 	if f.Version != 1 {
 		return Config{}, &FieldError{"version", fmt.Sprintf("unsupported version %d (this permd reads version 1)", f.Version)}
 	}
-	cfg := Config{Hold: time.Duration(f.Hold), MaxSpan: time.Duration(f.MaxSpan)}
-	if f.Hold == 0 {
-		cfg.Hold = DefaultHold
+	cfg := Config{Hold: DefaultHold, MaxSpan: DefaultMaxSpan}
+	if f.Hold != nil {
+		cfg.Hold = time.Duration(*f.Hold)
 	}
-	if f.MaxSpan == 0 {
-		cfg.MaxSpan = DefaultMaxSpan
+	if f.MaxSpan != nil {
+		cfg.MaxSpan = time.Duration(*f.MaxSpan)
 	}
 	if cfg.Hold < 0 || cfg.Hold > time.Minute {
 		return Config{}, &FieldError{"hold", fmt.Sprintf("%s is outside 0s..1m", cfg.Hold)}

@@ -173,6 +173,7 @@ type Engine struct {
 	snap     atomic.Pointer[Snapshot]
 	timeouts atomic.Uint64
 	deaths   atomic.Uint64
+	retries  atomic.Uint64 // failed deliveries, retried coalesced
 	led      *ledWriter
 	ledSub   *Subscription
 }
@@ -476,6 +477,9 @@ type Stats struct {
 	Timeouts    uint64 `json:"timeouts"`
 	Deaths      uint64 `json:"uses_ended_by_death"`
 	LEDErrors   uint64 `json:"led_errors"`
+	// Retries counts deliveries a subscriber could not take (its queue
+	// was full); each was retried later with the latest snapshot.
+	Retries uint64 `json:"coalesced_retries"`
 }
 
 // Stats returns counters for health reporting.
@@ -486,6 +490,7 @@ func (e *Engine) Stats() Stats {
 		ActiveUses: len(e.uses), ShownApps: len(e.entries), Seq: e.seq,
 		Subscribers: len(e.subs) - 1, // the LED writer is not a client
 		Timeouts:    e.timeouts.Load(), Deaths: e.deaths.Load(), LEDErrors: e.led.errors.Load(),
+		Retries: e.retries.Load(),
 	}
 }
 

@@ -451,8 +451,8 @@ func TestCompileRejectsBadConfig(t *testing.T) {
 		field string
 	}{
 		{File{Version: 2}, "version"},
-		{File{Version: 1, Hold: Duration(2 * time.Minute)}, "hold"},
-		{File{Version: 1, MaxSpan: Duration(time.Millisecond)}, "max_span"},
+		{File{Version: 1, Hold: dur(2 * time.Minute)}, "hold"},
+		{File{Version: 1, MaxSpan: dur(time.Millisecond)}, "max_span"},
 		{File{Version: 1, Resources: []FileResource{{Resource: "torch"}}}, "resources[0].resource"},
 		{File{Version: 1, Resources: []FileResource{{Resource: "camera"}, {Resource: "camera"}}}, "resources[1].resource"},
 		{File{Version: 1, Resources: []FileResource{{Resource: "camera", Labels: map[string]string{"fr": "Caméra"}}}}, "resources[0].labels.fr"},
@@ -465,7 +465,7 @@ func TestCompileRejectsBadConfig(t *testing.T) {
 			t.Errorf("%+v: got %v, want error on field %s", tc.f, err, tc.field)
 		}
 	}
-	cfg, err := Compile(&File{Version: 1, Hold: Duration(2 * time.Second), Resources: []FileResource{
+	cfg, err := Compile(&File{Version: 1, Hold: dur(2 * time.Second), Resources: []FileResource{
 		{Resource: "sms", Icon: "ic_sms", Labels: map[string]string{"en": "Messages"}},
 	}}, nil)
 	if err != nil {
@@ -493,3 +493,5 @@ func TestCatalogueHasEveryCategoryInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func dur(d time.Duration) *Duration { v := Duration(d); return &v }

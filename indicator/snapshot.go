@@ -193,6 +193,7 @@ func (s *Subscription) run() {
 			}
 			if err := s.deliver(snap); err != nil {
 				s.failures.Add(1)
+				s.e.retries.Add(1)
 				if s.retrying.CompareAndSwap(false, true) {
 					s.e.clock.AfterFunc(retryDelay, func() {
 						s.retrying.Store(false)
