@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/etc"
 	"permd/framework/client"
 	"permd/indicator"
 )
@@ -423,4 +424,29 @@ func writeConfigDir(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+// TestShippedIndicatorConfig: the indicator.json installed on devices
+// (and embedded for host runs) is valid and says what the docs say.
+func TestShippedIndicatorConfig(t *testing.T) {
+	snap, err := readSnapshot(etc.Default(), "embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.File(IndicatorFile); !ok {
+		t.Fatalf("no %s in aosp/etc/permd", IndicatorFile)
+	}
+	var p indicatorPart
+	apply, err := p.prepare(&Service{opt: Options{Root: "/"}}, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply()
+	var codes []string
+	for _, r := range p.cfg.Resources {
+		codes = append(codes, r.Code)
+	}
+	if strings.Join(codes, ",") != "camera,microphone,location" || p.cfg.Hold != 5*time.Second || p.cfg.MaxSpan != 10*time.Minute {
+		t.Fatalf("shipped config: %v hold %s max span %s", codes, p.cfg.Hold, p.cfg.MaxSpan)
+	}
 }
