@@ -280,7 +280,9 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 	if c.Subscribe != nil {
 		c.Subscribe()
 	}
-	sub, snap, err := p.eng.Subscribe(func(s *indicator.Snapshot) error {
+	// Notify only queues (it fails when the queue is full), so the
+	// engine may call it on the goroutine that made the change.
+	sub, snap, err := p.eng.SubscribeInline(func(s *indicator.Snapshot) error {
 		return c.Notify("indicator.changed", s.JSON())
 	})
 	if err != nil {

@@ -169,6 +169,7 @@ type Engine struct {
 	timerAt time.Time
 	subs    map[*Subscription]struct{}
 	pending []ledger.Record // records made under mu, enqueued after
+	inline  []*Subscription // inline subscribers to deliver to after unlock
 
 	snap     atomic.Pointer[Snapshot]
 	timeouts atomic.Uint64
@@ -207,7 +208,7 @@ func New(cfg Config, o Options) *Engine {
 	e.publish(now)
 	e.mu.Unlock()
 	e.led = &ledWriter{log: e.log, written: map[string]int{}}
-	e.ledSub, _, _ = e.subscribe(e.led.apply, true)
+	e.ledSub, _, _ = e.subscribe(e.led.apply, true, false)
 	return e
 }
 
@@ -551,7 +552,12 @@ func (e *Engine) finishOp(now time.Time, changed bool) {
 func (e *Engine) unlockAndFlush() {
 	recs := e.pending
 	e.pending = nil
+	inline := e.inline
+	e.inline = nil
 	e.mu.Unlock()
+	for _, s := range inline {
+		s.tryInline()
+	}
 	if len(recs) > 0 && e.rec != nil {
 		e.rec.Enqueue(recs...)
 	}

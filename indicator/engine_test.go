@@ -288,7 +288,11 @@ func TestSlowSubscriberDoesNotBlockOthers(t *testing.T) {
 	const fast = 5
 	var last [fast]atomic.Uint64
 	for i := range fast {
-		sub, _, err := e.Subscribe(func(s *Snapshot) error { last[i].Store(s.Seq); return nil })
+		subscribe := e.Subscribe
+		if i%2 == 1 {
+			subscribe = e.SubscribeInline
+		}
+		sub, _, err := subscribe(func(s *Snapshot) error { last[i].Store(s.Seq); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,12 +320,21 @@ func TestSlowSubscriberDoesNotBlockOthers(t *testing.T) {
 // snapshots but never sees a seq twice or out of order, and always ends
 // on the latest state; one that fails deliveries gets it on retry.
 func TestSubscriberSeesIncreasingSeqAndFinalState(t *testing.T) {
+	t.Run("goroutine", func(t *testing.T) { testIncreasingSeq(t, false) })
+	t.Run("inline", func(t *testing.T) { testIncreasingSeq(t, true) })
+}
+
+func testIncreasingSeq(t *testing.T, inline bool) {
 	e, clk, _ := newTestEngine(t, nil)
+	subscribe := e.Subscribe
+	if inline {
+		subscribe = e.SubscribeInline
+	}
 	var mu sync.Mutex
 	var seen []uint64
 	fail := atomic.Bool{}
 	fail.Store(true)
-	sub, start, err := e.Subscribe(func(s *Snapshot) error {
+	sub, start, err := subscribe(func(s *Snapshot) error {
 		if fail.Load() {
 			return errors.New("queue full")
 		}

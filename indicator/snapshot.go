@@ -100,7 +100,11 @@ func (e *Engine) publish(now time.Time) {
 	}
 	e.snap.Store(s)
 	for sub := range e.subs {
-		sub.poke()
+		if sub.inline {
+			e.inline = append(e.inline, sub)
+		} else {
+			sub.poke()
+		}
 	}
 }
 
@@ -111,12 +115,15 @@ func (e *Engine) publish(now time.Time) {
 type Subscription struct {
 	e        *Engine
 	deliver  func(*Snapshot) error
+	inline   bool
+	mu       sync.Mutex // held while delivering: one delivery at a time, in seq order
 	wake     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
 	once     sync.Once
+	stopped  atomic.Bool
 	retrying atomic.Bool
-	last     uint64
+	last     uint64 // guarded by mu
 	failures atomic.Uint64
 }
 
@@ -127,13 +134,25 @@ const retryDelay = 50 * time.Millisecond
 
 // Subscribe registers deliver and returns the snapshot the subscriber
 // starts from; deliver is then called with every later snapshot
-// (coalesced), in increasing Seq, from one goroutine. A deliver error
+// (coalesced), in increasing Seq, one call at a time. A deliver error
 // means "not now": the latest snapshot is offered again later.
+//
+// deliver runs on the subscription's own goroutine, so it may block
+// without holding up anyone else.
 func (e *Engine) Subscribe(deliver func(*Snapshot) error) (*Subscription, *Snapshot, error) {
-	return e.subscribe(deliver, false)
+	return e.subscribe(deliver, false, false)
 }
 
-func (e *Engine) subscribe(deliver func(*Snapshot) error, internal bool) (*Subscription, *Snapshot, error) {
+// SubscribeInline is Subscribe for a deliver that never blocks (it
+// queues, and fails when its queue is full): the engine then calls it
+// right after the change, on the goroutine that made it, which saves a
+// goroutine hand-off per notification. When a delivery is already under
+// way, the subscription's own goroutine takes over, as with Subscribe.
+func (e *Engine) SubscribeInline(deliver func(*Snapshot) error) (*Subscription, *Snapshot, error) {
+	return e.subscribe(deliver, false, true)
+}
+
+func (e *Engine) subscribe(deliver func(*Snapshot) error, internal, inline bool) (*Subscription, *Snapshot, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -152,7 +171,7 @@ func (e *Engine) subscribe(deliver func(*Snapshot) error, internal bool) (*Subsc
 	}
 	snap := e.snap.Load()
 	s := &Subscription{
-		e: e, deliver: deliver, last: snap.Seq,
+		e: e, deliver: deliver, last: snap.Seq, inline: inline,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if internal {
@@ -181,29 +200,44 @@ func (s *Subscription) run() {
 		case <-s.stop:
 			return
 		}
-		for {
-			select {
-			case <-s.stop:
-				return
-			default:
-			}
-			snap := s.e.snap.Load()
-			if snap.Seq <= s.last {
-				break
-			}
-			if err := s.deliver(snap); err != nil {
-				s.failures.Add(1)
-				s.e.retries.Add(1)
-				if s.retrying.CompareAndSwap(false, true) {
-					s.e.clock.AfterFunc(retryDelay, func() {
-						s.retrying.Store(false)
-						s.poke()
-					})
-				}
-				break
-			}
-			s.last = snap.Seq
+		s.mu.Lock()
+		s.drain()
+		s.mu.Unlock()
+	}
+}
+
+// tryInline delivers on the caller's goroutine unless a delivery is
+// under way, in which case the subscription's goroutine is woken: it
+// re-reads the latest snapshot after its current delivery.
+func (s *Subscription) tryInline() {
+	if !s.mu.TryLock() {
+		s.poke()
+		return
+	}
+	s.drain()
+	s.mu.Unlock()
+}
+
+// drain delivers the latest snapshot until none is newer than the last
+// delivered. Called with mu held.
+func (s *Subscription) drain() {
+	for !s.stopped.Load() {
+		snap := s.e.snap.Load()
+		if snap.Seq <= s.last {
+			return
 		}
+		if err := s.deliver(snap); err != nil {
+			s.failures.Add(1)
+			s.e.retries.Add(1)
+			if s.retrying.CompareAndSwap(false, true) {
+				s.e.clock.AfterFunc(retryDelay, func() {
+					s.retrying.Store(false)
+					s.poke()
+				})
+			}
+			return
+		}
+		s.last = snap.Seq
 	}
 }
 
@@ -211,6 +245,7 @@ func (s *Subscription) run() {
 // except for one call already under way.
 func (s *Subscription) Close() {
 	s.once.Do(func() {
+		s.stopped.Store(true)
 		close(s.stop)
 		s.e.mu.Lock()
 		delete(s.e.subs, s)
