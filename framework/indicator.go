@@ -2,13 +2,16 @@ package framework
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"permd/indicator"
+	"permd/ledger"
 )
 
 // IndicatorFile is the indicator's config file in the config dir.
@@ -65,7 +68,7 @@ func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 func (p *indicatorPart) start(ctx context.Context, s *Service) error {
 	var rec indicator.Recorder
 	if s.sink != nil {
-		rec = s.sink
+		rec = &rulesFilter{sink: s.sink, rules: s.ledger.rules.Load, log: s.log}
 	} else {
 		s.log.Warn("indicator: no ledger sink; shown spans are not recorded")
 	}
@@ -316,4 +319,52 @@ func indicatorError(err error) error {
 		return Errorf(CodeUnavailable, "permd is stopping")
 	}
 	return err
+}
+
+// rulesFilter hands the indicator's records to the ledger with detail
+// keys the recording rules in force do not list removed, so that a key
+// the engine records before the published rules name it costs that key
+// (logged once), never the record: the ledger rejects a whole report
+// with an unlisted key.
+type rulesFilter struct {
+	sink   ledger.Sink
+	rules  func() *ledger.Rules
+	log    *slog.Logger
+	warned sync.Map // "kind.key" → true
+}
+
+func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
+	r := f.rules()
+	if r == nil {
+		f.sink.Enqueue(recs...)
+		return
+	}
+	for i := range recs {
+		k := r.Kind(recs[i].Kind)
+		if k == nil || len(recs[i].Detail) == 0 {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(recs[i].Detail, &m) != nil {
+			continue
+		}
+		cut := false
+		for key := range m {
+			if !slices.Contains(k.Detail, key) {
+				delete(m, key)
+				cut = true
+				if _, seen := f.warned.LoadOrStore(recs[i].Kind+"."+key, true); !seen {
+					f.log.Warn("indicator: recording rules do not list this detail; it is left out of the record", "kind", recs[i].Kind, "detail", key)
+				}
+			}
+		}
+		if cut {
+			if len(m) == 0 {
+				recs[i].Detail = nil
+			} else {
+				recs[i].Detail, _ = json.Marshal(m)
+			}
+		}
+	}
+	f.sink.Enqueue(recs...)
 }

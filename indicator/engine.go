@@ -605,15 +605,17 @@ func (e *Engine) endUse(u *use, at time.Time, reason string) bool {
 		delete(e.ended, e.endedQ[0])
 		e.endedQ = e.endedQ[1:]
 	}
+	// Detail keys follow the published recording rules (rules.json): a
+	// span's time is its start, duration_ms gives its end, reason how it
+	// ended; the ledger resolves the uid's packages itself.
 	e.record(u.start, u.app.UID, "span", u.res, u.op, "allowed", u.appState, spanDetail{
-		Package: u.app.Package, PID: u.app.PID, Use: u.id, Via: u.via,
-		From: u.start, To: at, DurationMS: at.Sub(u.start).Milliseconds(), Ended: reason,
+		DurationMS: at.Sub(u.start).Milliseconds(), Reason: reason, PID: u.app.PID, Proxy: u.via,
 	})
 	if reason == EndTimeout {
 		e.timeouts.Add(1)
 		e.record(at, u.app.UID, "anomaly", u.res, u.op, "", "", anomalyDetail{
-			Package: u.app.Package, Use: u.id, Reason: "use ended: no finish or heartbeat within the max span",
-			From: u.start, LastHeartbeat: u.beat, MaxSpanMS: e.cfg.MaxSpan.Milliseconds(), Via: u.via,
+			What:  "indicator_use_without_heartbeat",
+			Value: at.Sub(u.start).Milliseconds(), Limit: e.cfg.MaxSpan.Milliseconds(),
 		})
 		e.log.Warn("indicator use timed out without finish or heartbeat", "uid", u.app.UID, "package", u.app.Package, "resource", u.res, "use", u.id)
 	}
@@ -636,40 +638,38 @@ func (e *Engine) closeEntry(en *entry, to time.Time, reason string) {
 		to = en.from
 	}
 	e.record(en.from, en.key.app.uid, "indicator", en.key.res, "", "", "", shownDetail{
-		Package: en.key.app.pkg, From: en.from, To: to, DurationMS: to.Sub(en.from).Milliseconds(),
-		Uses: en.uses, Ended: reason, Via: en.via,
+		DurationMS: to.Sub(en.from).Milliseconds(), Resource: en.key.res, Proxy: en.via,
+		Package: en.key.app.pkg, Uses: en.uses, Reason: reason,
 	})
 }
 
+// spanDetail is the detail of a "span" record: one use.
 type spanDetail struct {
-	Package    string    `json:"package"`
-	PID        int       `json:"pid,omitempty"`
-	Use        uint64    `json:"use"`
-	Via        []Party   `json:"via,omitempty"`
-	From       time.Time `json:"from"`
-	To         time.Time `json:"to"`
-	DurationMS int64     `json:"duration_ms"`
-	Ended      string    `json:"ended"`
+	DurationMS int64   `json:"duration_ms"`
+	Reason     string  `json:"reason"` // finish, death, timeout, config, shutdown
+	PID        int     `json:"pid,omitempty"`
+	Proxy      []Party `json:"proxy,omitempty"`
 }
 
+// shownDetail is the detail of an "indicator" record: one span an app
+// was shown under a resource. Package, Uses and Reason are recorded
+// where the rules list them (the framework drops keys the rules in force
+// do not name).
 type shownDetail struct {
-	Package    string    `json:"package"`
-	From       time.Time `json:"from"`
-	To         time.Time `json:"to"`
-	DurationMS int64     `json:"duration_ms"`
-	Uses       int       `json:"uses"`
-	Ended      string    `json:"ended"`
-	Via        []Party   `json:"via,omitempty"`
+	DurationMS int64   `json:"duration_ms"`
+	Resource   string  `json:"resource"`
+	Proxy      []Party `json:"proxy,omitempty"`
+	Package    string  `json:"package"`
+	Uses       int     `json:"uses"`
+	Reason     string  `json:"reason"` // how the last use ended, or config/shutdown
 }
 
+// anomalyDetail is the detail of the "anomaly" record of a use that ran
+// past its max span without a heartbeat.
 type anomalyDetail struct {
-	Package       string    `json:"package"`
-	Use           uint64    `json:"use"`
-	Reason        string    `json:"reason"`
-	From          time.Time `json:"from"`
-	LastHeartbeat time.Time `json:"last_heartbeat"`
-	MaxSpanMS     int64     `json:"max_span_ms"`
-	Via           []Party   `json:"via,omitempty"`
+	What  string `json:"what"`
+	Value int64  `json:"value"` // the use's length in ms when it was ended
+	Limit int64  `json:"limit"` // the max span in ms
 }
 
 func (e *Engine) record(at time.Time, uid int, kind, cat, op, result, state string, detail any) {

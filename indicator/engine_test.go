@@ -40,7 +40,7 @@ func TestShortUseIsShownForTheHoldTime(t *testing.T) {
 		t.Fatalf("indicator records: %d, want 1", len(shown))
 	}
 	d := detail(t, shown[0])
-	if shown[0].Category != "microphone" || shown[0].UID != 10100 || d["package"] != "com.a" || d["ended"] != "finish" ||
+	if shown[0].Category != "microphone" || shown[0].UID != 10100 || d["package"] != "com.a" || d["reason"] != "finish" ||
 		d["uses"] != 1.0 || d["duration_ms"] != 5050.0 {
 		t.Fatalf("indicator record %+v detail %v; want microphone com.a 5050 ms, 1 use, ended finish", shown[0], d)
 	}
@@ -180,7 +180,7 @@ func TestMaxSpanWithoutHeartbeatIsAnAnomaly(t *testing.T) {
 		t.Fatalf("timeouts %d, want 2", e.Stats().Timeouts)
 	}
 	for _, r := range rec.kind("span") {
-		if d := detail(t, r); d["ended"] != EndTimeout || r.Op == "" && r.UID == 10100 {
+		if d := detail(t, r); d["reason"] != EndTimeout || r.Op == "" && r.UID == 10100 {
 			t.Fatalf("span %+v %v", r, d)
 		}
 	}
@@ -240,7 +240,7 @@ func TestUnindicatedResourceIsTrackedNotShown(t *testing.T) {
 	e.Finish(s.Use)
 	clk.Advance(time.Minute)
 	ind := rec.kind("indicator")
-	if len(ind) != 1 || detail(t, ind[0])["ended"] != EndConfig {
+	if len(ind) != 1 || detail(t, ind[0])["reason"] != EndConfig {
 		t.Fatalf("indicator records %v; want one ended by config", ind)
 	}
 	if len(rec.kind("span")) != 1 {
@@ -267,7 +267,7 @@ func TestCloseEndsEverythingAndRecordsIt(t *testing.T) {
 	if _, err := e.Start(StartRequest{Resource: "camera", App: app(10100, "com.a")}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("start after close: %v", err)
 	}
-	if len(rec.kind("span")) != 1 || len(rec.kind("indicator")) != 1 || detail(t, rec.kind("indicator")[0])["ended"] != EndShutdown {
+	if len(rec.kind("span")) != 1 || len(rec.kind("indicator")) != 1 || detail(t, rec.kind("indicator")[0])["reason"] != EndShutdown {
 		t.Fatalf("records at close: %+v", rec.recs)
 	}
 }

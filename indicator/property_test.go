@@ -226,46 +226,47 @@ func TestPropertyMatchesReferenceModel(t *testing.T) {
 					}
 				}
 			}
+			closedAt := clk.Now()
 			e.Close()
-			checkRecords(t, m, rec)
+			checkRecords(t, m, rec, closedAt)
 		})
 	}
 }
 
-func checkRecords(t *testing.T, m *model, rec *recorder) {
+func checkRecords(t *testing.T, m *model, rec *recorder, closedAt time.Time) {
 	t.Helper()
-	spans := map[uint64]string{}
+	// Span records carry no use id (the rules do not record one): compare
+	// the multiset of (resource, uid, start, duration, reason).
+	got := map[string]int{}
 	for _, r := range rec.kind("span") {
 		d := detail(t, r)
-		id := uint64(d["use"].(float64))
-		if _, dup := spans[id]; dup {
-			t.Fatalf("use %d has two span records", id)
+		if r.Result != "allowed" {
+			t.Fatalf("span record result %q", r.Result)
 		}
-		if r.Result != "allowed" || r.Category != m.uses[id].res {
-			t.Fatalf("span record for use %d: %+v", id, r)
-		}
-		spans[id] = d["ended"].(string)
+		got[fmt.Sprintf("%s/%d/%d/%v/%v", r.Category, r.UID, r.Time.UnixMilli(), d["duration_ms"], d["reason"])]++
 	}
+	want := map[string]int{}
 	timeouts := 0
 	for _, id := range m.order {
 		u := m.uses[id]
-		want := u.reason
+		end, reason := u.end, u.reason
 		if !u.ended {
-			want = EndShutdown
+			end, reason = closedAt, EndShutdown
 		}
-		if spans[id] != want {
-			t.Errorf("use %d: span record ended %q, model %q", id, spans[id], want)
-		}
-		if want == EndTimeout {
+		if reason == EndTimeout {
 			timeouts++
 		}
+		want[fmt.Sprintf("%s/%d/%d/%v/%v", u.res, u.app.UID, u.start.UnixMilli(), float64(end.Sub(u.start).Milliseconds()), reason)]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("span records differ from the model:\ngot  %v\nwant %v", got, want)
 	}
 	if n := len(rec.kind("anomaly")); n != timeouts {
 		t.Errorf("anomaly records: %d, model timeouts %d", n, timeouts)
 	}
 	for _, r := range rec.kind("indicator") {
 		d := detail(t, r)
-		if r.Category == "contacts" || r.Result != "" || d["uses"].(float64) < 1 {
+		if r.Category == "contacts" || r.Result != "" || d["uses"].(float64) < 1 || d["resource"] != r.Category {
 			t.Errorf("bad indicator record %+v %v", r, d)
 		}
 	}
