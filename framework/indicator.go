@@ -189,7 +189,12 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 		}
 	}
 	if st := p.svc.states; st != nil {
-		req.AppState = st.AppState(req.App.UID)
+		// Only the codes the rules know: an unexpected value would get
+		// the use's record rejected.
+		switch v := st.AppState(req.App.UID); v {
+		case "foreground", "visible", "background", "not_running":
+			req.AppState = v
+		}
 	}
 	res, err := p.eng.Start(req)
 	if err != nil {
