@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -218,6 +219,11 @@ func New(cfg Config, o Options) *Engine {
 func (e *Engine) Configure(cfg Config) {
 	e.mu.Lock()
 	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	if reflect.DeepEqual(e.cfg, cfg) {
+		// A reload of another part's file: nothing to show differently.
 		e.mu.Unlock()
 		return
 	}

@@ -508,3 +508,12 @@ func TestCatalogueHasEveryCategoryInBothLanguages(t *testing.T) {
 }
 
 func dur(d time.Duration) *Duration { v := Duration(d); return &v }
+
+func TestConfigureWithSameConfigIsNoChange(t *testing.T) {
+	e, _, _ := newTestEngine(t, nil)
+	before := e.Snapshot().Seq
+	e.Configure(Default())
+	if after := e.Snapshot().Seq; after != before {
+		t.Fatalf("seq %d -> %d for an unchanged config; want no change", before, after)
+	}
+}
