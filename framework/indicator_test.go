@@ -237,6 +237,13 @@ func TestProcessDeathEndsUsesOverSocket(t *testing.T) {
 	if rpcCode(err) != CodeConflict || !strings.Contains(err.Error(), "death") {
 		t.Fatalf("finish after death: %v; want conflict naming death", err)
 	}
+	var c started
+	fw.Call(ctx, "op.start", map[string]any{"resource": "camera", "uid": 10125, "package": "com.c"}, &c)
+	var hb struct{ Active, Ended []uint64 }
+	if err := fw.Call(ctx, "op.heartbeat", map[string]any{"uses": []uint64{a.Use, c.Use}}, &hb); err != nil ||
+		len(hb.Active) != 1 || hb.Active[0] != c.Use || len(hb.Ended) != 1 || hb.Ended[0] != a.Use {
+		t.Fatalf("op.heartbeat: %+v %v; want active [%d] ended [%d]", hb, err, c.Use, a.Use)
+	}
 }
 
 // TestSubscriberReconnectNeverMissesAChange: while the framework keeps

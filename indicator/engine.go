@@ -229,6 +229,7 @@ func (e *Engine) Configure(cfg Config) {
 	}
 	now := e.clock.Now()
 	e.expire(now)
+	old := e.cfg
 	e.cfg = cfg
 	for k, en := range e.entries {
 		if !cfg.indicated(k.res) {
@@ -236,10 +237,8 @@ func (e *Engine) Configure(cfg Config) {
 		}
 	}
 	for _, u := range e.uses {
-		if cfg.indicated(u.res) {
-			if en := e.entries[entryKey{u.res, appKey{u.app.UID, u.app.Package}}]; en == nil {
-				e.showUse(u, now, false)
-			}
+		if cfg.indicated(u.res) && !old.indicated(u.res) {
+			e.showUse(u, now)
 		}
 	}
 	e.publish(now)
@@ -320,7 +319,7 @@ func (e *Engine) Start(r StartRequest) (Started, error) {
 	e.uses[u.id] = u
 	ind := e.cfg.indicated(u.res)
 	if ind {
-		e.showUse(u, now, true)
+		e.showUse(u, now)
 		changed = true
 	}
 	e.finishOp(now, changed)
@@ -329,7 +328,7 @@ func (e *Engine) Start(r StartRequest) (Started, error) {
 
 // showUse counts u in its app's entry under its resource, opening the
 // entry (a new shown span) if the app was not shown.
-func (e *Engine) showUse(u *use, now time.Time, counts bool) {
+func (e *Engine) showUse(u *use, now time.Time) {
 	k := entryKey{u.res, appKey{u.app.UID, u.app.Package}}
 	en := e.entries[k]
 	if en == nil {
@@ -337,9 +336,7 @@ func (e *Engine) showUse(u *use, now time.Time, counts bool) {
 		e.entries[k] = en
 	}
 	en.active++
-	if counts || en.uses == 0 {
-		en.uses++
-	}
+	en.uses++
 	en.holdUntil = time.Time{}
 	for _, p := range u.via {
 		if !slices.ContainsFunc(en.via, func(q Party) bool { return q.UID == p.UID && q.Package == p.Package }) {

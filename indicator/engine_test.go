@@ -218,6 +218,7 @@ func TestProcessDeathEndsItsUses(t *testing.T) {
 func TestUnindicatedResourceIsTrackedNotShown(t *testing.T) {
 	e, clk, rec := newTestEngine(t, nil)
 	s, err := e.Start(StartRequest{Resource: "contacts", App: app(10100, "com.a")})
+	s2 := mustStart(t, e, StartRequest{Resource: "contacts", App: app(10100, "com.a")})
 	if err != nil || s.Indicated {
 		t.Fatalf("start contacts: %+v %v; want ok, not indicated", s, err)
 	}
@@ -229,8 +230,8 @@ func TestUnindicatedResourceIsTrackedNotShown(t *testing.T) {
 	r, _ := Catalogue("contacts")
 	cfg.Resources = append(cfg.Resources, r)
 	e.Configure(cfg)
-	if !e.Snapshot().On("contacts") {
-		t.Fatal("contacts not shown after config made it indicated")
+	if snap := e.Snapshot(); !snap.On("contacts") || snap.Resources[3].Apps[0].Active != 2 {
+		t.Fatalf("after config made contacts indicated: %s; want com.a with 2 active uses", snap.JSON())
 	}
 	// And removes it again: the shown span ends with reason config.
 	e.Configure(Default())
@@ -238,13 +239,14 @@ func TestUnindicatedResourceIsTrackedNotShown(t *testing.T) {
 		t.Fatal("contacts shown after config dropped it")
 	}
 	e.Finish(s.Use)
+	e.Finish(s2)
 	clk.Advance(time.Minute)
 	ind := rec.kind("indicator")
 	if len(ind) != 1 || detail(t, ind[0])["reason"] != EndConfig {
 		t.Fatalf("indicator records %v; want one ended by config", ind)
 	}
-	if len(rec.kind("span")) != 1 {
-		t.Fatal("the use itself was not recorded as a span")
+	if len(rec.kind("span")) != 2 {
+		t.Fatal("the uses themselves were not recorded as spans")
 	}
 }
 
