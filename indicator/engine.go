@@ -339,7 +339,8 @@ func (e *Engine) showUse(u *use, now time.Time) {
 	en.uses++
 	en.holdUntil = time.Time{}
 	for _, p := range u.via {
-		if !slices.ContainsFunc(en.via, func(q Party) bool { return q.UID == p.UID && q.Package == p.Package }) {
+		// Bounded, so the span's record stays within the rules' detail size.
+		if len(en.via) < maxVia && !slices.ContainsFunc(en.via, func(q Party) bool { return q.UID == p.UID && q.Package == p.Package }) {
 			en.via = append(en.via, Party{UID: p.UID, Package: p.Package})
 		}
 	}
