@@ -35,7 +35,8 @@ const (
 const (
 	defaultMaxUses        = 4096
 	defaultMaxSubscribers = 64
-	maxVia                = 8
+	maxVia                = 4  // proxies per use (and listed per shown span)
+	maxProxyName          = 64 // proxy package names are short (cameraserver)
 	maxNameLen            = 256
 	endedMemory           = 4096 // ended use ids remembered for error messages
 )
@@ -286,7 +287,12 @@ func checkParty(prefix string, p Party, needPackage bool) error {
 	if needPackage && p.Package == "" {
 		return &FieldError{prefix + "package", "missing: the app shown must be named"}
 	}
-	if len(p.Package) > maxNameLen || strings.ContainsAny(p.Package, " \t\r\n/") {
+	limit := maxNameLen
+	if !needPackage {
+		// Bounded so a record's detail stays within the rules' size limit.
+		limit = maxProxyName
+	}
+	if len(p.Package) > limit || strings.ContainsAny(p.Package, " \t\r\n/") {
 		return &FieldError{prefix + "package", fmt.Sprintf("%q is not a package name", p.Package)}
 	}
 	return nil

@@ -519,3 +519,25 @@ func TestConfigureWithSameConfigIsNoChange(t *testing.T) {
 		t.Fatalf("seq %d -> %d for an unchanged config; want no change", before, after)
 	}
 }
+
+// TestRecordsFitTheRulesDetailLimit: the largest detail a valid request
+// can produce stays within the 1024 bytes the published rules allow.
+func TestRecordsFitTheRulesDetailLimit(t *testing.T) {
+	e, clk, rec := newTestEngine(t, nil)
+	long := strings.Repeat("p", maxNameLen)
+	var via []Party
+	for i := range maxVia {
+		via = append(via, Party{UID: 1_000_000_000 + i, Package: strings.Repeat("x", maxProxyName), PID: 1_000_000_000})
+	}
+	id := mustStart(t, e, StartRequest{Resource: "camera", App: Party{UID: 1_999_999_999, Package: long, PID: 1_000_000_000}, Via: via, Op: long})
+	clk.Advance(24 * time.Hour)
+	e.Heartbeat([]uint64{id})
+	for _, r := range rec.recs {
+		if len(r.Detail) > 1024 {
+			t.Errorf("%s record detail is %d bytes: %s", r.Kind, len(r.Detail), r.Detail)
+		}
+	}
+	if len(rec.recs) < 3 {
+		t.Fatalf("records %d, want span, anomaly, indicator", len(rec.recs))
+	}
+}
