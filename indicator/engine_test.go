@@ -541,3 +541,22 @@ func TestRecordsFitTheRulesDetailLimit(t *testing.T) {
 		t.Fatalf("records %d, want span, anomaly, indicator", len(rec.recs))
 	}
 }
+
+func TestCloseTurnsLEDsOff(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "sys/class/leds/cam")
+	os.MkdirAll(dir, 0o755)
+	cfg, err := Compile(&File{Version: 1, Resources: []FileResource{{Resource: "camera", LED: &FileLED{Path: "/sys/class/leds/cam/brightness", On: 3}}}},
+		func(p string) string { return filepath.Join(root, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := newTestEngine(t, &cfg)
+	mustStart(t, e, StartRequest{Resource: "camera", App: app(10100, "com.a")})
+	read := func() string { b, _ := os.ReadFile(filepath.Join(dir, "brightness")); return strings.TrimSpace(string(b)) }
+	waitUntil(t, "LED on", func() bool { return read() == "3" })
+	e.Close()
+	if got := read(); got != "0" {
+		t.Fatalf("LED after Close: %q, want 0 (nothing is known to be in use)", got)
+	}
+}
