@@ -542,6 +542,9 @@ func (e *Engine) Close() {
 		s.Close()
 	}
 	// Leave the hardware off: nothing is known to be in use any more.
+	// Wait for the LED writer first, so that a write of an older state
+	// it had under way cannot land after this one.
+	<-e.ledSub.Done()
 	e.led.apply(snap)
 }
 
