@@ -553,7 +553,10 @@ func TestCloseTurnsLEDsOff(t *testing.T) {
 	}
 	e, _, _ := newTestEngine(t, &cfg)
 	mustStart(t, e, StartRequest{Resource: "camera", App: app(10100, "com.a")})
-	read := func() string { b, _ := os.ReadFile(filepath.Join(dir, "brightness")); return strings.TrimSpace(string(b)) }
+	read := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "brightness"))
+		return strings.TrimSpace(string(b))
+	}
 	waitUntil(t, "LED on", func() bool { return read() == "3" })
 	e.Close()
 	if got := read(); got != "0" {
