@@ -336,6 +336,27 @@ type rulesFilter struct {
 	rules  func() *ledger.Rules
 	log    *slog.Logger
 	warned sync.Map // "kind.key" → true
+
+	// complete caches, for the rules last seen, the kinds whose every
+	// possible detail key the rules list: their records pass untouched.
+	mu       sync.Mutex
+	seen     *ledger.Rules
+	complete map[string]bool
+}
+
+// passes reports whether every detail key the engine may write for kind
+// is listed by r.
+func (f *rulesFilter) passes(r *ledger.Rules, kind string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen != r {
+		f.seen, f.complete = r, map[string]bool{}
+		for kd, keys := range indicator.DetailKeys {
+			k := r.Kind(kd)
+			f.complete[kd] = k != nil && !slices.ContainsFunc(keys, func(key string) bool { return !slices.Contains(k.Detail, key) })
+		}
+	}
+	return f.complete[kind]
 }
 
 func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
@@ -346,7 +367,7 @@ func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
 	}
 	for i := range recs {
 		k := r.Kind(recs[i].Kind)
-		if k == nil || len(recs[i].Detail) == 0 {
+		if k == nil || len(recs[i].Detail) == 0 || f.passes(r, recs[i].Kind) {
 			continue
 		}
 		var m map[string]json.RawMessage

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"permd/aosp/etc"
 	"permd/framework/client"
 	"permd/indicator"
+	"permd/ledger"
 )
 
 // snapshotMsg is the part of an indicator snapshot the tests read.
@@ -530,5 +533,51 @@ func TestIndicatorRecordsInLedger(t *testing.T) {
 	fw.Call(ctx, "sys.health", nil, &h)
 	if l, _ := h.Parts["ledger"].(map[string]any); l["dropped"] != 0.0 {
 		t.Fatalf("ledger dropped records: %v", h.Parts["ledger"])
+	}
+}
+
+type captureSink struct{ recs []ledger.Record }
+
+func (c *captureSink) Append(ctx context.Context, recs ...ledger.Record) error {
+	c.recs = append(c.recs, recs...)
+	return nil
+}
+func (c *captureSink) Enqueue(recs ...ledger.Record) { c.recs = append(c.recs, recs...) }
+
+// TestRulesFilterKeepsRecordsDropsUnlistedKeys: with the shipped rules,
+// span records pass byte for byte; an indicator record loses only the
+// keys the rules do not list.
+func TestRulesFilterKeepsRecordsDropsUnlistedKeys(t *testing.T) {
+	raw, err := fs.ReadFile(etc.Default(), RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ledger.ParseRules(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &captureSink{}
+	f := &rulesFilter{sink: sink, rules: func() *ledger.Rules { return rules }, log: discardLogger()}
+	span := json.RawMessage(`{"duration_ms":5,"reason":"finish","pid":7}`)
+	f.Enqueue(
+		ledger.Record{Kind: "span", Category: "camera", Detail: span},
+		ledger.Record{Kind: "indicator", Category: "camera", Detail: json.RawMessage(`{"duration_ms":5005,"resource":"camera","package":"com.a","uses":1,"reason":"finish"}`)},
+	)
+	if len(sink.recs) != 2 {
+		t.Fatalf("%d records passed, want 2", len(sink.recs))
+	}
+	if string(sink.recs[0].Detail) != string(span) {
+		t.Errorf("span detail changed: %s", sink.recs[0].Detail)
+	}
+	var got map[string]any
+	json.Unmarshal(sink.recs[1].Detail, &got)
+	k := rules.Kind("indicator")
+	for key := range got {
+		if !slices.Contains(k.Detail, key) {
+			t.Errorf("indicator detail kept %q, which the rules do not list", key)
+		}
+	}
+	if got["duration_ms"] != 5005.0 || got["resource"] != "camera" {
+		t.Errorf("indicator detail lost listed keys: %v", got)
 	}
 }

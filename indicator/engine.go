@@ -656,6 +656,15 @@ func (e *Engine) closeEntry(en *entry, to time.Time, reason string) {
 	})
 }
 
+// DetailKeys lists, per record kind, every detail key the engine may
+// write, so that a caller can compare them with the recording rules once
+// instead of inspecting each record.
+var DetailKeys = map[string][]string{
+	"span":      {"duration_ms", "reason", "pid", "proxy"},
+	"indicator": {"duration_ms", "resource", "proxy", "package", "uses", "reason"},
+	"anomaly":   {"what", "value", "limit"},
+}
+
 // spanDetail is the detail of a "span" record: one use.
 type spanDetail struct {
 	DurationMS int64   `json:"duration_ms"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -299,6 +300,13 @@ func checkRecords(t *testing.T, m *model, rec *recorder, closedAt time.Time) {
 	}
 	if n := len(rec.kind("anomaly")); n != timeouts {
 		t.Errorf("anomaly records: %d, model timeouts %d", n, timeouts)
+	}
+	for _, r := range rec.recs {
+		for k := range detail(t, r) {
+			if !slices.Contains(DetailKeys[r.Kind], k) {
+				t.Errorf("%s record has detail %q, not in DetailKeys", r.Kind, k)
+			}
+		}
 	}
 	for _, r := range rec.kind("indicator") {
 		d := detail(t, r)
