@@ -71,6 +71,15 @@ func TestIndicatorsShowsCurrentState(t *testing.T) {
 }
 
 func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
+	t.Run("lines", func(t *testing.T) {
+		testWatch(t, nil, "camera=off microphone=off location=off", "microphone=on[com.rec(10200)]", "seq ")
+	})
+	t.Run("json", func(t *testing.T) {
+		testWatch(t, []string{"--json"}, `"resource":"camera"`, `"package":"com.rec"`, `{"seq":`)
+	})
+}
+
+func testWatch(t *testing.T, global []string, first, after, prefix string) {
 	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -84,7 +93,7 @@ func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
 			}
 			return ""
 		}
-		done <- run(ctx, []string{"indicators", "--watch"}, out, &errb, env)
+		done <- run(ctx, append(global, "indicators", "--watch"), out, &errb, env)
 	}()
 	wait := func(what string) {
 		t.Helper()
@@ -96,9 +105,9 @@ func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	wait("camera=off microphone=off location=off")
+	wait(first)
 	startUse(t, d.Socket, map[string]any{"resource": "microphone", "uid": 10200, "package": "com.rec"})
-	wait("microphone=on[com.rec(10200)]")
+	wait(after)
 	cancel()
 	select {
 	case code := <-done:
@@ -109,7 +118,7 @@ func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
 		t.Fatal("watch did not stop when interrupted")
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "seq ") {
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], prefix) || !strings.HasPrefix(lines[len(lines)-1], prefix) {
 		t.Fatalf("watch lines:\n%s", out.String())
 	}
 }
