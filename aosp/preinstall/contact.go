@@ -31,10 +31,14 @@ func CheckPhone(s string) error {
 			return fmt.Errorf("%q: only digits, spaces, hyphens, parentheses and a leading + are allowed", s)
 		}
 	}
+	cc := false // a mainland number written with its country code
 	if strings.HasPrefix(d, "0086") {
-		d, intl = d[4:], false
+		d, intl, cc = d[4:], false, true
 	} else if intl && strings.HasPrefix(d, "86") {
-		d, intl = d[2:], false
+		d, intl, cc = d[2:], false, true
+	}
+	if d == "" {
+		return fmt.Errorf("%q has no subscriber number", s)
 	}
 	if intl {
 		if len(d) < 7 || len(d) > 15 || d[0] == '0' {
@@ -49,7 +53,7 @@ func CheckPhone(s string) error {
 		return nil // service number
 	case d[0] == '0' && len(d) >= 10 && len(d) <= 12:
 		return nil // area code 0xx/0xxx + 7-8 digits
-	case len(d) >= 10 && len(d) <= 12 && d[0] != '0' && d[0] != '1':
+	case cc && len(d) >= 9 && len(d) <= 11 && d[0] != '0' && d[0] != '1':
 		return nil // landline written without the trunk 0 after +86
 	}
 	return fmt.Errorf("%q is not a mainland mobile (11 digits from 13-19), a landline with area code (0xx-xxxxxxxx), a 400/800 number, or +country-code international number", s)
