@@ -14,6 +14,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	apktest.Cleanup()
+	if bench != nil {
+		os.RemoveAll(bench.dir)
+	}
 	os.Exit(code)
 }
 
