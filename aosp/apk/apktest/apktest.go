@@ -186,9 +186,11 @@ func boolArg(b bool) string {
 	return "false"
 }
 
-// Cleanup removes the generated keys; call it from TestMain after m.Run.
+// Cleanup removes the generated keys; call it from TestMain after m.Run
+// (or from t.Cleanup: the next Keys call makes new ones).
 func Cleanup() {
 	if keyDir != "" {
 		os.RemoveAll(keyDir)
 	}
+	keyOnce, keyDir, keys = sync.Once{}, "", nil
 }
