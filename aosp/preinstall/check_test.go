@@ -245,3 +245,22 @@ func TestRegistryFileProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedExampleRecord keeps the example registry record in the
+// default config valid: it decodes strictly and has no findings on the
+// date it was last reviewed for.
+func TestShippedExampleRecord(t *testing.T) {
+	reg, err := LoadDir(filepath.Join("..", "etc", "permd", "preinstall"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reg.Problems) > 0 || len(reg.Records) == 0 {
+		t.Fatalf("shipped registry: %d records, problems %v", len(reg.Records), reg.Problems)
+	}
+	c := &Checker{Registry: reg, Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	for _, rec := range reg.Records {
+		if fs := c.CheckRecord(rec); len(fs) != 0 {
+			t.Errorf("%s: findings %v", rec.Package, fs)
+		}
+	}
+}
