@@ -61,7 +61,7 @@ type PreinstallRegistry struct {
 // under dm-verity on a device, so the audit does not rehash whole APKs.
 var preinstallAudit = []string{
 	"manifest decoded from each APK",
-	"v1/v2/v3/v3.1 signer certificates read; v2/v3 signatures over signed data and v1 PKCS#7 over the .SF verified",
+	"v1/v2/v3/v3.1 signer certificates read; v2/v3 signatures over signed data and v1 PKCS#7 over the .SF verified; v1 entry digests when v1 is the only scheme",
 	"v2/v3 content digests NOT recomputed at boot (dm-verity protects the partitions; preinstall-check verify recomputes them at build time)",
 	"registry: package registered, every signer allowed, operator identity and contact, verification record, PI rules URL and shipped copy, account deletion, PI deletion path, registration and review dates",
 }

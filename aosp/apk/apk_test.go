@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,6 +160,32 @@ func TestTamperedSignedRegion(t *testing.T) {
 		}
 	}
 
+	// v1 only: change a stored entry, then add an entry.
+	pv := apktest.Build(t, dir, apktest.Opts{Pkg: "com.t.tamperv1", Signers: []string{"rsa"}, V1: true, Assets: map[string][]byte{"privacy.html": []byte("<p>rules</p>")}})
+	bv, _ := os.ReadFile(pv)
+	av, _ := NewReader(bytes.NewReader(bv), int64(len(bv)), Limits{})
+	if r := av.Inspect(Options{}); checkResult(r, "v1 entry digests") != CheckPass {
+		t.Fatalf("v1-only APK: entry digests %q, want pass; %+v", checkResult(r, "v1 entry digests"), r.Checks)
+	}
+	i = bytes.Index(bv, []byte("<p>rules</p>"))
+	if i < 0 {
+		t.Fatal("stored asset not found in the v1 APK")
+	}
+	bv[i+3] = 'X'
+	av, _ = NewReader(bytes.NewReader(bv), int64(len(bv)), Limits{})
+	if r := av.Inspect(Options{}); checkResult(r, "v1 entry digests") != CheckFail || !r.Failed() {
+		t.Errorf("v1-only APK with a modified entry: entry digests %q, want fail", checkResult(r, "v1 entry digests"))
+	}
+	bv2, _ := os.ReadFile(pv)
+	bv2 = rewriteEntry(t, bv2, "", nil, "assets/extra.txt")
+	av, err = NewReader(bytes.NewReader(bv2), int64(len(bv2)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := av.Inspect(Options{}); checkResult(r, "v1 entry digests") != CheckFail || !strings.Contains(fmt.Sprint(r.Checks), "added after signing") {
+		t.Errorf("v1-only APK with an added entry: checks %+v", r.Checks)
+	}
+
 	// v1: change MANIFEST.MF after signing.
 	p1 := apktest.Build(t, dir, apktest.Opts{Pkg: "com.t.tamper1", Signers: []string{"rsa"}, V1: true})
 	b1, _ := os.ReadFile(p1)
@@ -169,7 +196,7 @@ func TestTamperedSignedRegion(t *testing.T) {
 		b1[off+10] ^= 1
 	} else {
 		// Rewrite the zip with a changed manifest instead.
-		b1 = rewriteEntry(t, b1, "META-INF/MANIFEST.MF", func(x []byte) []byte { return append(x, "Extra: 1\r\n"...) })
+		b1 = rewriteEntry(t, b1, "META-INF/MANIFEST.MF", func(x []byte) []byte { return append(x, "Extra: 1\r\n"...) }, "")
 	}
 	a1, err = NewReader(bytes.NewReader(b1), int64(len(b1)), Limits{})
 	if err != nil {
@@ -181,8 +208,9 @@ func TestTamperedSignedRegion(t *testing.T) {
 	}
 }
 
-// rewriteEntry copies a zip, transforming one entry.
-func rewriteEntry(t *testing.T, b []byte, name string, f func([]byte) []byte) []byte {
+// rewriteEntry copies a zip, transforming one entry and adding another
+// (when add is not empty).
+func rewriteEntry(t *testing.T, b []byte, name string, f func([]byte) []byte, add string) []byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -201,6 +229,10 @@ func rewriteEntry(t *testing.T, b []byte, name string, f func([]byte) []byte) []
 		}
 		w, _ := zw.CreateHeader(&zip.FileHeader{Name: e.Name, Method: e.Method})
 		w.Write(d)
+	}
+	if add != "" {
+		w, _ := zw.Create(add)
+		w.Write([]byte("added"))
 	}
 	zw.Close()
 	return out.Bytes()
@@ -231,7 +263,7 @@ func demoManifestBytes(t testing.TB) []byte {
 func TestBadInput(t *testing.T) {
 	man := demoManifestBytes(t)
 	good := makeZip(t, map[string][]byte{"AndroidManifest.xml": man}, zip.Deflate)
-	bomb := makeZip(t, map[string][]byte{"AndroidManifest.xml": make([]byte, 64<<20)}, zip.Deflate)
+	bomb := makeZip(t, map[string][]byte{"AndroidManifest.xml": make([]byte, 16<<20)}, zip.Deflate)
 	corruptPool := bytes.Clone(man)
 	binary.LittleEndian.PutUint32(corruptPool[8+8:], 0x7fffffff) // string count
 	badChunk := bytes.Clone(man)
@@ -252,8 +284,8 @@ func TestBadInput(t *testing.T) {
 		{"truncated zip", good[:len(good)/2], Limits{}, "end-of-central-directory", true},
 		{"empty file", nil, Limits{}, "too short", true},
 		{"not a zip", []byte(strings.Repeat("hello world ", 20)), Limits{}, "end-of-central-directory", true},
-		{"zip bomb", bomb, Limits{}, "declares 67108864 bytes uncompressed", false},
-		{"zip bomb by ratio", bomb, Limits{MaxManifest: 1 << 30}, "compression ratio", false},
+		{"zip bomb", bomb, Limits{}, "declares 16777216 bytes uncompressed", false},
+		{"zip bomb by ratio", bomb, Limits{MaxManifest: 1 << 30, MaxRatio: 100}, "compression ratio", false},
 		{"missing manifest", makeZip(t, map[string][]byte{"classes.dex": []byte("dex")}, zip.Deflate), Limits{}, "no AndroidManifest.xml", false},
 		{"corrupt string pool", makeZip(t, map[string][]byte{"AndroidManifest.xml": corruptPool}, zip.Deflate), Limits{}, "string pool", false},
 		{"string offset out of range", makeZip(t, map[string][]byte{"AndroidManifest.xml": badOffset}, zip.Deflate), Limits{}, "past the string pool end", false},

@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
@@ -14,6 +15,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 )
@@ -280,4 +282,130 @@ func checkSFManifestDigest(sf, mf []byte) error {
 		return nil
 	}
 	return errors.New("no *-Digest-Manifest header")
+}
+
+// mfEntry is one per-entry section of MANIFEST.MF.
+type mfEntry struct {
+	hash   crypto.Hash
+	digest []byte
+}
+
+// parseJarManifest reads the per-entry sections of MANIFEST.MF: Name
+// (with 72-byte continuation lines) and the strongest *-Digest given.
+func parseJarManifest(mf []byte) (map[string]mfEntry, error) {
+	text := strings.ReplaceAll(string(mf), "\r\n", "\n")
+	// Join continuation lines (a line starting with one space continues
+	// the previous one).
+	text = strings.ReplaceAll(text, "\n ", "")
+	out := map[string]mfEntry{}
+	rank := map[crypto.Hash]int{crypto.SHA1: 1, crypto.SHA256: 2, crypto.SHA384: 3, crypto.SHA512: 4}
+	algs := map[string]crypto.Hash{"SHA-256": crypto.SHA256, "SHA-512": crypto.SHA512, "SHA-384": crypto.SHA384, "SHA1": crypto.SHA1, "SHA-1": crypto.SHA1}
+	sections := strings.Split(text, "\n\n")
+	for _, sec := range sections[1:] { // the first is the main section
+		var name string
+		var best mfEntry
+		for _, line := range strings.Split(sec, "\n") {
+			k, v, ok := strings.Cut(line, ": ")
+			if !ok {
+				continue
+			}
+			if k == "Name" {
+				name = v
+				continue
+			}
+			if h, ok := algs[strings.TrimSuffix(k, "-Digest")]; ok && strings.HasSuffix(k, "-Digest") && rank[h] > rank[best.hash] {
+				d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+				if err != nil {
+					return nil, fmt.Errorf("MANIFEST.MF: %s of %q is not base64", k, name)
+				}
+				best = mfEntry{hash: h, digest: d}
+			}
+		}
+		if name == "" {
+			continue
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("MANIFEST.MF: %q listed twice", name)
+		}
+		if best.hash == 0 {
+			return nil, fmt.Errorf("MANIFEST.MF: %q has no digest", name)
+		}
+		out[name] = best
+	}
+	return out, nil
+}
+
+// isV1SignatureFile reports whether an entry belongs to the JAR
+// signature itself (and so is not listed in MANIFEST.MF).
+func isV1SignatureFile(name string) bool {
+	u := strings.ToUpper(name)
+	if u == "META-INF/MANIFEST.MF" {
+		return true
+	}
+	if !strings.HasPrefix(u, "META-INF/") || strings.Count(name, "/") != 1 {
+		return false
+	}
+	for _, s := range []string{".SF", ".RSA", ".DSA", ".EC"} {
+		if strings.HasSuffix(u, s) {
+			return true
+		}
+	}
+	return strings.HasPrefix(u, "META-INF/SIG-")
+}
+
+// checkV1Entries recomputes the digest of every entry listed in
+// MANIFEST.MF and checks that every entry outside the signature files is
+// listed, as Android does for APKs signed with v1 only. Entries are read
+// under the same limits as the rest (a bomb is refused, not inflated).
+func (a *File) checkV1Entries() (int, error) {
+	mf, err := a.ReadEntry("META-INF/MANIFEST.MF", a.lim.MaxMetaFile)
+	if err != nil {
+		return 0, err
+	}
+	listed, err := parseJarManifest(mf)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, zf := range a.zr.File {
+		if strings.HasSuffix(zf.Name, "/") || isV1SignatureFile(zf.Name) {
+			continue
+		}
+		e, ok := listed[zf.Name]
+		if !ok {
+			return n, fmt.Errorf("entry %q is not in MANIFEST.MF (added after signing)", zf.Name)
+		}
+		h := e.hash.New()
+		if err := a.hashEntry(zf, h); err != nil {
+			return n, err
+		}
+		if !bytes.Equal(h.Sum(nil), e.digest) {
+			return n, fmt.Errorf("entry %q does not match its MANIFEST.MF digest (modified after signing)", zf.Name)
+		}
+		delete(listed, zf.Name)
+		n++
+	}
+	for name := range listed {
+		return n, fmt.Errorf("MANIFEST.MF lists %q, which the APK does not hold (removed after signing)", name)
+	}
+	return n, nil
+}
+
+// hashEntry streams one entry into h under the entry limits.
+func (a *File) hashEntry(zf *zip.File, h io.Writer) error {
+	usize := zf.UncompressedSize64
+	if zf.Method != zip.Store && usize > 1<<20 && usize/max64(zf.CompressedSize64, 1) > uint64(a.lim.MaxRatio) {
+		return fmt.Errorf("%s: compression ratio %d:1 is over the limit %d:1 (zip bomb?)", zf.Name, usize/max64(zf.CompressedSize64, 1), a.lim.MaxRatio)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	defer rc.Close()
+	// archive/zip fails a read past the declared size, so the declared
+	// size (checked above against the ratio) bounds the work.
+	if _, err := io.Copy(h, rc); err != nil {
+		return fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	return nil
 }
