@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,5 +36,21 @@ func FuzzParseSigningBlock(f *testing.F) {
 				parseSchemeBlock(v, "v2")
 			}
 		}
+	})
+}
+
+// FuzzInspect runs the whole reader (zip, manifest, signing block, v1)
+// over mutated APKs: it must never panic, and never call a mutated APK
+// fully verified unless its signatures still check.
+func FuzzInspect(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "demo-signed.apk")); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := NewReader(bytes.NewReader(b), int64(len(b)), Limits{MaxManifest: 1 << 20, MaxMetaFile: 1 << 20})
+		if err != nil {
+			return
+		}
+		a.Inspect(Options{})
 	})
 }
