@@ -315,33 +315,23 @@ func (a *File) contentDigest(kind string, blockStart int64) ([]byte, error) {
 	if a.cdOffset+a.cdSize != a.eocdOffset {
 		return nil, errors.New("central directory is not immediately followed by the end record")
 	}
+	// Chunks are read with ReadAt, not mapped: a file truncated under a
+	// mapping would kill the process with SIGBUS.
 	eocd := bytes.Clone(a.eocd)
 	binary.LittleEndian.PutUint32(eocd[16:], uint32(blockStart))
-	type section struct {
-		r   io.ReaderAt
-		off int64
-		n   int64
-	}
-	secs := []section{
-		{a.r, 0, blockStart},
-		{a.r, a.cdOffset, a.cdSize},
-		{bytes.NewReader(eocd), 0, int64(len(eocd))},
-	}
 	type chunk struct {
-		r   io.ReaderAt
 		off int64
 		n   int
+		mem []byte // the chunk's bytes when in memory (the end record); else read at off
 	}
 	var chunks []chunk
-	for _, s := range secs {
-		for o := int64(0); o < s.n; o += chunkSize {
-			n := s.n - o
-			if n > chunkSize {
-				n = chunkSize
-			}
-			chunks = append(chunks, chunk{s.r, s.off + o, int(n)})
+	for _, s := range [][2]int64{{0, blockStart}, {a.cdOffset, a.cdSize}} {
+		for o := int64(0); o < s[1]; o += chunkSize {
+			n := min(s[1]-o, chunkSize)
+			chunks = append(chunks, chunk{off: s[0] + o, n: int(n)})
 		}
 	}
+	chunks = append(chunks, chunk{n: len(eocd), mem: eocd})
 	newHash := sha256.New
 	if kind == "sha512" {
 		newHash = sha512.New
@@ -360,18 +350,27 @@ func (a *File) contentDigest(kind string, blockStart int64) ([]byte, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			buf := make([]byte, 5+chunkSize)
+			var buf []byte
 			h := newHash()
+			var hdr [5]byte
+			hdr[0] = 0xa5
 			for i := w; i < len(chunks); i += workers {
 				c := chunks[i]
-				buf[0] = 0xa5
-				binary.LittleEndian.PutUint32(buf[1:], uint32(c.n))
-				if _, err := c.r.ReadAt(buf[5:5+c.n], c.off); err != nil && err != io.EOF {
-					errs[w] = err
-					return
+				data := c.mem
+				if data == nil {
+					if buf == nil {
+						buf = make([]byte, chunkSize)
+					}
+					data = buf[:c.n]
+					if _, err := a.r.ReadAt(data, c.off); err != nil && err != io.EOF {
+						errs[w] = err
+						return
+					}
 				}
+				binary.LittleEndian.PutUint32(hdr[1:], uint32(c.n))
 				h.Reset()
-				h.Write(buf[:5+c.n])
+				h.Write(hdr[:])
+				h.Write(data)
 				sums[i] = h.Sum(nil)
 			}
 		}(w)
