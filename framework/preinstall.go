@@ -217,6 +217,7 @@ func (p *preinstallPart) scan(s *Service) {
 		Now:      s.Now(),
 		Root:     s.opt.Root,
 		Inspect:  apk.Options{SkipContentDigest: true},
+		Workers:  2, // gentle at boot, still quick on a 2-core device
 	}
 	var roots []string
 	for _, d := range PreinstallAppDirs {

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"permd/aosp/apk"
@@ -90,6 +92,8 @@ type Checker struct {
 	ReviewWarn time.Duration
 	// Inspect tunes APK reading.
 	Inspect apk.Options
+	// Workers is how many APKs are checked at once; 0 means GOMAXPROCS.
+	Workers int
 }
 
 const dateLayout = "2006-01-02"
@@ -398,8 +402,29 @@ func (c *Checker) CheckPaths(paths ...string) (*Result, error) {
 	}
 	res := &Result{Findings: append([]Finding{}, c.Registry.Problems...)}
 	res.Summary.APKs = len(apks)
-	for _, p := range apks {
-		fs, _ := c.CheckAPK(p)
+	// Check in parallel, report in path order.
+	per := make([][]Finding, len(apks))
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(apks)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				per[i], _ = c.CheckAPK(apks[i])
+			}
+		}()
+	}
+	for i := range apks {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, fs := range per {
 		res.Add(fs)
 	}
 	res.Summary.Fails += len(c.Registry.Problems)
