@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -132,16 +133,35 @@ func (a *File) Inspect(opt Options) *Report {
 	} else {
 		r.Manifest = m
 	}
-	a.inspectBlock(r, opt)
-	a.inspectV1(r)
+	blk, blkErr := a.SigningBlock()
+	newer := false // a v2/v3/v3.1 block is present: Android ignores v1 then
+	for _, id := range []uint32{BlockV2, BlockV3, BlockV31} {
+		if _, ok := blk.Find(id); ok {
+			newer = true
+		}
+	}
+	// The v1 checks (inflating .SF and MANIFEST.MF) run while the block's
+	// content digest hashes the file: on a large APK they overlap.
+	v1 := &Report{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.inspectV1(v1, newer)
+	}()
+	a.inspectBlock(r, blk, blkErr, opt)
+	wg.Wait()
+	r.Schemes = append(v1.Schemes, r.Schemes...)
+	r.Signers = append(r.Signers, v1.Signers...)
+	r.Checks = append(r.Checks, v1.Checks...)
+	r.Errors = append(r.Errors, v1.Errors...)
 	if len(r.Schemes) == 0 {
 		r.check("signed", CheckFail, "no v1 JAR signature and no APK Signing Block: the APK is unsigned")
 	}
 	return r
 }
 
-func (a *File) inspectBlock(r *Report, opt Options) {
-	blk, err := a.SigningBlock()
+func (a *File) inspectBlock(r *Report, blk *SigningBlock, err error, opt Options) {
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 		r.check("signing block", CheckFail, err.Error())
@@ -241,12 +261,12 @@ func (a *File) inspectBlock(r *Report, opt Options) {
 	}
 }
 
-func (a *File) inspectV1(r *Report) {
+func (a *File) inspectV1(r *Report, newer bool) {
 	files := a.metaSignatureFiles()
 	if len(files) == 0 {
 		return
 	}
-	r.Schemes = append([]string{"v1"}, r.Schemes...)
+	r.Schemes = append(r.Schemes, "v1")
 	for _, f := range files {
 		s := a.readV1(f)
 		label := "v1 " + f
@@ -264,7 +284,7 @@ func (a *File) inspectV1(r *Report) {
 	// Android verifies v1 only when no v2/v3 signature is present; so do
 	// we, since recomputing every entry's digest means inflating the
 	// whole APK.
-	if r.HasScheme("v2") || r.HasScheme("v3") || r.HasScheme("v3.1") {
+	if newer {
 		r.check("v1 entry digests", CheckSkipped, "not recomputed: v2/v3 present, which Android verifies instead of v1")
 		return
 	}
