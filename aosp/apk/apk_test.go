@@ -58,6 +58,12 @@ func TestInspectSignedAPKs(t *testing.T) {
 		{"v1 v2 v3", apktest.Opts{Pkg: "com.t.all", Signers: []string{"rsa"}, V1: true, V2: true, V3: true}, []string{"v1", "v2", "v3"}, []string{rsa}},
 		{"two signers v1 v2", apktest.Opts{Pkg: "com.t.two", Signers: []string{"rsa", "ec"}, V1: true, V2: true}, []string{"v1", "v2"}, []string{rsa, ec}},
 	}
+	cases = append(cases, struct {
+		name    string
+		o       apktest.Opts
+		schemes []string
+		certs   []string
+	}{"v3 key rotation", apktest.Opts{Pkg: "com.t.rot", Signers: []string{"rsa", "ec"}, V1: true, V2: true, V3: true, Rotate: true}, []string{"v1", "v2", "v3"}, []string{rsa, ec}})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := apktest.Build(t, dir, c.o)
@@ -90,6 +96,17 @@ func TestInspectSignedAPKs(t *testing.T) {
 			}
 			if m.Application["label"] != "Demo 演示" || m.Application["debuggable"] != "false" || m.Application["allowBackup"] != "false" {
 				t.Errorf("application = %v", m.Application)
+			}
+			if c.o.Rotate {
+				for _, s := range r.Signers {
+					want := rsa
+					if s.Scheme == "v3" {
+						want = ec
+					}
+					if s.CertSHA256 != want || (s.Scheme == "v3") != s.Rotation {
+						t.Errorf("rotation: %s signer %s rotation=%v, want cert %s and rotation only on v3", s.Scheme, s.CertSHA256, s.Rotation, want)
+					}
+				}
 			}
 			if (c.o.V2 || c.o.V3) && checkResult(r, "content digest") != CheckPass {
 				t.Errorf("content digest check = %q, want pass; checks %+v", checkResult(r, "content digest"), r.Checks)

@@ -264,3 +264,33 @@ func TestShippedExampleRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationNeedsBothSigners: with v3 key rotation, v1/v2 carry the
+// old certificate and v3 the new one; the registry must list both.
+func TestRotationNeedsBothSigners(t *testing.T) {
+	dir := t.TempDir()
+	p := apktest.Build(t, dir, apktest.Opts{Pkg: "com.t.rot", Signers: []string{"rsa", "ec"}, V2: true, V3: true, Rotate: true, Assets: map[string][]byte{"privacy.html": []byte("x")}})
+	_, rep := (&Checker{Registry: registryOf(t), Now: today}).CheckAPK(p)
+	var oldSHA, newSHA string
+	for _, s := range rep.Signers {
+		if s.Scheme == "v3" {
+			newSHA = s.CertSHA256
+		} else {
+			oldSHA = s.CertSHA256
+		}
+	}
+	if oldSHA == "" || newSHA == "" || oldSHA == newSHA {
+		t.Fatalf("rotation APK signers: %+v", rep.Signers)
+	}
+	c := &Checker{Registry: registryOf(t, goodRecord("com.t.rot", newSHA)), Now: today}
+	fs, _ := c.CheckAPK(p)
+	if len(fs) != 1 || fs[0].Rule != RuleSigner || !strings.Contains(fs[0].Problem, oldSHA) {
+		t.Fatalf("only the new certificate registered: findings %v, want one signer failure naming %s", fs, oldSHA)
+	}
+	rec := goodRecord("com.t.rot", newSHA)
+	rec.SignerSHA256 = append(rec.SignerSHA256, oldSHA)
+	c = &Checker{Registry: registryOf(t, rec), Now: today}
+	if fs, _ := c.CheckAPK(p); len(fs) != 1 || fs[0].Severity != SevOK {
+		t.Fatalf("both certificates registered: findings %v, want ok", fs)
+	}
+}

@@ -120,6 +120,10 @@ type Opts struct {
 	V1      bool
 	V2      bool
 	V3      bool
+	// Rotate signs with a v3 key rotation from Signers[0] to Signers[1]
+	// (apksigner rotate + --lineage): v1/v2 carry the old key, v3 the new
+	// one with a proof-of-rotation.
+	Rotate bool
 }
 
 // Build builds an APK with aapt, aligns it with zipalign and signs it
@@ -168,6 +172,15 @@ func Build(t testing.TB, dir string, o Opts) string {
 	sargs := []string{"sign", "--out", out,
 		"--v1-signing-enabled", boolArg(o.V1), "--v2-signing-enabled", boolArg(o.V2),
 		"--v3-signing-enabled", boolArg(o.V3), "--v4-signing-enabled", "false", "--min-sdk-version", "24"}
+	if o.Rotate {
+		if len(o.Signers) != 2 {
+			t.Fatal("Rotate needs two signers: old and new")
+		}
+		lineage := filepath.Join(work, "lineage")
+		old, nw := ks[o.Signers[0]], ks[o.Signers[1]]
+		Run(t, "apksigner", "rotate", "--out", lineage, "--old-signer", "--key", old.PK8, "--cert", old.Cert, "--new-signer", "--key", nw.PK8, "--cert", nw.Cert)
+		sargs = append(sargs, "--lineage", lineage)
+	}
 	for i, s := range o.Signers {
 		if i > 0 {
 			sargs = append(sargs, "--next-signer")
