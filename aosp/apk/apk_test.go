@@ -45,7 +45,7 @@ func checkResult(r *Report, prefix string) string {
 func TestInspectSignedAPKs(t *testing.T) {
 	dir := t.TempDir()
 	ks := apktest.Keys(t)
-	rsa, ec := certSHA(t, ks["rsa"].Cert), certSHA(t, ks["ec"].Cert)
+	rsa, ec, dsa := certSHA(t, ks["rsa"].Cert), certSHA(t, ks["ec"].Cert), certSHA(t, ks["dsa"].Cert)
 	cases := []struct {
 		name    string
 		o       apktest.Opts
@@ -56,6 +56,7 @@ func TestInspectSignedAPKs(t *testing.T) {
 		{"v2 only", apktest.Opts{Pkg: "com.t.v2", Signers: []string{"rsa"}, V2: true}, []string{"v2"}, []string{rsa}},
 		{"v3 only", apktest.Opts{Pkg: "com.t.v3", Signers: []string{"ec"}, V3: true}, []string{"v3"}, []string{ec}},
 		{"v1 v2 v3", apktest.Opts{Pkg: "com.t.all", Signers: []string{"rsa"}, V1: true, V2: true, V3: true}, []string{"v1", "v2", "v3"}, []string{rsa}},
+		{"dsa v1 v2 v3", apktest.Opts{Pkg: "com.t.dsa", Signers: []string{"dsa"}, V1: true, V2: true, V3: true}, []string{"v1", "v2", "v3"}, []string{dsa}},
 		{"two signers v1 v2", apktest.Opts{Pkg: "com.t.two", Signers: []string{"rsa", "ec"}, V1: true, V2: true}, []string{"v1", "v2"}, []string{rsa, ec}},
 	}
 	cases = append(cases, struct {

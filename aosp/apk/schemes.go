@@ -290,14 +290,7 @@ func verifySig(key any, alg uint32, h crypto.Hash, data, sig []byte) error {
 		}
 	case *dsa.PublicKey:
 		if alg == sigDSASHA256 || alg == sigVerityDSASHA256 {
-			var rs struct{ R, S *big.Int }
-			if _, err := asn1.Unmarshal(sig, &rs); err != nil {
-				return fmt.Errorf("DSA signature: %w", err)
-			}
-			if !dsa.Verify(k, sum, rs.R, rs.S) {
-				return errors.New("DSA verification failed")
-			}
-			return nil
+			return verifyDSA(k, sum, sig)
 		}
 	case ed25519.PublicKey:
 		return errors.New("Ed25519 is not an APK signature algorithm")
@@ -395,4 +388,21 @@ func (a *File) contentDigest(kind string, blockStart int64) ([]byte, error) {
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// verifyDSA checks an ASN.1 DSA signature. The digest is cut to the
+// length of the subgroup order first (FIPS 186), which crypto/dsa leaves
+// to the caller: a SHA-256 digest over a 224-bit q would never verify.
+func verifyDSA(k *dsa.PublicKey, sum, sig []byte) error {
+	var rs struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(sig, &rs); err != nil {
+		return fmt.Errorf("DSA signature: %w", err)
+	}
+	if n := (k.Q.BitLen() + 7) / 8; len(sum) > n {
+		sum = sum[:n]
+	}
+	if !dsa.Verify(k, sum, rs.R, rs.S) {
+		return errors.New("DSA verification failed")
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // DSA signers exist in old APKs; reading them is not choosing them
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // v1 JAR signatures still use SHA-1; reading them is not choosing them
@@ -248,6 +249,8 @@ func verifyWithCert(cert *x509.Certificate, h crypto.Hash, data, sig []byte) err
 			return errors.New("ECDSA verification failed")
 		}
 		return nil
+	case *dsa.PublicKey:
+		return verifyDSA(k, sum, sig)
 	}
 	return fmt.Errorf("unsupported key type %T", cert.PublicKey)
 }

@@ -64,7 +64,8 @@ var (
 	keys    map[string]Key
 )
 
-// Keys makes one RSA and one EC P-256 key pair once per test binary.
+// Keys makes an RSA 2048, an EC P-256 and a DSA 2048 key pair once per
+// test binary, named "rsa", "ec" and "dsa".
 func Keys(t testing.TB) map[string]Key {
 	t.Helper()
 	NeedTool(t, "openssl")
@@ -75,7 +76,9 @@ func Keys(t testing.TB) map[string]Key {
 		}
 		keyDir = dir
 		keys = map[string]Key{}
-		for _, k := range []struct{ name, alg string }{{"rsa", "rsa:2048"}, {"ec", "ec"}} {
+		dsaParams := filepath.Join(dir, "dsa-params.pem")
+		Run(t, "openssl", "dsaparam", "-out", dsaParams, "2048")
+		for _, k := range []struct{ name, alg string }{{"rsa", "rsa:2048"}, {"ec", "ec"}, {"dsa", "dsa:" + dsaParams}} {
 			pem := filepath.Join(dir, k.name+".pem")
 			cert := filepath.Join(dir, k.name+".crt")
 			pk8 := filepath.Join(dir, k.name+".pk8")
