@@ -169,7 +169,7 @@ func (p *preinstallPart) loop(ctx context.Context, s *Service) {
 		case <-ctx.Done():
 			return
 		case <-p.kick:
-			p.scan(s)
+			p.scan(ctx, s)
 		case ev, ok := <-events:
 			if !ok {
 				events = nil
@@ -188,7 +188,7 @@ func (p *preinstallPart) loop(ctx context.Context, s *Service) {
 			fire = debounce.C
 		case <-fire:
 			fire = nil
-			p.scan(s)
+			p.scan(ctx, s)
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -206,7 +206,7 @@ type uidResolver interface {
 	UID(pkg string) (int, bool)
 }
 
-func (p *preinstallPart) scan(s *Service) {
+func (p *preinstallPart) scan(ctx context.Context, s *Service) {
 	reg := p.reg.Load()
 	if reg == nil {
 		return
@@ -227,7 +227,10 @@ func (p *preinstallPart) scan(s *Service) {
 	}
 	res := &preinstall.Result{Findings: []preinstall.Finding{}}
 	if len(roots) > 0 {
-		r, err := c.CheckPaths(roots...)
+		r, err := c.CheckPathsContext(ctx, roots...)
+		if ctx.Err() != nil {
+			return // shutting down: keep the last complete scan
+		}
 		if err != nil {
 			// A folder vanished mid-walk (an OTA remount): the next event
 			// or reload rescans.

@@ -1,6 +1,7 @@
 package preinstall
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -396,6 +397,12 @@ type Result struct {
 // CheckPaths checks every APK found under paths, plus the registry's
 // file problems.
 func (c *Checker) CheckPaths(paths ...string) (*Result, error) {
+	return c.CheckPathsContext(context.Background(), paths...)
+}
+
+// CheckPathsContext is CheckPaths that stops starting new APKs once ctx
+// ends, returning ctx's error.
+func (c *Checker) CheckPathsContext(ctx context.Context, paths ...string) (*Result, error) {
 	apks, err := FindAPKs(paths...)
 	if err != nil {
 		return nil, err
@@ -419,11 +426,19 @@ func (c *Checker) CheckPaths(paths ...string) (*Result, error) {
 			}
 		}()
 	}
+feed:
 	for i := range apks {
-		next <- i
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, fs := range per {
 		res.Add(fs)
 	}
