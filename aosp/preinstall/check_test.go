@@ -1,7 +1,10 @@
 package preinstall
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,5 +295,25 @@ func TestRotationNeedsBothSigners(t *testing.T) {
 	c = &Checker{Registry: registryOf(t, rec), Now: today}
 	if fs, _ := c.CheckAPK(p); len(fs) != 1 || fs[0].Severity != SevOK {
 		t.Fatalf("both certificates registered: findings %v, want ok", fs)
+	}
+}
+
+func TestCheckPathsStopsAndReportsMissingPaths(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("a%d.apk", i)), []byte("junk"), 0o644)
+	}
+	c := &Checker{Registry: registryOf(t), Now: today}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.CheckPathsContext(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled check: error %v, want context.Canceled", err)
+	}
+	if _, err := c.CheckPaths(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("missing path: error %v, want one naming it", err)
+	}
+	res, err := c.CheckPaths(dir)
+	if err != nil || res.Summary.APKs != 3 || res.Summary.Failed != 3 || res.OK() {
+		t.Errorf("three junk APKs: %+v %v", res.Summary, err)
 	}
 }
