@@ -22,14 +22,12 @@ import (
 // ProcessFile is process tracking's config file in the config dir.
 const ProcessFile = "process.json"
 
-// onProcessDied, when set (by the indicator part's init), is called for
-// every app process that exits (uid, pid), and once more with pid 0 when
-// no process of the uid is left, so that the indicator can end the uses
-// of a dead app. It is called from the tracker's goroutines and must not
-// block. Set it in an init() of the file that owns the hook:
-//
-//	func init() { onProcessDied = func(s *Service, uid, pid int) { s.indicator.processDied(uid, pid) } }
-var onProcessDied func(s *Service, uid, pid int)
+// onProcessDied is called for every app process that exits (uid, pid),
+// and once more with pid 0 when no process of the uid is left, so that
+// the indicator ends the uses of a dead app. It is called from the
+// tracker's goroutines and does not block. A variable so tests can
+// listen.
+var onProcessDied = func(s *Service, uid, pid int) { s.indicator.processDied(uid, pid) }
 
 // processConfig is process.json.
 type processConfig struct {
