@@ -235,3 +235,33 @@ func TestProcessDeathReachesTheHook(t *testing.T) {
 		}
 	}
 }
+
+func TestDeadProcessEndsItsIndicatorUse(t *testing.T) {
+	root := procRoot(t)
+	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON}})
+	var started struct {
+		Use int64 `json:"use"`
+	}
+	if err := ts.call(t, "op.start", map[string]any{"resource": "camera", "uid": 10113, "package": "com.android.chrome", "pid": 3100}, &started); err != nil {
+		t.Fatal(err)
+	}
+	// The process vanishes from /proc: the next rescan reports its death
+	// and the use ends as "death" (a second finish says so).
+	if err := os.RemoveAll(filepath.Join(root, "proc", "3100")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the indicator to count a use ended by death", func() bool {
+		var h struct {
+			Parts map[string]map[string]any `json:"parts"`
+		}
+		if err := ts.call(t, "sys.health", nil, &h); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := h.Parts["indicator"]["uses_ended_by_death"].(float64)
+		return n == 1
+	})
+	err := ts.call(t, "op.finish", map[string]any{"use": started.Use}, nil)
+	if err == nil || !strings.Contains(err.Error(), "death") {
+		t.Errorf("op.finish after the death: %v, want an error saying the use ended by death", err)
+	}
+}
