@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"permd/aosp/packages"
 )
 
 // refreshesPerOp keeps `-benchtime 1x` (make bench) meaningful.
@@ -67,6 +69,31 @@ func reportRefresh(b *testing.B, c0 time.Duration) {
 	b.ReportMetric(per/500, "us/proc")
 	b.ReportMetric(cpu/1000, "cpu-ms/refresh")
 	b.ReportMetric(cpu/500, "cpu-us/proc")
+}
+
+// BenchmarkTableRescanFast500 is poll mode's usual pass on a phone-like
+// mix: 150 app processes (re-read) and 350 native ones (presence only).
+func BenchmarkTableRescanFast500(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "proc")
+	writeProc(b, root, fixtureProc{610, 1, 0, 500, "main", "zygote64", -1000})
+	for i := 0; i < 499; i++ {
+		uid := 0
+		if i < 150 {
+			uid = 10000 + i
+		}
+		writeProc(b, root, fixtureProc{2000 + i, 1, uid, uint64(10000 + i), fmt.Sprintf("p%d", i), fmt.Sprintf("proc%d", i), 900})
+	}
+	r, _ := NewReader(root)
+	tab := NewTable(r, packages.IsApp, nil)
+	tab.Refresh()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N*refreshesPerOp; i++ {
+		if _, err := tab.RefreshFast(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRefresh(b, c0)
 }
 
 func cpuTime() time.Duration {

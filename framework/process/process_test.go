@@ -200,3 +200,31 @@ func TestFreshZygoteChildSaysNothingAboutState(t *testing.T) {
 		t.Errorf("after adj 0: %q, want foreground", st)
 	}
 }
+
+func TestFastRefreshCatchesUSAPSpecialization(t *testing.T) {
+	root := androidFixture(t)
+	r, _ := NewReader(root)
+	tab := NewTable(r, packages.IsApp, nil)
+	tab.Refresh()
+	// An unspecialized app process waits as root under zygote...
+	writeProc(t, root, fixtureProc{3600, 610, 0, 95000, "usap64", "usap64", -1000})
+	if ch, _ := tab.RefreshFast(); len(ch.Started) != 0 {
+		t.Fatalf("a USAP counted as an app start: %+v", ch.Started)
+	}
+	// ...and becomes an app without a fork: same pid, same start time.
+	writeProc(t, root, fixtureProc{3600, 610, 10400, 95000, "com.example.u", "com.example.usap", 100})
+	ch, _ := tab.RefreshFast()
+	if len(ch.Started) != 1 || ch.Started[0].UID != 10400 || ch.Started[0].Name != "com.example.usap" {
+		t.Errorf("specialization: started %+v, want pid 3600 as uid 10400 com.example.usap", ch.Started)
+	}
+	// A fast pass does not re-read other native processes; a full one does.
+	setOom(t, root, 1, -17)
+	tab.RefreshFast()
+	if p, _ := tab.Get(1); p.OomScoreAdj != -1000 {
+		t.Errorf("fast pass re-read init: adj %d", p.OomScoreAdj)
+	}
+	tab.Refresh()
+	if p, _ := tab.Get(1); p.OomScoreAdj != -17 {
+		t.Errorf("full pass did not re-read init: adj %d, want -17", p.OomScoreAdj)
+	}
+}

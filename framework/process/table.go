@@ -333,9 +333,19 @@ func NewTable(r *Reader, isApp func(int) bool, now func() time.Time) *Table {
 }
 
 // Refresh rescans the whole mount. Known processes whose start time is
-// unchanged only have their oom_score_adj re-read; new ones are read in
-// full. Started lists only app processes; Exited lists everything gone.
-func (t *Table) Refresh() (Change, error) {
+// unchanged only have their oom_score_adj re-read; new ones are read.
+// Started lists only app processes; Exited lists everything gone.
+func (t *Table) Refresh() (Change, error) { return t.refresh(true) }
+
+// RefreshFast is the cheaper pass between full ones: new pids are read
+// and vanished ones reported as before, but of the known processes only
+// apps' (start time and oom_score_adj) and zygote's children (whose uid
+// changes when an unspecialized app process becomes an app, without a
+// fork) are re-read. A pid reused by a non-app process within the
+// interval is caught by the next full pass.
+func (t *Table) RefreshFast() (Change, error) { return t.refresh(false) }
+
+func (t *Table) refresh(full bool) (Change, error) {
 	pids, err := t.r.PIDs()
 	if err != nil {
 		return Change{}, err
@@ -346,24 +356,33 @@ func (t *Table) Refresh() (Change, error) {
 	next := make(map[int]Proc, len(pids))
 	var ch Change
 	for _, pid := range pids {
-		if p, ok := old[pid]; ok {
-			start, adj, has, err := t.r.quick(pid)
-			if err != nil {
-				continue // gone: reported below as exited
-			}
-			if start == p.Start {
-				p.OomScoreAdj, p.HasOom = adj, has
+		p, known := old[pid]
+		if known {
+			switch {
+			case full || t.isApp(p.UID):
+				start, adj, has, err := t.r.quick(pid)
+				if err != nil {
+					continue // gone: reported below as exited
+				}
+				if start == p.Start {
+					p.OomScoreAdj, p.HasOom = adj, has
+					next[pid] = p
+					continue
+				}
+			case isZygote(old[p.PPID]):
+				// Re-read below: the uid may have become an app's.
+			default:
 				next[pid] = p
 				continue
 			}
 		}
-		p, err := t.r.ReadLight(pid, t.isApp)
+		n, err := t.r.ReadLight(pid, t.isApp)
 		if err != nil {
 			continue
 		}
-		next[pid] = p
-		if o, ok := old[pid]; (!ok || o.Start != p.Start) && t.isApp(p.UID) {
-			ch.Started = append(ch.Started, p)
+		next[pid] = n
+		if t.isApp(n.UID) && (!known || p.Start != n.Start || !t.isApp(p.UID)) {
+			ch.Started = append(ch.Started, n)
 		}
 	}
 	for pid, p := range old {
@@ -376,6 +395,13 @@ func (t *Table) Refresh() (Change, error) {
 	t.rebandLocked()
 	t.mu.Unlock()
 	return ch, nil
+}
+
+// isZygote tells Android's zygote processes: their comm is "main" (the
+// app_process binary renames itself), their cmdline "zygote64" or
+// "zygote".
+func isZygote(p Proc) bool {
+	return p.PID > 0 && (p.Name == "main" || strings.HasPrefix(p.Name, "zygote"))
 }
 
 // Update re-reads one pid (after a kernel event). A process whose uid

@@ -124,7 +124,7 @@ func NewTracker(o Options) (*Tracker, error) {
 			if o.Config.Mode == ModeNetlink {
 				return nil, err
 			}
-			t.log.Warn("process connector unavailable; polling procfs", "err", err, "interval", o.Config.PollInterval)
+			t.log.Info("process connector unavailable; polling procfs", "err", err, "interval", o.Config.PollInterval)
 		} else {
 			t.conn, t.mode = c, ModeNetlink
 		}
@@ -161,6 +161,7 @@ func (t *Tracker) Run(ctx context.Context) {
 	resync := time.NewTicker(t.cfg.ResyncInterval)
 	defer resync.Stop()
 	dirty := map[int]bool{}
+	polls := 0
 	var debounce <-chan time.Time
 	var flush <-chan time.Time
 	armFlush := func() {
@@ -214,7 +215,8 @@ func (t *Tracker) Run(ctx context.Context) {
 			t.handle(ch)
 		case <-tick.C:
 			if t.mode == ModePoll {
-				t.rescan()
+				polls++
+				t.rescanWith(polls%fullEvery == 0)
 			} else {
 				t.wmu.Lock()
 				t.table.RefreshStates()
@@ -258,9 +260,15 @@ func (t *Tracker) readKernel(ctx context.Context, out chan<- []KernelEvent) {
 	}
 }
 
-func (t *Tracker) rescan() {
+// fullEvery: in poll mode, every fullEvery-th pass re-reads every known
+// process; the others only apps and zygote's children.
+const fullEvery = 10
+
+func (t *Tracker) rescan() { t.rescanWith(true) }
+
+func (t *Tracker) rescanWith(full bool) {
 	t.wmu.Lock()
-	ch, err := t.table.Refresh()
+	ch, err := t.table.refresh(full)
 	t.wmu.Unlock()
 	t.rescans.Add(1)
 	if err != nil {
