@@ -277,3 +277,20 @@ func TestWatchMissingDirServesFallback(t *testing.T) {
 		t.Errorf("Packages(10001) = %v, want [a.b]", got)
 	}
 }
+
+func TestWatchUnreadableFileServesFallback(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "packages.list")
+	// A line longer than any real one makes the scan fail.
+	writeAtomic(t, path, "com.x 10001 "+strings.Repeat("x", maxLine+10)+"\n")
+	w, err := Watch(context.Background(), path, FromMap(map[int][]string{10001: {"fallback.pkg"}}), discard())
+	if err != nil {
+		t.Fatalf("Watch failed instead of degrading: %v", err)
+	}
+	defer w.Close()
+	if got := w.Packages(10001); !reflect.DeepEqual(got, []string{"fallback.pkg"}) {
+		t.Errorf("Packages(10001) = %v, want the fallback", got)
+	}
+	writeAtomic(t, path, lineA14+"\n")
+	waitFor(t, "the repaired file to load", func() bool { return len(w.Packages(10113)) == 1 })
+}

@@ -35,9 +35,10 @@ type Watcher struct {
 	closeOne sync.Once
 }
 
-// Watch loads path and keeps it loaded. When the file does not exist,
-// fallback (host mode's configured map; nil for empty) stands in until it
-// appears. A file that exists but cannot be read is an error.
+// Watch loads path and keeps it loaded. When the file does not exist or
+// cannot be read, fallback (host mode's configured map; nil for empty)
+// stands in until it appears or changes. Only a failure to create the
+// watcher itself is an error.
 func Watch(ctx context.Context, path string, fallback *Table, log *slog.Logger) (*Watcher, error) {
 	if log == nil {
 		log = slog.Default()
@@ -59,10 +60,12 @@ func Watch(ctx context.Context, path string, fallback *Table, log *slog.Logger) 
 		watching = false
 	}
 	// Read after the watch is installed, so a rewrite between the two is
-	// not missed.
+	// not missed. A file that cannot be read (a wrong SELinux label, a
+	// line longer than any real one) must not stop the daemon: serve the
+	// fallback, say why, and try again on the next change.
 	if err := w.reload(); err != nil {
-		fw.Close()
-		return nil, err
+		log.Error("packages.list unreadable; serving the fallback table until it changes", "path", path, "err", err)
+		w.cur.Store(fallback)
 	}
 	ctx, w.cancel = context.WithCancel(ctx)
 	if !watching {
