@@ -319,7 +319,8 @@ func (p *procPart) record(s *Service, st process.Start) {
 }
 
 // startRecord builds the ledger record; the detail carries only the
-// fields the published rules list for the kind.
+// fields the published rules list for the kind, and only fields that are
+// the same for repeats of the same start.
 func startRecord(st process.Start) ledger.Record {
 	d := map[string]any{"reason": st.Reason, "sources": st.Sources}
 	if st.Component != "" {
@@ -328,9 +329,9 @@ func startRecord(st process.Start) ledger.Record {
 	if st.Process != "" {
 		d["process"] = st.Process
 	}
-	if st.PID > 0 {
-		d["pid"] = st.PID
-	}
+	// No pid: it means nothing to a person, and it would make every
+	// start of a storm unique, defeating the rules' coalescing (7,000
+	// self-starts in an hour must cost at most 60 rows, not 7,000).
 	if st.Conflict != "" {
 		d["conflict"] = st.Conflict
 	}

@@ -12,6 +12,7 @@ import (
 
 	"permd/aosp/etc"
 	"permd/framework/process"
+	"permd/ledger"
 )
 
 // writeFixtureProc writes one process in the kernel's formats (proc(5)).
@@ -115,7 +116,7 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 		return len(page.Events) > 0
 	})
 	ev := page.Events[0]
-	wantDetail := `{"caller":"com.caller.app","caller_uid":10050,"component":"com.tencent.mm/.ToolsService","pid":3400,"process":"com.tencent.mm:tools","reason":"service","sources":["framework","procfs"]}`
+	wantDetail := `{"caller":"com.caller.app","caller_uid":10050,"component":"com.tencent.mm/.ToolsService","process":"com.tencent.mm:tools","reason":"service","sources":["framework","procfs"]}`
 	if len(page.Events) != 1 || ev.Kind != "associated_start" || ev.UID != 10078 || ev.AppState != "background" || string(ev.Detail) != wantDetail {
 		t.Errorf("ledger rows: %+v\n detail %s\nwant one associated_start of 10078, background, detail %s", page.Events, ev.Detail, wantDetail)
 	}
@@ -188,7 +189,7 @@ func TestStartRecordDetailPerKind(t *testing.T) {
 	}
 	st.Kind, st.Caller, st.CallerUID, st.Conflict = process.KindAssociated, "com.caller.app", 10050, "reason framework=service logd=broadcast"
 	r = startRecord(st)
-	want := `{"caller":"com.caller.app","caller_uid":10050,"conflict":"reason framework=service logd=broadcast","pid":3400,"process":"com.tencent.mm:push","reason":"broadcast","sources":["logd","procfs"]}`
+	want := `{"caller":"com.caller.app","caller_uid":10050,"conflict":"reason framework=service logd=broadcast","process":"com.tencent.mm:push","reason":"broadcast","sources":["logd","procfs"]}`
 	if string(r.Detail) != want {
 		t.Errorf("associated detail:\n got  %s\n want %s", r.Detail, want)
 	}
@@ -263,5 +264,43 @@ func TestDeadProcessEndsItsIndicatorUse(t *testing.T) {
 	err := ts.call(t, "op.finish", map[string]any{"use": started.Use}, nil)
 	if err == nil || !strings.Contains(err.Error(), "death") {
 		t.Errorf("op.finish after the death: %v, want an error saying the use ended by death", err)
+	}
+}
+
+// TestSelfStartStormCoalesces: the press case of an app self-starting
+// about 7,000 times an hour (each time a new pid) must cost at most one
+// row per coalescing window (60 in an hour) and keep the exact count.
+func TestSelfStartStormCoalesces(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	clk := &testClock{t: t0}
+	ts := startTestService(t, testOptions{Now: clk.now})
+	const n = 7000
+	var recs []ledger.Record
+	for i := range n {
+		st := process.Start{Kind: process.KindSelf, UID: 10078, PID: 4000 + i, Process: "com.tencent.mm:push",
+			Reason: "broadcast", AppState: "not_running", Sources: []string{"procfs"},
+			Time: t0.Add(time.Duration(i) * time.Hour / n)}
+		recs = append(recs, startRecord(st))
+	}
+	// Report as the events happen: the clock follows the records.
+	for i := 0; i < n; i += 50 {
+		batch := recs[i:min(i+50, n)]
+		clk.mu.Lock()
+		clk.t = batch[len(batch)-1].Time
+		clk.mu.Unlock()
+		if err := ts.svc.sink.Append(t.Context(), batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := ts.svc.ledger.l.Query(t.Context(), ledger.Filter{Kind: "self_start"}, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, e := range page.Events {
+		total += e.Count
+	}
+	if len(page.Events) > 60 || total != n {
+		t.Fatalf("storm of %d self-starts stored as %d rows counting %d; want <= 60 rows counting %d", n, len(page.Events), total, n)
 	}
 }
