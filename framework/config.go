@@ -8,10 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
-	"time"
+
+	"permd/aosp/etc"
 )
 
 // MainFile is the daemon's own config file inside the config dir. Other
@@ -132,26 +132,8 @@ func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
 	return snap, nil
 }
 
-// Duration is a time.Duration that reads and writes as "1.5s", "5m".
-type Duration time.Duration
-
-// UnmarshalJSON accepts a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return &json.UnmarshalTypeError{Value: "non-string", Type: reflect.TypeFor[Duration]()}
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		// A type error lets encoding/json name the field.
-		return &json.UnmarshalTypeError{Value: fmt.Sprintf("%q", s), Type: reflect.TypeFor[Duration]()}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+// Duration is a config duration ("5s"); see etc.Duration.
+type Duration = etc.Duration
 
 // DecodeSection decodes a section of the main config strictly (unknown
 // fields are errors) and turns a decoding failure into a ConfigError

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,54 +16,6 @@ import (
 	"permd/grants"
 	"permd/ledger"
 )
-
-// startPrepared is startTestService with prep run on the service before
-// it starts, to set hooks (package list, app states) as the parts that
-// own them would.
-func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testService {
-	t.Helper()
-	dir := sharedTempDir(t)
-	if o.Root == "" {
-		o.Root = filepath.Join(dir, "root")
-		os.MkdirAll(o.Root, 0o755)
-	}
-	if o.Data == "" {
-		o.Data = filepath.Join(dir, "data")
-	}
-	cfgDir := filepath.Join(dir, "config")
-	files := map[string]string{MainFile: testRolesJSON}
-	for k, v := range o.Config {
-		files[k] = v
-	}
-	for name, body := range files {
-		p := filepath.Join(cfgDir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ts := &testService{socket: filepath.Join(dir, "permd.sock"), configDir: cfgDir, dataDir: o.Data, done: make(chan error, 1), logs: &syncBuffer{}}
-	svc, err := New(Options{Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket, Version: "test", Now: o.Now,
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(ts.logs, testLogWriter{t}), nil))})
-	if err != nil {
-		t.Fatalf("start service: %v", err)
-	}
-	prep(svc)
-	ts.svc = svc
-	ctx, cancel := context.WithCancel(context.Background())
-	ts.cancel = cancel
-	go func() { ts.done <- svc.Run(ctx) }()
-	waitFor(t, "service ready", func() bool {
-		select {
-		case err := <-ts.done:
-			t.Fatalf("service exited during start: %v", err)
-		default:
-		}
-		return svc.ready.Load()
-	})
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
-}
 
 type testClock struct {
 	mu sync.Mutex

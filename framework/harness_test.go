@@ -62,6 +62,14 @@ type testService struct {
 
 func startTestService(t testing.TB, o testOptions) *testService {
 	t.Helper()
+	return startPrepared(t, o, nil)
+}
+
+// startPrepared is startTestService with prep run on the service before
+// it starts, to set hooks (package list, app states) as the parts that
+// own them would.
+func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testService {
+	t.Helper()
 	dir := sharedTempDir(t) // other-uid test clients must reach the socket
 	if o.Root == "" {
 		o.Root = filepath.Join(dir, "root")
@@ -97,6 +105,9 @@ func startTestService(t testing.TB, o testOptions) *testService {
 	})
 	if err != nil {
 		t.Fatalf("start service: %v", err)
+	}
+	if prep != nil {
+		prep(svc)
 	}
 	ts.svc = svc
 	ctx, cancel := context.WithCancel(context.Background())

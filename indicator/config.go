@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
+
+	"permd/aosp/etc"
 )
 
 // Categories are the Art. 30 resource codes a use may name, in the order
@@ -198,26 +199,8 @@ func Compile(f *File, under func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// Duration is a time.Duration written as a Go duration string ("5s").
-type Duration time.Duration
-
-// UnmarshalJSON accepts a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return &json.UnmarshalTypeError{Value: "non-string", Type: reflect.TypeFor[Duration]()}
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		// A type error lets encoding/json name the field.
-		return &json.UnmarshalTypeError{Value: fmt.Sprintf("%q", s), Type: reflect.TypeFor[Duration]()}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+// Duration is a config duration ("5s"); see etc.Duration.
+type Duration = etc.Duration
 
 func clone(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultSocket is the socket init creates on a device.
@@ -126,6 +127,21 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 	err = c.w.Flush()
 	c.wmu.Unlock()
 	if err != nil {
+		// If the daemon ended the connection with a reason (line too
+		// large, too many connections), that reason is the answer, not
+		// the write error it caused. The reader sees the end of the
+		// connection moments after the writer does: wait for it briefly.
+		select {
+		case <-time.After(time.Second):
+		case <-c.done:
+			c.mu.Lock()
+			cerr := c.err
+			c.mu.Unlock()
+			var re *RPCError
+			if errors.As(cerr, &re) {
+				return re
+			}
+		}
 		return fmt.Errorf("send %s: %w", method, err)
 	}
 	select {
