@@ -2,25 +2,23 @@
 #
 #   $(call inherit-product, vendor/permd/aosp/permd.mk)
 #
-# (with the path where this repository sits in the tree). The device
-# binaries must be built first with `make android` in this repository
-# (they are prebuilts: Soong does not build Go for the device).
+# The repository is expected at vendor/permd; elsewhere, set PERMD_DIR
+# before the inherit-product line. The device binaries must be built first
+# with `make android` in this repository (they are prebuilts: Soong does not
+# build Go for the device).
 
-PERMD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))/..
+PERMD_DIR ?= vendor/permd
 
+# permd pulls in its default config (prebuilt_etc modules, `required` in
+# Android.bp); permctl is the adb shell CLI.
 PRODUCT_PACKAGES += \
     permd \
-    permctl \
-    permd.json \
-    permd_rules.json \
-    permd_grants.json \
-    permd_indicator.json \
-    permd_process.json \
-    permd_preinstall_registry
+    permctl
 
-# Build-time preinstall vetting: fail the image build when a preinstalled
-# APK of this product fails Art. 29 checks. See docs/aosp.md.
-PRODUCT_PACKAGES += permd_preinstall_vetting
+# Build-time preinstall vetting is a product choice: list your preinstalled
+# APKs in a genrule that uses permd_preinstall_vetting_defaults (see
+# Android.bp and docs/aosp.md) and add its report module here, e.g.
+#   PRODUCT_PACKAGES += oem_preinstall_vetting.txt
 
 # All of permd's policy is private to system_ext: no vendor policy refers to
 # its types, so nothing goes into SYSTEM_EXT_PUBLIC_SEPOLICY_DIRS (public
