@@ -1,11 +1,674 @@
 package framework
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
 
-// grantsPart wires the grants capability into the service.
-type grantsPart struct{}
+	"permd/grants"
+	"permd/ledger"
+)
 
-func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) { return nil, nil }
-func (p *grantsPart) start(ctx context.Context, s *Service) error        { return nil }
-func (p *grantsPart) methods(s *Service) []Method                        { return nil }
-func (p *grantsPart) stop(s *Service)                                    {}
+// GrantsFile is the grants capability's config file in the config dir.
+const GrantsFile = "grants.json"
+
+// grantsConfig is grants.json. Every field is optional; absent means
+// the built-in default (grants.DefaultPolicy).
+type grantsConfig struct {
+	Version        int      `json:"version"`
+	OnceGrace      Duration `json:"once_grace"`
+	OnceDeathGrace Duration `json:"once_death_grace"`
+	AskTTL         Duration `json:"ask_ttl"`
+	// SessionLookback bounds "once per session" counts after a restart.
+	SessionLookback Duration `json:"session_lookback"`
+	FudgePeriod     Duration `json:"fudge_period"`
+	// SweepInterval is how often ended grants are expired (and recorded)
+	// when nothing checks them.
+	SweepInterval Duration `json:"sweep_interval"`
+	// TimeZone names the zone of daily windows and day limits ("" =
+	// the daemon's local zone, which on Android follows persist.sys.timezone
+	// through TZ).
+	TimeZone string `json:"time_zone"`
+}
+
+// grantsSettings is the validated config.
+type grantsSettings struct {
+	policy grants.Policy
+	sweep  time.Duration
+}
+
+// parseGrantsConfig validates grants.json; a missing file is the default.
+func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
+	pol := grants.DefaultPolicy()
+	out := &grantsSettings{policy: pol, sweep: 30 * time.Second}
+	raw, ok := snap.File(GrantsFile)
+	if !ok {
+		return out, nil
+	}
+	var c grantsConfig
+	if err := DecodeFile(GrantsFile, "", raw, &c); err != nil {
+		return nil, err
+	}
+	if c.Version != 1 {
+		return nil, &ConfigError{File: GrantsFile, Field: "version", Problem: "unsupported version " + strconv.Itoa(c.Version) + " (this permd reads version 1)"}
+	}
+	for _, d := range []struct {
+		name   string
+		v      Duration
+		dst    *time.Duration
+		lo, hi time.Duration
+	}{
+		{"once_grace", c.OnceGrace, &out.policy.OnceGrace, 0, time.Hour},
+		{"once_death_grace", c.OnceDeathGrace, &out.policy.OnceDeathGrace, 0, time.Hour},
+		{"ask_ttl", c.AskTTL, &out.policy.AskTTL, time.Second, 24 * time.Hour},
+		{"session_lookback", c.SessionLookback, &out.policy.SessionLookback, time.Minute, 7 * 24 * time.Hour},
+		{"fudge_period", c.FudgePeriod, &out.policy.FudgePeriod, time.Minute, 30 * 24 * time.Hour},
+		{"sweep_interval", c.SweepInterval, &out.sweep, time.Second, time.Hour},
+	} {
+		if d.v == 0 {
+			continue
+		}
+		v := time.Duration(d.v)
+		if v < d.lo || v > d.hi {
+			return nil, &ConfigError{File: GrantsFile, Field: d.name, Problem: v.String() + " is outside " + d.lo.String() + ".." + d.hi.String()}
+		}
+		*d.dst = v
+	}
+	if c.TimeZone != "" {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			return nil, &ConfigError{File: GrantsFile, Field: "time_zone", Problem: err.Error()}
+		}
+		out.policy.Location = loc
+	}
+	return out, nil
+}
+
+// grantsPart wires the grants capability (Art. 30 consent) into the
+// service: the decision engine with its SQLite-backed grant cache, the
+// location fudger, and the perm.*, grants.*, loc.fudge and app.state
+// methods.
+type grantsPart struct {
+	settings atomic.Pointer[grantsSettings]
+	eng      *grants.Engine
+	fudger   *grants.Fudger
+	stopped  chan struct{}
+	done     chan struct{}
+	checks   atomic.Uint64
+	limited  atomic.Uint64
+}
+
+func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
+	st, err := parseGrantsConfig(snap)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		p.settings.Store(st)
+		if p.eng != nil {
+			p.eng.SetPolicy(st.policy)
+		}
+	}, nil
+}
+
+// packageUIDs is what the grants part uses, when the package resolver
+// offers it, to check that a package named without a uid exists and to
+// learn its uid.
+type packageUIDs interface {
+	UIDOf(pkg string, user int) (int, bool)
+}
+
+// stateReporter is implemented by the process tracker when it accepts
+// app state reports from the framework; app.state then feeds it too.
+type stateReporter interface {
+	ReportAppState(uid int, state string)
+}
+
+func (p *grantsPart) start(ctx context.Context, s *Service) error {
+	cat, err := grants.LoadCatalogue()
+	if err != nil {
+		return err
+	}
+	st, err := grants.OpenStore(ctx, s.db, cat)
+	if err != nil {
+		return err
+	}
+	// The ledger counts past accesses so that frequency limits survive a
+	// restart; it offers that on its sink.
+	counter, _ := s.sink.(grants.Counter)
+	set := p.settings.Load()
+	eng, err := grants.NewEngine(grants.Config{
+		Catalogue: cat, Store: st, Counter: counter, Now: s.Now, Policy: set.policy,
+		Logger: s.log, OnChange: func(c grants.Change) { p.recordChange(s, c) },
+	})
+	if err != nil {
+		return err
+	}
+	if err := eng.Load(ctx); err != nil {
+		return err
+	}
+	p.eng = eng
+	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
+	p.stopped, p.done = make(chan struct{}), make(chan struct{})
+	go p.sweeper()
+	return nil
+}
+
+// sweeper expires ended grants on a timer, so that an expiry is recorded
+// even if the app never asks again.
+func (p *grantsPart) sweeper() {
+	defer close(p.done)
+	for {
+		t := time.NewTimer(p.settings.Load().sweep)
+		select {
+		case <-p.stopped:
+			t.Stop()
+			return
+		case <-t.C:
+			p.eng.Sweep()
+		}
+	}
+}
+
+func (p *grantsPart) stop(s *Service) {
+	if p.eng == nil {
+		return
+	}
+	close(p.stopped)
+	<-p.done
+	p.eng.Close()
+}
+
+func (p *grantsPart) health() map[string]any {
+	if p.eng == nil {
+		return map[string]any{"started": false}
+	}
+	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load()}
+}
+
+func (p *grantsPart) methods(s *Service) []Method {
+	hot := []Role{RoleFramework, RoleRoot}
+	manage := []Role{RoleSettings, RoleShell, RoleRoot}
+	return []Method{
+		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(s, c) }, Fast: true},
+		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
+		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
+		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
+		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
+		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
+		{Name: "grants.get", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.get(ctx, c) }},
+		{Name: "grants.set", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},
+		{Name: "grants.revoke", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.revoke(ctx, s, c) }},
+		{Name: "grants.catalogue", Roles: AllRoles, Handler: func(ctx context.Context, c *Call) (any, error) { return p.catalogue(c) }, Fast: true},
+	}
+}
+
+// grantError maps engine errors onto protocol errors.
+func grantError(err error) error {
+	var pe *grants.ParamError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return InvalidParams(pe.Field, "%s", pe.Problem)
+	case errors.Is(err, grants.ErrNotFound):
+		return NotFound("no such grant")
+	case grants.IsTooManyAsks(err):
+		return Errorf(CodeOverloaded, "too many pending permission requests")
+	}
+	return err
+}
+
+// resolveCategory takes a category id or an Android permission / app-op
+// name (op) and returns the category id.
+func (p *grantsPart) resolveCategory(category, op string) (string, error) {
+	cat := p.eng.Catalogue()
+	if category != "" {
+		if _, ok := cat.Category(category); !ok {
+			return "", InvalidParams("category", "unknown category %q (known: %v)", category, cat.IDs())
+		}
+		if op != "" {
+			if c, ok := cat.Lookup(op); ok && c.ID != category {
+				return "", InvalidParams("op", "%s belongs to %s, not %s", op, c.ID, category)
+			}
+		}
+		return category, nil
+	}
+	if op == "" {
+		return "", InvalidParams("category", "missing: name a category or an op")
+	}
+	c, ok := cat.Lookup(op)
+	if !ok {
+		return "", InvalidParams("op", "%q is not a permission or app-op of any Art. 30 category", op)
+	}
+	return c.ID, nil
+}
+
+// packagesOf returns the packages to consider for uid: the named one
+// (checked against the resolver when it knows the uid) or all of uid's.
+func (p *grantsPart) packagesOf(s *Service, uid int, pkg string) ([]string, error) {
+	if uid < 0 {
+		return nil, InvalidParams("uid", "negative uid %d", uid)
+	}
+	var known []string
+	if s.packages != nil {
+		known = s.packages.Packages(uid)
+	}
+	if pkg == "" {
+		if len(known) == 0 {
+			return nil, InvalidParams("package", "missing, and uid %d has no known package", uid)
+		}
+		return known, nil
+	}
+	if !grants.ValidPackage(pkg) {
+		return nil, InvalidParams("package", "%q is not a valid package name", pkg)
+	}
+	if len(known) > 0 && !slices.Contains(known, pkg) {
+		return nil, InvalidParams("package", "uid %d has no package %q (it runs %v)", uid, pkg, known)
+	}
+	return []string{pkg}, nil
+}
+
+// stateOf picks the app state: what the caller says, else process
+// tracking, else the engine's table of app.state reports.
+func (p *grantsPart) stateOf(s *Service, uid int, given string) (string, error) {
+	if given != "" {
+		if !grants.ValidState(given) {
+			return "", InvalidParams("state", "unknown state %q (foreground, visible, background, not_running)", given)
+		}
+		return given, nil
+	}
+	if s.states != nil {
+		if st := s.states.AppState(uid); grants.ValidState(st) {
+			return st, nil
+		}
+	}
+	return "", nil
+}
+
+type checkParams struct {
+	UID      *int   `json:"uid"`
+	Package  string `json:"package"`
+	Category string `json:"category"`
+	Op       string `json:"op"`
+	State    string `json:"state"`
+}
+
+func (p *grantsPart) check(s *Service, c *Call) (any, error) {
+	var q checkParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil {
+		return nil, InvalidParams("uid", "missing")
+	}
+	cat, err := p.resolveCategory(q.Category, q.Op)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := p.packagesOf(s, *q.UID, q.Package)
+	if err != nil {
+		return nil, err
+	}
+	state, err := p.stateOf(s, *q.UID, q.State)
+	if err != nil {
+		return nil, err
+	}
+	d := p.eng.Check(grants.Query{UID: *q.UID, Packages: pkgs, Category: cat, State: state})
+	p.checks.Add(1)
+	if d.Result == grants.ResultRateLimited {
+		p.limited.Add(1)
+	}
+	if s.sink != nil {
+		s.sink.Enqueue(ledger.Record{
+			Time: s.Now(), UID: *q.UID, Kind: "access", Category: cat, Op: q.Op,
+			Result: d.Result, AppState: d.AppState, Detail: accessDetail(d),
+		})
+	}
+	return d, nil
+}
+
+// accessDetail builds the record's detail without reflection: this is
+// the hot path. Package names are validated, reasons and levels are our
+// own codes, so strconv quoting is valid JSON here.
+func accessDetail(d grants.Decision) json.RawMessage {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"package":`...)
+	b = strconv.AppendQuote(b, d.Package)
+	b = append(b, `,"reason":`...)
+	b = strconv.AppendQuote(b, d.Reason)
+	if d.Level != "" {
+		b = append(b, `,"level":`...)
+		b = strconv.AppendQuote(b, d.Level)
+	}
+	if d.Remaining >= 0 {
+		b = append(b, `,"remaining":`...)
+		b = strconv.AppendInt(b, d.Remaining, 10)
+	}
+	return append(b, '}')
+}
+
+type requestParams struct {
+	UID      *int   `json:"uid"`
+	Package  string `json:"package"`
+	Category string `json:"category"`
+	Op       string `json:"op"`
+	Lang     string `json:"lang"`
+}
+
+func (p *grantsPart) request(s *Service, c *Call) (any, error) {
+	var q requestParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil {
+		return nil, InvalidParams("uid", "missing")
+	}
+	if q.Package == "" {
+		return nil, InvalidParams("package", "missing")
+	}
+	cat, err := p.resolveCategory(q.Category, q.Op)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.packagesOf(s, *q.UID, q.Package); err != nil {
+		return nil, err
+	}
+	if q.Lang != "" && q.Lang != "en" && q.Lang != "zh-CN" {
+		return nil, InvalidParams("lang", "unsupported language %q (en, zh-CN)", q.Lang)
+	}
+	res, err := p.eng.Request(*q.UID, q.Package, cat, q.Lang)
+	return res, grantError(err)
+}
+
+// grantParams is a grant as clients send it (perm.decide, grants.set).
+type grantParams struct {
+	RequestID string            `json:"request_id"`
+	User      *int              `json:"user"`
+	UID       *int              `json:"uid"`
+	Package   string            `json:"package"`
+	Category  string            `json:"category"`
+	Decision  string            `json:"decision"`
+	Time      grants.TimeRule   `json:"time"`
+	Frequency *grants.Frequency `json:"frequency"`
+	Precision grants.Precision  `json:"precision"`
+}
+
+// toGrant checks identity fields and resolves user and uid.
+func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
+	g := grants.Grant{Package: q.Package, Category: q.Category, Decision: q.Decision, Time: q.Time, Frequency: q.Frequency, Precision: q.Precision}
+	if g.Decision == "" {
+		g.Decision = grants.Allow
+	}
+	if q.User != nil {
+		if *q.User < 0 {
+			return g, InvalidParams("user", "negative user id %d", *q.User)
+		}
+		g.User = *q.User
+	}
+	if q.UID != nil {
+		if *q.UID < 0 {
+			return g, InvalidParams("uid", "negative uid %d", *q.UID)
+		}
+		if q.User != nil && grants.UserOf(*q.UID) != *q.User {
+			return g, InvalidParams("user", "uid %d belongs to user %d, not %d", *q.UID, grants.UserOf(*q.UID), *q.User)
+		}
+		g.UID, g.User = *q.UID, grants.UserOf(*q.UID)
+		if g.Package != "" {
+			if _, err := p.packagesOf(s, g.UID, g.Package); err != nil {
+				return g, err
+			}
+		}
+	} else if pu, ok := s.packages.(packageUIDs); ok && g.Package != "" && grants.ValidPackage(g.Package) {
+		uid, known := pu.UIDOf(g.Package, g.User)
+		if !known {
+			return g, InvalidParams("package", "no package %q is installed for user %d", g.Package, g.User)
+		}
+		g.UID = uid
+	}
+	return g, nil
+}
+
+func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, error) {
+	var q grantParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.RequestID == "" && q.UID == nil {
+		return nil, InvalidParams("request_id", "missing: name the pending request (or the app's uid)")
+	}
+	g, err := p.toGrant(s, q)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.eng.Decide(ctx, q.RequestID, g)
+	if errors.Is(err, grants.ErrNotFound) {
+		return nil, NotFound("no pending request %q (unknown or older than ask_ttl)", q.RequestID)
+	}
+	if err != nil {
+		return nil, grantError(err)
+	}
+	if s.sink != nil {
+		s.sink.Enqueue(ledger.Record{
+			Time: out.Set, UID: out.UID, Kind: "grant_decision", Category: out.Category,
+			Detail: detailJSON(map[string]any{"package": out.Package, "request_id": q.RequestID, "decision": out.Decision, "time": out.Time.Mode, "level": out.Precision.Level}),
+		})
+	}
+	return map[string]any{"grant": out}, nil
+}
+
+// recordChange writes a grant_change record naming who made the change.
+func (p *grantsPart) recordChange(s *Service, c grants.Change) {
+	if s.sink == nil {
+		return
+	}
+	detail := map[string]any{"by": c.By, "action": c.Action, "package": c.Grant.Package, "user": c.Grant.User}
+	if c.Action == grants.ActionSet {
+		g := c.Grant
+		detail["grant"] = map[string]any{"decision": g.Decision, "time": g.Time, "frequency": g.Frequency, "precision": g.Precision.Level, "version": g.Version}
+	}
+	s.sink.Enqueue(ledger.Record{Time: c.At, UID: c.Grant.UID, Kind: "grant_change", Category: c.Grant.Category, Detail: detailJSON(detail)})
+}
+
+func detailJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`{}`)
+	}
+	return b
+}
+
+// actorBy names who made a change from the caller's role.
+func actorBy(r Role) string {
+	if r == RoleSettings {
+		return grants.BySettings
+	}
+	return grants.ByShell
+}
+
+func (p *grantsPart) set(ctx context.Context, s *Service, c *Call) (any, error) {
+	var q grantParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.RequestID != "" {
+		return nil, InvalidParams("request_id", "only perm.decide takes a request id")
+	}
+	g, err := p.toGrant(s, q)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.eng.Set(ctx, g, actorBy(c.Actor.Role))
+	if err != nil {
+		return nil, grantError(err)
+	}
+	return map[string]any{"grant": out}, nil
+}
+
+type keyParams struct {
+	User     int    `json:"user"`
+	Package  string `json:"package"`
+	Category string `json:"category"`
+	History  int    `json:"history"`
+}
+
+func (p *grantsPart) checkKey(q keyParams) error {
+	if q.User < 0 {
+		return InvalidParams("user", "negative user id %d", q.User)
+	}
+	if !grants.ValidPackage(q.Package) {
+		return InvalidParams("package", "%q is not a valid package name", q.Package)
+	}
+	_, err := p.resolveCategory(q.Category, "")
+	return err
+}
+
+func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, error) {
+	var q keyParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.History != 0 {
+		return nil, InvalidParams("history", "only grants.get takes a history limit")
+	}
+	if err := p.checkKey(q); err != nil {
+		return nil, err
+	}
+	g, err := p.eng.Revoke(ctx, q.User, q.Package, q.Category, actorBy(c.Actor.Role))
+	if err != nil {
+		return nil, grantError(err)
+	}
+	return map[string]any{"revoked": g}, nil
+}
+
+func (p *grantsPart) get(ctx context.Context, c *Call) (any, error) {
+	q := keyParams{History: 50}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if err := p.checkKey(q); err != nil {
+		return nil, err
+	}
+	if q.History < 0 || q.History > 10000 {
+		return nil, InvalidParams("history", "%d is outside 0..10000", q.History)
+	}
+	g, hist, err := p.eng.Get(ctx, q.User, q.Package, q.Category, q.History)
+	if err != nil {
+		return nil, grantError(err)
+	}
+	if hist == nil {
+		hist = []grants.HistoryEntry{}
+	}
+	return map[string]any{"grant": g, "history": hist}, nil
+}
+
+type listParams struct {
+	User     *int   `json:"user"`
+	Package  string `json:"package"`
+	Category string `json:"category"`
+	UID      int    `json:"uid"`
+}
+
+func (p *grantsPart) list(c *Call) (any, error) {
+	var q listParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.Category != "" {
+		if _, err := p.resolveCategory(q.Category, ""); err != nil {
+			return nil, err
+		}
+	}
+	if q.Package != "" && !grants.ValidPackage(q.Package) {
+		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
+	}
+	return map[string]any{"grants": p.eng.List(grants.Filter{User: q.User, Package: q.Package, Category: q.Category, UID: q.UID})}, nil
+}
+
+func (p *grantsPart) catalogue(c *Call) (any, error) {
+	var q struct {
+		Lang string `json:"lang"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	switch q.Lang {
+	case "":
+		return p.eng.Catalogue(), nil
+	case "en", "zh-CN":
+		return p.eng.Catalogue().Localized(q.Lang), nil
+	}
+	return nil, InvalidParams("lang", "unsupported language %q (en, zh-CN)", q.Lang)
+}
+
+func (p *grantsPart) appState(s *Service, c *Call) (any, error) {
+	var q struct {
+		UID   *int   `json:"uid"`
+		State string `json:"state"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil || *q.UID < 0 {
+		return nil, InvalidParams("uid", "missing or negative")
+	}
+	if !grants.ValidState(q.State) {
+		return nil, InvalidParams("state", "unknown state %q (foreground, visible, background, not_running)", q.State)
+	}
+	p.eng.ReportState(*q.UID, q.State)
+	if r, ok := s.states.(stateReporter); ok {
+		r.ReportAppState(*q.UID, q.State)
+	}
+	return struct{}{}, nil
+}
+
+type fudgeParams struct {
+	UID       *int     `json:"uid"`
+	Package   string   `json:"package"`
+	Lat       *float64 `json:"lat"`
+	Lon       *float64 `json:"lon"`
+	AccuracyM float64  `json:"accuracy_m"`
+}
+
+// FudgeResult is loc.fudge's answer.
+type FudgeResult struct {
+	Lat       float64 `json:"lat"`
+	Lon       float64 `json:"lon"`
+	AccuracyM float64 `json:"accuracy_m"`
+	RadiusM   int     `json:"radius_m"`
+	Level     string  `json:"level"`
+}
+
+func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
+	var q fudgeParams
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil {
+		return nil, InvalidParams("uid", "missing")
+	}
+	if q.Lat == nil || math.IsNaN(*q.Lat) || *q.Lat < -90 || *q.Lat > 90 {
+		return nil, InvalidParams("lat", "missing or outside -90..90")
+	}
+	if q.Lon == nil || math.IsNaN(*q.Lon) || *q.Lon < -180 || *q.Lon > 180 {
+		return nil, InvalidParams("lon", "missing or outside -180..180")
+	}
+	if q.AccuracyM < 0 || math.IsNaN(q.AccuracyM) {
+		return nil, InvalidParams("accuracy_m", "negative")
+	}
+	pkgs, err := p.packagesOf(s, *q.UID, q.Package)
+	if err != nil {
+		return nil, err
+	}
+	g, lvl, ok := p.eng.Current(*q.UID, pkgs, "location")
+	if !ok || g.Decision != grants.Allow {
+		return nil, Errorf(CodeConflict, "no location grant allows uid %d a location", *q.UID)
+	}
+	lat, lon, acc := p.fudger.Fudge(grants.UserOf(*q.UID), *q.Lat, *q.Lon, float64(lvl.RadiusM), q.AccuracyM)
+	return FudgeResult{Lat: lat, Lon: lon, AccuracyM: acc, RadiusM: lvl.RadiusM, Level: lvl.ID}, nil
+}

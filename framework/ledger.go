@@ -1,11 +1,301 @@
 package framework
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync/atomic"
+	"time"
 
-// ledgerPart wires the ledger capability into the service.
-type ledgerPart struct{}
+	"permd/aosp/etc"
+	"permd/ledger"
+)
 
-func (p *ledgerPart) prepare(s *Service, snap *Snapshot) (func(), error) { return nil, nil }
-func (p *ledgerPart) start(ctx context.Context, s *Service) error        { return nil }
-func (p *ledgerPart) methods(s *Service) []Method                        { return nil }
-func (p *ledgerPart) stop(s *Service)                                    {}
+// RulesFile is the ledger's config file: the published recording rules.
+const RulesFile = "rules.json"
+
+// ledgerPart wires the ledger capability into the service: it opens the
+// ledger on the service database, makes it the service's sink and serves
+// the ledger.* and rules.get methods.
+type ledgerPart struct {
+	rules atomic.Pointer[ledger.Rules]
+	l     *ledger.Ledger
+}
+
+// loadRules reads rules.json from the snapshot, or the embedded default
+// when the config dir has none.
+func loadRules(snap *Snapshot) (*ledger.Rules, error) {
+	raw, ok := snap.File(RulesFile)
+	if !ok {
+		var err error
+		if raw, err = fs.ReadFile(etc.Default(), RulesFile); err != nil {
+			return nil, &ConfigError{File: RulesFile, Problem: "missing, and no embedded default: " + err.Error()}
+		}
+	}
+	r, err := ledger.ParseRules(raw)
+	if err != nil {
+		var re *ledger.RulesError
+		if errors.As(err, &re) {
+			return nil, &ConfigError{File: RulesFile, Field: re.Field, Problem: re.Problem}
+		}
+		return nil, &ConfigError{File: RulesFile, Problem: err.Error()}
+	}
+	return r, nil
+}
+
+func (p *ledgerPart) prepare(s *Service, snap *Snapshot) (func(), error) {
+	r, err := loadRules(snap)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		p.rules.Store(r)
+		if p.l != nil {
+			p.l.SetRules(r)
+		}
+	}, nil
+}
+
+func (p *ledgerPart) start(ctx context.Context, s *Service) error {
+	l, err := ledger.Open(ctx, s.db, ledger.Options{
+		Rules: p.rules.Load(),
+		// The proc part sets s.packages after we start; resolve lazily
+		// and store no packages rather than invent any while it is nil.
+		Packages: func(uid int) []string {
+			if s.packages == nil {
+				return nil
+			}
+			return s.packages.Packages(uid)
+		},
+		Now:    s.Now,
+		Logger: s.Logger().With("part", "ledger"),
+	})
+	if err != nil {
+		return err
+	}
+	p.l = l
+	s.sink = l
+	return nil
+}
+
+func (p *ledgerPart) stop(s *Service) {
+	if p.l != nil {
+		p.l.Close()
+	}
+}
+
+func (p *ledgerPart) health() map[string]any {
+	if p.l == nil {
+		return map[string]any{"started": false}
+	}
+	st := p.l.Stats()
+	return map[string]any{
+		"queue_depth": st.QueueDepth, "queue_capacity": st.QueueCap, "dropped": st.Dropped,
+		"committed": st.Committed, "rows_written": st.Rows, "commits": st.Commits,
+		"open_rows": st.Open, "pruned_rows": st.Pruned, "rules_version": st.Rules,
+		"last_error": st.LastError,
+	}
+}
+
+func (p *ledgerPart) methods(s *Service) []Method {
+	readers := append(append([]Role{}, Readers...), RoleApp)
+	return []Method{
+		{Name: "ledger.report", Roles: []Role{RoleFramework, RoleRoot}, Handler: p.report},
+		{Name: "ledger.query", Roles: readers, Handler: p.query},
+		{Name: "ledger.summary", Roles: readers, Handler: p.summary},
+		{Name: "ledger.timeline", Roles: readers, Handler: p.timeline},
+		{Name: "ledger.export", Roles: readers, Handler: p.export},
+		{Name: "ledger.verify", Roles: Readers, Handler: p.verify},
+		{Name: "rules.get", Roles: AllRoles, Handler: p.rulesGet},
+	}
+}
+
+// ReportRecord is one record of ledger.report on the wire.
+type ReportRecord struct {
+	TimeMS   int64           `json:"time_ms"`
+	UID      *int            `json:"uid"`
+	Kind     string          `json:"kind"`
+	Category string          `json:"category"`
+	Op       string          `json:"op"`
+	Result   string          `json:"result"`
+	AppState string          `json:"app_state"`
+	Detail   json.RawMessage `json:"detail"`
+}
+
+func (p *ledgerPart) report(ctx context.Context, c *Call) (any, error) {
+	var req struct {
+		Records []ReportRecord `json:"records"`
+	}
+	if err := DecodeParams(c.Params, &req); err != nil {
+		return nil, err
+	}
+	recs := make([]ledger.Record, len(req.Records))
+	for i, r := range req.Records {
+		if r.UID == nil {
+			return nil, InvalidParams(fmt.Sprintf("records[%d].uid", i), "missing")
+		}
+		recs[i] = ledger.Record{UID: *r.UID, Kind: r.Kind, Category: r.Category, Op: r.Op, Result: r.Result, AppState: r.AppState, Detail: r.Detail}
+		if r.TimeMS != 0 {
+			recs[i].Time = time.UnixMilli(r.TimeMS)
+		}
+	}
+	if err := p.l.Append(ctx, recs...); err != nil {
+		return nil, ledgerError(err)
+	}
+	return map[string]int{"committed": len(recs)}, nil
+}
+
+func ledgerError(err error) error {
+	var ve *ledger.ValidationError
+	var ce *ledger.CursorError
+	switch {
+	case errors.As(err, &ve) && ve.Index < 0:
+		return InvalidParams(ve.Field, "%s", ve.Problem)
+	case errors.As(err, &ve):
+		return InvalidParams(fmt.Sprintf("records[%d].%s", ve.Index, ve.Field), "%s", ve.Problem)
+	case errors.As(err, &ce):
+		return InvalidParams("cursor", "not a cursor this daemon returned")
+	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Errorf(CodeUnavailable, "ledger is shutting down or the request ended before the commit")
+	}
+	return err
+}
+
+// readParams are the filters shared by the read methods.
+type readParams struct {
+	ledger.Filter
+	Cursor string `json:"cursor"`
+	Limit  int    `json:"limit"`
+	Bucket string `json:"bucket"`
+}
+
+// decodeRead decodes filters and, for an app, forces the uid filter to
+// its own uid: an app reads only its own records.
+func decodeRead(c *Call, raw json.RawMessage) (readParams, error) {
+	var rp readParams
+	if err := DecodeParams(raw, &rp); err != nil {
+		return rp, err
+	}
+	if c.Actor.Role == RoleApp {
+		if rp.UID != nil && *rp.UID != c.Actor.UID {
+			return rp, Errorf(CodePermissionDenied, "an app may read only its own records (uid %d)", c.Actor.UID)
+		}
+		uid := c.Actor.UID
+		rp.UID = &uid
+	}
+	if rp.Since < 0 || rp.Until < 0 {
+		return rp, InvalidParams("since_ms", "negative time")
+	}
+	return rp, nil
+}
+
+func limitOf(rp readParams, def, max int) (int, error) {
+	switch {
+	case rp.Limit == 0:
+		return def, nil
+	case rp.Limit < 0 || rp.Limit > max:
+		return 0, InvalidParams("limit", "%d is outside 1..%d", rp.Limit, max)
+	}
+	return rp.Limit, nil
+}
+
+func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
+	rp, err := decodeRead(c, c.Params)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := limitOf(rp, 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	page, err := p.l.Query(ctx, rp.Filter, rp.Cursor, limit)
+	if err != nil {
+		return nil, ledgerError(err)
+	}
+	return page, nil
+}
+
+func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
+	rp, err := decodeRead(c, c.Params)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := limitOf(rp, 1000, 5000)
+	if err != nil {
+		return nil, err
+	}
+	page, err := p.l.Export(ctx, rp.Filter, rp.Cursor, limit)
+	if err != nil {
+		return nil, ledgerError(err)
+	}
+	return page, nil
+}
+
+func (p *ledgerPart) summary(ctx context.Context, c *Call) (any, error) {
+	rp, err := decodeRead(c, c.Params)
+	if err != nil {
+		return nil, err
+	}
+	if rp.Cursor != "" || rp.Limit != 0 || rp.Bucket != "" {
+		return nil, InvalidParams("params", "summary takes filters only")
+	}
+	rows, err := p.l.Summary(ctx, rp.Filter)
+	if err != nil {
+		return nil, ledgerError(err)
+	}
+	return map[string]any{"apps": rows}, nil
+}
+
+func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
+	rp, err := decodeRead(c, c.Params)
+	if err != nil {
+		return nil, err
+	}
+	b := time.Hour
+	switch rp.Bucket {
+	case "", "hour":
+	case "day":
+		b = 24 * time.Hour
+	default:
+		return nil, InvalidParams("bucket", "%q is not hour or day", rp.Bucket)
+	}
+	buckets, err := p.l.Timeline(ctx, rp.Filter, b)
+	if err != nil {
+		return nil, ledgerError(err)
+	}
+	return map[string]any{"bucket_ms": b.Milliseconds(), "buckets": buckets}, nil
+}
+
+func (p *ledgerPart) verify(ctx context.Context, c *Call) (any, error) {
+	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+		return nil, err
+	}
+	rep, err := p.l.Verify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {
+	var req struct {
+		Version int `json:"version"`
+	}
+	if err := DecodeParams(c.Params, &req); err != nil {
+		return nil, err
+	}
+	cur := p.l.Rules()
+	if req.Version == 0 || req.Version == cur.Version {
+		return json.RawMessage(cur.Raw()), nil
+	}
+	raw, err := p.l.RulesVersion(ctx, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, NotFound("rules version %d was never used on this device", req.Version)
+	}
+	return json.RawMessage(raw), nil
+}

@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(command{name: "grants", summary: "list grants: permctl grants [--package P] [--user U] [--category C]", run: runGrants})
+	register(command{name: "grant", summary: "set a grant: permctl grant PACKAGE CATEGORY [--once|--while-in-use|--for 1h|--until DATE|--window 09:00-18:00|--always] [--max 10/hour] [--precision 3km|selected|empty]", run: runGrant})
+	register(command{name: "revoke", summary: "revoke a grant: permctl revoke PACKAGE CATEGORY [--user U]", run: runRevoke})
+	register(command{name: "catalogue", summary: "permission categories, options and risks: permctl catalogue [--lang zh-CN|en]", run: runCatalogue})
+}
+
+// grantView is a grant as permd returns it (only what permctl shows).
+type grantView struct {
+	User     int    `json:"user"`
+	UID      int    `json:"uid"`
+	Package  string `json:"package"`
+	Category string `json:"category"`
+	Decision string `json:"decision"`
+	Time     struct {
+		Mode       string    `json:"mode"`
+		For        string    `json:"for"`
+		Until      time.Time `json:"until"`
+		Window     string    `json:"window"`
+		Background bool      `json:"background"`
+	} `json:"time"`
+	Frequency *struct {
+		Max int    `json:"max"`
+		Per string `json:"per"`
+	} `json:"frequency"`
+	Precision struct {
+		Level   string   `json:"level"`
+		RadiusM int      `json:"radius_m"`
+		Items   []string `json:"items"`
+	} `json:"precision"`
+	Set     time.Time `json:"set"`
+	By      string    `json:"by"`
+	Version int64     `json:"version"`
+}
+
+func (g grantView) timeText() string {
+	t := g.Time
+	s := t.Mode
+	switch t.Mode {
+	case "duration":
+		s = "for " + t.For + " (to " + g.Set.Add(mustDuration(t.For)).Local().Format("2006-01-02 15:04") + ")"
+	case "until":
+		s = "until " + t.Until.Local().Format("2006-01-02 15:04")
+	case "window":
+		s = "daily " + t.Window
+	}
+	if t.Background && t.Mode != "always" {
+		s += " +background"
+	}
+	return s
+}
+
+func mustDuration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
+}
+
+func (g grantView) freqText() string {
+	if g.Frequency == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%s", g.Frequency.Max, g.Frequency.Per)
+}
+
+func (g grantView) precisionText() string {
+	p := g.Precision
+	switch {
+	case p.RadiusM > 0:
+		return fmt.Sprintf("%s %dm", p.Level, p.RadiusM)
+	case len(p.Items) > 0:
+		return fmt.Sprintf("%s (%d items)", p.Level, len(p.Items))
+	}
+	return p.Level
+}
+
+func runGrants(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "grants", "[--package P] [--user U] [--category C]")
+	pkg := fs.String("package", "", "only this package")
+	user := fs.Int("user", -1, "only this Android user")
+	category := fs.String("category", "", "only this category")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("grants: unexpected argument %q", fs.Arg(0))
+	}
+	params := map[string]any{}
+	if *pkg != "" {
+		params["package"] = *pkg
+	}
+	if *user >= 0 {
+		params["user"] = *user
+	}
+	if *category != "" {
+		params["category"] = *category
+	}
+	var raw json.RawMessage
+	if err := e.call(ctx, "grants.list", params, &raw); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(raw)
+	}
+	var res struct {
+		Grants []grantView `json:"grants"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	if len(res.Grants) == 0 {
+		fmt.Fprintln(e.stdout, "no grants")
+		return nil
+	}
+	tw := e.table()
+	fmt.Fprintln(tw, "USER\tPACKAGE\tCATEGORY\tDECISION\tTIME\tFREQUENCY\tPRECISION\tBY\tSET")
+	for _, g := range res.Grants {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.User, g.Package, g.Category, g.Decision,
+			g.timeText(), g.freqText(), g.precisionText(), g.By, g.Set.Local().Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// positional arguments ("permctl grant PKG CAT --once").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+var (
+	maxRE    = regexp.MustCompile(`^([0-9]+)/(minute|hour|day|session)$`)
+	radiusRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(m|km)$`)
+)
+
+// precisionLevels maps the short forms of --precision to level ids.
+var precisionLevels = map[string]string{"1km": "approx_1km", "3km": "approx_3km", "10km": "city"}
+
+func runGrant(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "grant", "PACKAGE CATEGORY [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
+	once := fs.Bool("once", false, "only this time: ends when the app leaves the foreground (after a grace)")
+	inUse := fs.Bool("while-in-use", false, "while the app is in the foreground")
+	dur := fs.String("for", "", "for a duration, e.g. 1h, 24h, 168h")
+	until := fs.String("until", "", "until the end of DATE (YYYY-MM-DD, local time) or an RFC 3339 time")
+	window := fs.String("window", "", "every day between HH:MM-HH:MM (local time)")
+	always := fs.Bool("always", false, "always, including in the background")
+	background := fs.Bool("background", false, "with --for/--until/--window: include background use")
+	deny := fs.Bool("deny", false, "deny instead of allow")
+	max := fs.String("max", "", "at most N accesses per minute|hour|day|session, e.g. 10/hour")
+	precision := fs.String("precision", "", "precision level: an id from `permctl catalogue`, 1km, 3km, 10km, a radius such as 2500m, selected, empty, ...")
+	items := fs.String("items", "", "with --precision selected: comma-separated item ids the app may see")
+	user := fs.Int("user", 0, "Android user id")
+	uid := fs.Int("uid", -1, "the app's uid, when known")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("grant: want PACKAGE CATEGORY, got %d arguments", len(pos))
+	}
+	g := map[string]any{"package": pos[0], "category": pos[1], "user": *user}
+	if *uid >= 0 {
+		g["uid"] = *uid
+		delete(g, "user")
+	}
+	var modes []string
+	tr := map[string]any{}
+	if *once {
+		modes, tr["mode"] = append(modes, "--once"), "once"
+	}
+	if *inUse {
+		modes, tr["mode"] = append(modes, "--while-in-use"), "while_in_use"
+	}
+	if *dur != "" {
+		d, err := time.ParseDuration(*dur)
+		if err != nil || d <= 0 {
+			return usagef("grant: --for %q is not a duration such as 1h or 24h", *dur)
+		}
+		modes, tr["mode"], tr["for"] = append(modes, "--for"), "duration", d.String()
+	}
+	if *until != "" {
+		t, err := parseUntil(*until)
+		if err != nil {
+			return usagef("grant: --until: %v", err)
+		}
+		modes, tr["mode"], tr["until"] = append(modes, "--until"), "until", t.Format(time.RFC3339)
+	}
+	if *window != "" {
+		modes, tr["mode"], tr["window"] = append(modes, "--window"), "window", *window
+	}
+	if *always {
+		// Choosing --always on the command line is the explicit choice
+		// that background location needs.
+		modes, tr["mode"], tr["background"] = append(modes, "--always"), "always", true
+	}
+	if *background {
+		tr["background"] = true
+	}
+	if *deny {
+		if len(modes) > 0 || *max != "" || *precision != "" || *items != "" || *background {
+			return usagef("grant: --deny takes no time, --max, --precision or --items option")
+		}
+		g["decision"] = "deny"
+		return setGrant(ctx, e, g)
+	}
+	switch len(modes) {
+	case 0:
+		return usagef("grant: choose one of --once, --while-in-use, --for, --until, --window, --always")
+	case 1:
+	default:
+		return usagef("grant: %s contradict each other: choose one", strings.Join(modes, " and "))
+	}
+	g["decision"] = "allow"
+	g["time"] = tr
+	if *max != "" {
+		m := maxRE.FindStringSubmatch(*max)
+		if m == nil {
+			return usagef("grant: --max %q: want N/minute, N/hour, N/day or N/session", *max)
+		}
+		n, _ := strconv.Atoi(m[1])
+		g["frequency"] = map[string]any{"max": n, "per": m[2]}
+	}
+	if *precision != "" || *items != "" {
+		p := map[string]any{}
+		lvl := *precision
+		if id, ok := precisionLevels[lvl]; ok {
+			lvl = id
+		} else if m := radiusRE.FindStringSubmatch(lvl); m != nil {
+			r, _ := strconv.ParseFloat(m[1], 64)
+			if m[2] == "km" {
+				r *= 1000
+			}
+			lvl = "custom"
+			p["radius_m"] = int(r)
+		}
+		if lvl != "" {
+			p["level"] = lvl
+		}
+		if *items != "" {
+			p["items"] = strings.Split(*items, ",")
+		}
+		g["precision"] = p
+	}
+	return setGrant(ctx, e, g)
+}
+
+func setGrant(ctx context.Context, e *env, g map[string]any) error {
+	var raw json.RawMessage
+	if err := e.call(ctx, "grants.set", g, &raw); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(raw)
+	}
+	var res struct {
+		Grant grantView `json:"grant"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	v := res.Grant
+	if v.Decision == "deny" {
+		fmt.Fprintf(e.stdout, "denied %s %s (user %d, version %d)\n", v.Package, v.Category, v.User, v.Version)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "granted %s %s: %s, frequency %s, precision %s (user %d, version %d)\n",
+		v.Package, v.Category, v.timeText(), v.freqText(), v.precisionText(), v.User, v.Version)
+	return nil
+}
+
+// parseUntil reads YYYY-MM-DD (the end of that local day) or RFC 3339.
+func parseUntil(s string) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+		return t.AddDate(0, 0, 1), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+func runRevoke(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "revoke", "PACKAGE CATEGORY [--user U]")
+	user := fs.Int("user", 0, "Android user id")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("revoke: want PACKAGE CATEGORY, got %d arguments", len(pos))
+	}
+	var raw json.RawMessage
+	if err := e.call(ctx, "grants.revoke", map[string]any{"package": pos[0], "category": pos[1], "user": *user}, &raw); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(raw)
+	}
+	fmt.Fprintf(e.stdout, "revoked %s %s (user %d); the next check is denied\n", pos[0], pos[1], *user)
+	return nil
+}
+
+func runCatalogue(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "catalogue", "[--lang zh-CN|en]")
+	lang := fs.String("lang", "en", "language of labels and risk texts: en or zh-CN")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("catalogue: unexpected argument %q", fs.Arg(0))
+	}
+	var raw json.RawMessage
+	if err := e.call(ctx, "grants.catalogue", map[string]any{"lang": *lang}, &raw); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(raw)
+	}
+	var cat struct {
+		Categories []struct {
+			ID          string            `json:"id"`
+			Label       map[string]string `json:"label"`
+			Risk        map[string]string `json:"risk"`
+			Permissions []string          `json:"permissions"`
+			TimeModes   []string          `json:"time_modes"`
+			Background  string            `json:"background"`
+			Levels      []struct {
+				ID    string            `json:"id"`
+				Label map[string]string `json:"label"`
+			} `json:"levels"`
+			DefaultLevel string `json:"default_level"`
+		} `json:"categories"`
+	}
+	if err := json.Unmarshal(raw, &cat); err != nil {
+		return err
+	}
+	for i, c := range cat.Categories {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		fmt.Fprintf(e.stdout, "%s — %s\n", c.ID, c.Label[*lang])
+		fmt.Fprintf(e.stdout, "  risk:        %s\n", c.Risk[*lang])
+		fmt.Fprintf(e.stdout, "  permissions: %s\n", strings.Join(c.Permissions, ", "))
+		fmt.Fprintf(e.stdout, "  time:        %s (background: %s)\n", strings.Join(c.TimeModes, ", "), c.Background)
+		var lv []string
+		for _, l := range c.Levels {
+			s := l.ID + " (" + l.Label[*lang] + ")"
+			if l.ID == c.DefaultLevel {
+				s += " [default]"
+			}
+			lv = append(lv, s)
+		}
+		fmt.Fprintf(e.stdout, "  precision:   %s\n", strings.Join(lv, ", "))
+	}
+	return nil
+}

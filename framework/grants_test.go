@@ -1,0 +1,404 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"permd/framework/client"
+	"permd/grants"
+	"permd/ledger"
+)
+
+// memLedger stands in for the ledger part until it is merged: it keeps
+// the records handed to the sink and counts them for frequency limits.
+// It outlives a service so that a restart sees the earlier records, as
+// the SQLite ledger would.
+type memLedger struct {
+	mu   sync.Mutex
+	recs []ledger.Record
+}
+
+func (m *memLedger) Append(ctx context.Context, recs ...ledger.Record) error {
+	m.Enqueue(recs...)
+	return nil
+}
+
+func (m *memLedger) Enqueue(recs ...ledger.Record) {
+	m.mu.Lock()
+	m.recs = append(m.recs, recs...)
+	m.mu.Unlock()
+}
+
+func (m *memLedger) CountSince(ctx context.Context, uid int, category string, results []string, since time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for _, r := range m.recs {
+		if r.UID == uid && r.Category == category && slices.Contains(results, r.Result) && !r.Time.Before(since) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *memLedger) kinds(kind string) []ledger.Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []ledger.Record
+	for _, r := range m.recs {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// startWithSink is startTestService with a ledger sink preset, for
+// branches where the ledger part does not set one yet (a real ledger
+// part replaces it, and then the test runs against the real ledger).
+func startWithSink(t testing.TB, o testOptions, sink ledger.Sink) *testService {
+	t.Helper()
+	dir := sharedTempDir(t)
+	if o.Root == "" {
+		o.Root = filepath.Join(dir, "root")
+		os.MkdirAll(o.Root, 0o755)
+	}
+	if o.Data == "" {
+		o.Data = filepath.Join(dir, "data")
+	}
+	cfgDir := filepath.Join(dir, "config")
+	files := map[string]string{MainFile: testRolesJSON}
+	for k, v := range o.Config {
+		files[k] = v
+	}
+	for name, body := range files {
+		p := filepath.Join(cfgDir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := &testService{socket: filepath.Join(dir, "permd.sock"), configDir: cfgDir, dataDir: o.Data, done: make(chan error, 1), logs: &syncBuffer{}}
+	svc, err := New(Options{Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket, Version: "test", Now: o.Now,
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(ts.logs, testLogWriter{t}), nil))})
+	if err != nil {
+		t.Fatalf("start service: %v", err)
+	}
+	if svc.sink == nil {
+		svc.sink = sink
+	}
+	ts.svc = svc
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
+	go func() { ts.done <- svc.Run(ctx) }()
+	waitFor(t, "service ready", func() bool {
+		select {
+		case err := <-ts.done:
+			t.Fatalf("service exited during start: %v", err)
+		default:
+		}
+		return svc.ready.Load()
+	})
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const grantsUTC = `{"version": 1, "time_zone": "UTC"}`
+
+func grantsService(t testing.TB, clk *testClock, data string, sink ledger.Sink) *testService {
+	return startWithSink(t, testOptions{Now: clk.now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}}, sink)
+}
+
+func mustCall(t testing.TB, c *client.Client, method string, params, result any) {
+	t.Helper()
+	if err := c.Call(context.Background(), method, params, result); err != nil {
+		t.Fatalf("%s %v: %v", method, params, err)
+	}
+}
+
+// TestGrantsOverSocket walks the consent flow: request → dialog → decide
+// → check (reduced location) → revoke → check denied, with the ledger
+// records each step writes.
+func TestGrantsOverSocket(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	led := &memLedger{}
+	ts := grantsService(t, clk, "", led)
+	c := ts.dial(t)
+	const uid, pkg = 10123, "com.example.maps"
+
+	var req grants.RequestResult
+	mustCall(t, c, "perm.request", map[string]any{"uid": uid, "package": pkg, "op": "android.permission.ACCESS_FINE_LOCATION", "lang": "zh-CN"}, &req)
+	if req.Status != "ask" || req.Dialog == nil || req.Dialog.Preselected.Precision.Level != "approx_3km" || req.Dialog.Risk == "" {
+		t.Fatalf("request: %+v", req)
+	}
+	var dec struct{ Grant grants.Grant }
+	mustCall(t, c, "perm.decide", map[string]any{"request_id": req.RequestID, "decision": "allow", "time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_1km"}}, &dec)
+	if dec.Grant.By != "dialog" || dec.Grant.UID != uid {
+		t.Fatalf("decide: %+v", dec.Grant)
+	}
+	mustCall(t, c, "app.state", map[string]any{"uid": uid, "state": "foreground"}, nil)
+	var d grants.Decision
+	mustCall(t, c, "perm.check", map[string]any{"uid": uid, "package": pkg, "op": "android:fine_location"}, &d)
+	if d.Result != "reduced" || d.RadiusM != 1000 || d.AppState != "foreground" {
+		t.Fatalf("check: %+v", d)
+	}
+	var fu FudgeResult
+	mustCall(t, c, "loc.fudge", map[string]any{"uid": uid, "package": pkg, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 5}, &fu)
+	if fu.RadiusM != 1000 || fu.AccuracyM != 1000 || grants.DistanceM(31.2304, 121.4737, fu.Lat, fu.Lon) > 3000 {
+		t.Fatalf("fudge: %+v", fu)
+	}
+	mustCall(t, c, "app.state", map[string]any{"uid": uid, "state": "background"}, nil)
+	mustCall(t, c, "perm.check", map[string]any{"uid": uid, "package": pkg, "category": "location"}, &d)
+	if d.Result != "denied" || d.Reason != "background" {
+		t.Fatalf("check in background: %+v", d)
+	}
+	var list struct{ Grants []grants.Grant }
+	mustCall(t, c, "grants.list", map[string]any{"package": pkg}, &list)
+	if len(list.Grants) != 1 {
+		t.Fatalf("list: %+v", list)
+	}
+	mustCall(t, c, "grants.revoke", map[string]any{"package": pkg, "category": "location"}, nil)
+	mustCall(t, c, "app.state", map[string]any{"uid": uid, "state": "foreground"}, nil)
+	mustCall(t, c, "perm.check", map[string]any{"uid": uid, "package": pkg, "category": "location"}, &d)
+	if d.Result != "denied" || d.Reason != "no_grant" {
+		t.Fatalf("check after revoke: %+v", d)
+	}
+	var got struct {
+		Grant   *grants.Grant
+		History []grants.HistoryEntry
+	}
+	mustCall(t, c, "grants.get", map[string]any{"package": pkg, "category": "location"}, &got)
+	if got.Grant != nil || len(got.History) != 2 || got.History[0].By != "dialog" || got.History[1].By != "shell" {
+		t.Fatalf("get: %+v", got)
+	}
+
+	var results []string
+	for _, r := range led.kinds("access") {
+		results = append(results, r.Result+"/"+r.AppState)
+	}
+	if want := "[reduced/foreground denied/background denied/foreground]"; fmt.Sprint(results) != want {
+		t.Errorf("access records %v, want %s", results, want)
+	}
+	var by []string
+	for _, r := range led.kinds("grant_change") {
+		var det struct{ By, Action string }
+		json.Unmarshal(r.Detail, &det)
+		by = append(by, det.Action+"/"+det.By)
+	}
+	if want := "[set/dialog revoke/shell]"; fmt.Sprint(by) != want {
+		t.Errorf("grant_change records %v, want %s", by, want)
+	}
+	if n := len(led.kinds("grant_decision")); n != 1 {
+		t.Errorf("%d grant_decision records, want 1", n)
+	}
+}
+
+// TestGrantsBadInput: every bad request gets -32602 naming the field,
+// and the grants stay as they were.
+func TestGrantsBadInput(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	ts := grantsService(t, clk, "", &memLedger{})
+	c := ts.dial(t)
+	mustCall(t, c, "grants.set", map[string]any{"package": "com.a.b", "category": "contacts", "time": map[string]any{"mode": "while_in_use"}}, nil)
+	for _, tc := range []struct {
+		method string
+		params string
+		field  string
+	}{
+		{"grants.set", `{"package":"com.a.b","category":"clipboard","time":{"mode":"once"}}`, "category"},
+		{"grants.set", `{"package":"com.a.b","category":"contacts","time":{"mode":"once","until":"2027-01-01T00:00:00Z"}}`, "time.until"},
+		{"grants.set", `{"package":"com.a.b","category":"contacts","time":{"mode":"window","window":"18:00-09:00"}}`, "time.window"},
+		{"grants.set", `{"package":"com.a.b","category":"contacts","time":{"mode":"once"},"precision":{"level":"nope"}}`, "precision.level"},
+		{"grants.set", `{"package":"com.a.b","category":"contacts","time":{"mode":"once"},"frequency":{"max":3,"per":"fortnight"}}`, "frequency.per"},
+		{"grants.set", `{"package":"com.a.b","category":"contacts","time":{"mode":"once"},"colour":"red"}`, "colour"},
+		{"grants.set", `{"package":"not a package","category":"contacts","time":{"mode":"once"}}`, "package"},
+		{"grants.set", `{"package":"com.a.b","uid":10001,"user":2,"category":"contacts","time":{"mode":"once"}}`, "user"},
+		{"grants.revoke", `{"package":"com.a.b","category":"nosuch"}`, "category"},
+		{"perm.check", `{"package":"com.a.b","category":"contacts"}`, "uid"},
+		{"perm.check", `{"uid":10001,"package":"com.a.b","op":"android.permission.INTERNET"}`, "op"},
+		{"perm.check", `{"uid":10001,"package":"com.a.b","category":"contacts","state":"asleep"}`, "state"},
+		{"perm.check", `{"uid":10001,"package":"com.a.b","category":"camera","op":"android:read_contacts"}`, "op"},
+		{"perm.request", `{"uid":10001,"package":"com.a.b","category":"contacts","lang":"fr"}`, "lang"},
+		{"app.state", `{"uid":10001,"state":"dreaming"}`, "state"},
+		{"loc.fudge", `{"uid":10001,"package":"com.a.b","lat":91,"lon":0}`, "lat"},
+		{"grants.catalogue", `{"lang":"xx"}`, "lang"},
+	} {
+		err := c.Call(context.Background(), tc.method, json.RawMessage(tc.params), nil)
+		var re *client.RPCError
+		if !errors.As(err, &re) || re.Code != CodeInvalidParams {
+			t.Errorf("%s %s: %v, want -32602", tc.method, tc.params, err)
+			continue
+		}
+		var data struct{ Field string }
+		json.Unmarshal(re.Data, &data)
+		if data.Field != tc.field {
+			t.Errorf("%s %s: error names field %q (%s), want %q", tc.method, tc.params, data.Field, re.Message, tc.field)
+		}
+	}
+	if err := c.Call(context.Background(), "grants.revoke", map[string]any{"package": "com.x.y", "category": "contacts"}, nil); rpcCode(err) != CodeNotFound {
+		t.Errorf("revoke of a grant that does not exist: %v, want -32002", err)
+	}
+	if err := c.Call(context.Background(), "perm.decide", map[string]any{"request_id": "nope", "decision": "deny"}, nil); rpcCode(err) != CodeNotFound {
+		t.Errorf("decide on an unknown request: %v, want -32002", err)
+	}
+	var list struct{ Grants []grants.Grant }
+	mustCall(t, c, "grants.list", nil, &list)
+	if len(list.Grants) != 1 || list.Grants[0].Version != 1 || list.Grants[0].Time.Mode != "while_in_use" {
+		t.Fatalf("grants changed by bad input: %+v", list.Grants)
+	}
+}
+
+// TestGrantsFrequencyAcrossDaemonRestart exhausts a limit, restarts the
+// daemon on the same data dir, and checks the limit still holds.
+func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC)}
+	led := &memLedger{}
+	data := filepath.Join(sharedTempDir(t), "data")
+	ts := grantsService(t, clk, data, led)
+	c := ts.dial(t)
+	mustCall(t, c, "grants.set", map[string]any{"uid": 10200, "package": "com.a.b", "category": "location",
+		"time": map[string]any{"mode": "always", "background": true}, "frequency": map[string]any{"max": 5, "per": "hour"}}, nil)
+	check := func(c *client.Client) grants.Decision {
+		var d grants.Decision
+		mustCall(t, c, "perm.check", map[string]any{"uid": 10200, "package": "com.a.b", "category": "location", "state": "background"}, &d)
+		return d
+	}
+	for i := range 5 {
+		if d := check(c); !d.Allowed {
+			t.Fatalf("check %d: %+v", i+1, d)
+		}
+	}
+	if d := check(c); d.Result != "rate_limited" {
+		t.Fatalf("6th check: %+v", d)
+	}
+	c.Close()
+	ts.stop(t)
+	clk.add(10 * time.Minute)
+	ts = grantsService(t, clk, data, led)
+	c = ts.dial(t)
+	if d := check(c); d.Result != "rate_limited" || d.Remaining != 0 {
+		t.Fatalf("after restart: %+v, want rate_limited", d)
+	}
+	clk.add(time.Hour)
+	if d := check(c); !d.Allowed || d.Remaining != 4 {
+		t.Fatalf("next hour: %+v", d)
+	}
+}
+
+// TestGrantsConcurrentChecksOverSocket: 8 clients hammering one app
+// never get more than the limit.
+func TestGrantsConcurrentChecksOverSocket(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	ts := grantsService(t, clk, "", &memLedger{})
+	c := ts.dial(t)
+	mustCall(t, c, "grants.set", map[string]any{"uid": 10300, "package": "com.a.c", "category": "contacts",
+		"time": map[string]any{"mode": "always"}, "frequency": map[string]any{"max": 50, "per": "day"}}, nil)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := ts.dial(t)
+			for range 25 {
+				var d grants.Decision
+				if err := cl.Call(context.Background(), "perm.check", map[string]any{"uid": 10300, "package": "com.a.c", "category": "contacts"}, &d); err != nil {
+					t.Error(err)
+					return
+				}
+				if d.Allowed {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed != 50 {
+		t.Fatalf("%d checks allowed, want exactly 50", allowed)
+	}
+}
+
+func TestGrantsConfigRejected(t *testing.T) {
+	for _, tc := range []struct{ body, field string }{
+		{`{"version": 1, "once_grace": "2h"}`, "once_grace"},
+		{`{"version": 1, "time_zone": "Mars/Olympus"}`, "time_zone"},
+		{`{"version": 2}`, "version"},
+		{`{"version": 1, "grace": "1s"}`, "grace"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, MainFile), []byte(testRolesJSON), 0o644)
+		os.WriteFile(filepath.Join(dir, GrantsFile), []byte(tc.body), 0o644)
+		_, err := New(Options{DataDir: t.TempDir(), ConfigDir: dir, SocketPath: filepath.Join(dir, "s"), Logger: discardLogger()})
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.File != GrantsFile || ce.Field != tc.field {
+			t.Errorf("%s: got %v, want a ConfigError for %s field %s", tc.body, err, GrantsFile, tc.field)
+		}
+	}
+}
+
+// BenchmarkPermCheckVsHealth reports perm.check round trips over the
+// socket next to sys.health from the same run, at 1 and 8 clients. The
+// check has a grant with a frequency limit and writes its access record
+// through the asynchronous sink.
+func BenchmarkPermCheckVsHealth(b *testing.B) {
+	clk := &testClock{t: time.Now()}
+	ts := startWithSink(b, testOptions{Now: clk.now}, discardSink{})
+	c := ts.dial(b)
+	mustCall(b, c, "grants.set", map[string]any{"uid": 10400, "package": "com.bench.app", "category": "location",
+		"time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_1km"},
+		"frequency": map[string]any{"max": 1 << 30, "per": "day"}}, nil)
+	params := map[string]any{"uid": 10400, "package": "com.bench.app", "op": "android:fine_location", "state": "foreground"}
+	for _, clients := range []int{1, 8} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			for range b.N {
+				h := measure(b, clients, benchCalls(), dialer(b, ts.socket), callMethod("sys.health", nil))
+				m := measure(b, clients, benchCalls(), dialer(b, ts.socket), callMethod("perm.check", params))
+				us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+				b.ReportMetric(us(h.P50), "health-p50-us")
+				b.ReportMetric(us(h.P99), "health-p99-us")
+				b.ReportMetric(h.PerSec, "health-calls/s")
+				b.ReportMetric(us(m.P50), "check-p50-us")
+				b.ReportMetric(us(m.P99), "check-p99-us")
+				b.ReportMetric(m.PerSec, "check-calls/s")
+				b.ReportMetric(us(m.P50)/us(h.P50), "ratio-p50")
+			}
+		})
+	}
+}
+
+// discardSink accepts records without storing them (the benchmark
+// measures the daemon's hot path, not a test double's memory).
+type discardSink struct{}
+
+func (discardSink) Append(ctx context.Context, recs ...ledger.Record) error { return nil }
+func (discardSink) Enqueue(recs ...ledger.Record)                           {}

@@ -1,0 +1,630 @@
+package grants
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"permd/ledger/store"
+)
+
+// clock is an injected, settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// ledgerCounter stands in for the ledger: it keeps access records in the
+// same SQLite file, coalescing identical ones within a minute into a
+// counted row as the ledger does, and sums counts in CountSince.
+type ledgerCounter struct{ db *sql.DB }
+
+func newLedgerCounter(t testing.TB, db *sql.DB) *ledgerCounter {
+	t.Helper()
+	if err := store.Migrate(context.Background(), db, "test_ledger", []store.Migration{{Version: 1, SQL: `CREATE TABLE test_access (
+		uid INTEGER NOT NULL, category TEXT NOT NULL, result TEXT NOT NULL, minute INTEGER NOT NULL, count INTEGER NOT NULL,
+		PRIMARY KEY (uid, category, result, minute)) STRICT`}}); err != nil {
+		t.Fatal(err)
+	}
+	return &ledgerCounter{db: db}
+}
+
+func (l *ledgerCounter) record(uid int, category, result string, at time.Time) error {
+	_, err := l.db.Exec(`INSERT INTO test_access VALUES(?,?,?,?,1) ON CONFLICT DO UPDATE SET count = count + 1`,
+		uid, category, result, at.Unix()/60)
+	return err
+}
+
+func (l *ledgerCounter) CountSince(ctx context.Context, uid int, category string, results []string, since time.Time) (int64, error) {
+	var total int64
+	for _, r := range results {
+		var n sql.NullInt64
+		// Rows are per minute; a window start is minute-aligned.
+		if err := l.db.QueryRowContext(ctx, `SELECT SUM(count) FROM test_access WHERE uid=? AND category=? AND result=? AND minute >= ?`,
+			uid, category, r, since.Unix()/60).Scan(&n); err != nil {
+			return 0, err
+		}
+		total += n.Int64
+	}
+	return total, nil
+}
+
+type fixture struct {
+	t       testing.TB
+	db      *sql.DB
+	path    string
+	clk     *clock
+	eng     *Engine
+	counter *ledgerCounter
+	mu      sync.Mutex
+	changes []Change
+}
+
+func openDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{t: t, path: filepath.Join(t.TempDir(), store.FileName), clk: newClock()}
+	f.db = openDB(t, f.path)
+	f.counter = newLedgerCounter(t, f.db)
+	f.start()
+	return f
+}
+
+// start (re)builds the engine on the same database, as a daemon restart.
+func (f *fixture) start() {
+	f.t.Helper()
+	cat, err := LoadCatalogue()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	st, err := OpenStore(context.Background(), f.db, cat)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	pol := DefaultPolicy()
+	pol.Location = time.UTC
+	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: f.counter, Now: f.clk.now, Policy: pol,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnChange: func(c Change) {
+			f.mu.Lock()
+			f.changes = append(f.changes, c)
+			f.mu.Unlock()
+		}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := eng.Load(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+	f.eng = eng
+	f.t.Cleanup(eng.Close)
+}
+
+const (
+	appUID = 10123
+	appPkg = "com.example.app"
+)
+
+func (f *fixture) set(g Grant) Grant {
+	f.t.Helper()
+	if g.Package == "" {
+		g.Package = appPkg
+	}
+	if g.UID == 0 {
+		g.UID = appUID
+	}
+	if g.Decision == "" {
+		g.Decision = Allow
+	}
+	out, err := f.eng.Set(context.Background(), g, BySettings)
+	if err != nil {
+		f.t.Fatalf("set %+v: %v", g, err)
+	}
+	return out
+}
+
+// check decides and records like the framework does.
+func (f *fixture) check(category, state string) Decision {
+	f.t.Helper()
+	d := f.eng.Check(Query{UID: appUID, Packages: []string{appPkg}, Category: category, State: state})
+	if err := f.counter.record(appUID, category, d.Result, f.clk.now()); err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+func TestCatalogueHasTheTenCategories(t *testing.T) {
+	cat, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"calendar", "call_log", "camera", "contacts", "location", "microphone", "phone", "sms", "storage", "body_activity"}
+	if got := cat.IDs(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("categories %v, want %v", got, want)
+	}
+	for _, tc := range []struct{ name, cat string }{
+		{"android.permission.READ_CALENDAR", "calendar"},
+		{"android.permission.WRITE_CALENDAR", "calendar"},
+		{"android.permission.READ_CALL_LOG", "call_log"},
+		{"android.permission.WRITE_CALL_LOG", "call_log"},
+		{"android.permission.PROCESS_OUTGOING_CALLS", "call_log"},
+		{"android.permission.CAMERA", "camera"},
+		{"android.permission.BACKGROUND_CAMERA", "camera"},
+		{"android.permission.READ_CONTACTS", "contacts"},
+		{"android.permission.WRITE_CONTACTS", "contacts"},
+		{"android.permission.GET_ACCOUNTS", "contacts"},
+		{"android.permission.ACCESS_FINE_LOCATION", "location"},
+		{"android.permission.ACCESS_COARSE_LOCATION", "location"},
+		{"android.permission.ACCESS_BACKGROUND_LOCATION", "location"},
+		{"android.permission.RECORD_AUDIO", "microphone"},
+		{"android.permission.RECORD_BACKGROUND_AUDIO", "microphone"},
+		{"android.permission.READ_PHONE_STATE", "phone"},
+		{"android.permission.READ_PHONE_NUMBERS", "phone"},
+		{"android.permission.CALL_PHONE", "phone"},
+		{"android.permission.ANSWER_PHONE_CALLS", "phone"},
+		{"com.android.voicemail.permission.ADD_VOICEMAIL", "phone"},
+		{"android.permission.USE_SIP", "phone"},
+		{"android.permission.ACCEPT_HANDOVER", "phone"},
+		{"android.permission.SEND_SMS", "sms"},
+		{"android.permission.RECEIVE_SMS", "sms"},
+		{"android.permission.READ_SMS", "sms"},
+		{"android.permission.RECEIVE_WAP_PUSH", "sms"},
+		{"android.permission.RECEIVE_MMS", "sms"},
+		{"android.permission.READ_EXTERNAL_STORAGE", "storage"},
+		{"android.permission.WRITE_EXTERNAL_STORAGE", "storage"},
+		{"android.permission.READ_MEDIA_IMAGES", "storage"},
+		{"android.permission.READ_MEDIA_VIDEO", "storage"},
+		{"android.permission.READ_MEDIA_AUDIO", "storage"},
+		{"android.permission.READ_MEDIA_VISUAL_USER_SELECTED", "storage"},
+		{"android.permission.MANAGE_EXTERNAL_STORAGE", "storage"},
+		{"android.permission.ACTIVITY_RECOGNITION", "body_activity"},
+		{"android.permission.BODY_SENSORS", "body_activity"},
+		{"android.permission.BODY_SENSORS_BACKGROUND", "body_activity"},
+		{"android.permission.health.READ_HEART_RATE", "body_activity"},
+		{"CAMERA", "camera"},
+		{"android:fine_location", "location"},
+		{"android:coarse_location", "location"},
+		{"android:read_contacts", "contacts"},
+		{"android:read_call_log", "call_log"},
+		{"android:read_calendar", "calendar"},
+		{"android:read_sms", "sms"},
+		{"android:camera", "camera"},
+		{"android:record_audio", "microphone"},
+		{"android:read_phone_state", "phone"},
+		{"android:body_sensors", "body_activity"},
+		{"android:activity_recognition", "body_activity"},
+		{"android:read_media_visual_user_selected", "storage"},
+	} {
+		c, ok := cat.Lookup(tc.name)
+		if !ok || c.ID != tc.cat {
+			t.Errorf("Lookup(%s) = %v, want %s", tc.name, c, tc.cat)
+		}
+	}
+	if _, ok := cat.Lookup("android.permission.INTERNET"); ok {
+		t.Error("INTERNET maps to a category; it is not an Art. 30 permission")
+	}
+	zh := cat.Localized("zh-CN")
+	if l := zh.Categories[4].Label; len(l) != 1 || l["zh-CN"] != "位置信息" {
+		t.Errorf("zh-CN location label %v", l)
+	}
+}
+
+// TestNewLevelIsData adds a precision level as a data row and uses it.
+func TestNewLevelIsData(t *testing.T) {
+	cat, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := cat.Category("location")
+	loc.Levels = append(loc.Levels, Level{ID: "district", Effect: EffectRadius, RadiusM: 5000, Label: Text{"en": "District", "zh-CN": "区县"}})
+	g, err := cat.Normalize(Grant{Package: appPkg, Category: "location", Decision: Allow, Time: TimeRule{Mode: ModeWhileInUse}, Precision: Precision{Level: "district"}}, time.Now())
+	if err != nil || g.Precision.Level != "district" {
+		t.Fatalf("new level: %+v %v", g.Precision, err)
+	}
+}
+
+// TestEveryCategoryAndDimension sets, for each category, a grant for
+// every time mode it offers and every precision level it has, and checks
+// the decision in the foreground and the background.
+func TestEveryCategoryAndDimension(t *testing.T) {
+	f := newFixture(t)
+	cat := f.eng.Catalogue()
+	wantResult := map[string]string{EffectFull: ResultAllowed, EffectRadius: ResultReduced, EffectSelected: ResultReduced, EffectSubset: ResultReduced, EffectEmpty: ResultDecoy}
+	for _, c := range cat.Categories {
+		for _, mode := range allModes {
+			t.Run(c.ID+"/"+mode, func(t *testing.T) {
+				tr := TimeRule{Mode: mode}
+				switch mode {
+				case ModeDuration:
+					tr.For = "1h"
+				case ModeUntil:
+					tr.Until = f.clk.now().Add(48 * time.Hour)
+				case ModeWindow:
+					tr.Window = "00:00-24:00"
+				case ModeAlways:
+					tr.Background = c.Background == BackgroundExplicit
+				}
+				g := Grant{Package: appPkg, UID: appUID, Category: c.ID, Decision: Allow, Time: tr}
+				_, err := f.eng.Set(context.Background(), g, BySettings)
+				if !c.HasTimeMode(mode) {
+					var pe *ParamError
+					if !errors.As(err, &pe) || pe.Field != "time.mode" {
+						t.Fatalf("mode %s not offered for %s: got %v, want a time.mode error", mode, c.ID, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				fg := f.check(c.ID, StateForeground)
+				if !fg.Allowed {
+					t.Fatalf("foreground: %+v, want allowed", fg)
+				}
+				bg := f.check(c.ID, StateBackground)
+				wantBG := mode == ModeAlways && c.Background != BackgroundNever
+				if bg.Allowed != wantBG {
+					t.Fatalf("background: allowed=%v (%s), want %v", bg.Allowed, bg.Reason, wantBG)
+				}
+				f.check(c.ID, StateForeground) // back in front for the next case
+			})
+		}
+		for _, l := range c.Levels {
+			t.Run(c.ID+"/level="+l.ID, func(t *testing.T) {
+				p := Precision{Level: l.ID}
+				if l.Custom {
+					p.RadiusM = 2500
+				}
+				if l.Effect == EffectSelected {
+					p.Items = []string{"content://x/1", "content://x/7"}
+				}
+				f.set(Grant{Category: c.ID, Time: TimeRule{Mode: ModeWhileInUse}, Precision: p})
+				d := f.check(c.ID, StateForeground)
+				if d.Result != wantResult[l.Effect] || d.Level != l.ID {
+					t.Fatalf("level %s: result %s level %s, want %s", l.ID, d.Result, d.Level, wantResult[l.Effect])
+				}
+				switch l.Effect {
+				case EffectRadius:
+					want := l.RadiusM
+					if l.Custom {
+						want = 2500
+					}
+					if d.RadiusM != want {
+						t.Errorf("radius %d, want %d", d.RadiusM, want)
+					}
+				case EffectSelected:
+					if len(d.Items) != 2 {
+						t.Errorf("items %v, want the two chosen", d.Items)
+					}
+				case EffectSubset:
+					if d.Scope != l.Scope {
+						t.Errorf("scope %q, want %q", d.Scope, l.Scope)
+					}
+				}
+			})
+		}
+		t.Run(c.ID+"/frequency", func(t *testing.T) {
+			// Earlier accesses this minute are in the ledger and count:
+			// start in a fresh minute.
+			f.clk.add(time.Minute)
+			f.set(Grant{Category: c.ID, Time: TimeRule{Mode: ModeWhileInUse}, Frequency: &Frequency{Max: 2, Per: "minute"}})
+			for i, want := range []string{"allowed", "allowed", ResultRateLimited} {
+				d := f.check(c.ID, StateForeground)
+				if (d.Result == ResultRateLimited) != (want == ResultRateLimited) {
+					t.Fatalf("check %d: %s, want %s", i+1, d.Result, want)
+				}
+			}
+			f.clk.add(time.Minute)
+			if d := f.check(c.ID, StateForeground); !d.Allowed || d.Remaining != 1 {
+				t.Fatalf("next minute: %+v, want allowed with 1 left", d)
+			}
+		})
+		t.Run(c.ID+"/deny", func(t *testing.T) {
+			f.set(Grant{Category: c.ID, Decision: Deny})
+			if d := f.check(c.ID, StateForeground); d.Allowed || d.Reason != "user_denied" {
+				t.Fatalf("deny: %+v", d)
+			}
+		})
+	}
+}
+
+func TestExpiryWithInjectedClock(t *testing.T) {
+	t.Run("once ends after the grace once the app leaves", func(t *testing.T) {
+		f := newFixture(t)
+		f.eng.ReportState(appUID, StateForeground)
+		f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeOnce}})
+		if d := f.check("location", ""); !d.Allowed {
+			t.Fatalf("in foreground: %+v", d)
+		}
+		f.eng.ReportState(appUID, StateBackground)
+		f.clk.add(30 * time.Second)
+		if d := f.check("location", ""); d.Allowed || d.Reason != "background" {
+			t.Fatalf("background within grace: %+v, want denied (background)", d)
+		}
+		f.eng.ReportState(appUID, StateForeground) // back within 60 s: same session
+		if d := f.check("location", ""); !d.Allowed {
+			t.Fatalf("back within grace: %+v, want allowed", d)
+		}
+		f.eng.ReportState(appUID, StateBackground)
+		f.clk.add(61 * time.Second)
+		f.eng.ReportState(appUID, StateForeground) // back too late
+		if d := f.check("location", ""); d.Allowed || d.Reason != "once_ended" {
+			t.Fatalf("after grace: %+v, want once_ended", d)
+		}
+		waitChanges(t, f, ActionExpire)
+		if gs := f.eng.List(Filter{}); len(gs) != 0 {
+			t.Fatalf("grants after expiry: %v", gs)
+		}
+	})
+	t.Run("once ends 5 s after the process dies", func(t *testing.T) {
+		f := newFixture(t)
+		f.eng.ReportState(appUID, StateForeground)
+		f.set(Grant{Category: "camera", Time: TimeRule{Mode: ModeOnce}})
+		f.eng.ReportState(appUID, StateNotRunning)
+		f.clk.add(6 * time.Second)
+		f.eng.ReportState(appUID, StateForeground)
+		if d := f.check("camera", ""); d.Allowed {
+			t.Fatalf("after death: %+v, want denied", d)
+		}
+	})
+	t.Run("duration", func(t *testing.T) {
+		f := newFixture(t)
+		f.set(Grant{Category: "contacts", Time: TimeRule{Mode: ModeDuration, For: "1h"}})
+		f.clk.add(59 * time.Minute)
+		if d := f.check("contacts", StateForeground); !d.Allowed {
+			t.Fatalf("at 59 min: %+v", d)
+		}
+		f.clk.add(time.Minute)
+		if d := f.check("contacts", StateForeground); d.Allowed || d.Reason != "expired" {
+			t.Fatalf("at 60 min: %+v, want expired", d)
+		}
+		waitChanges(t, f, ActionExpire)
+	})
+	t.Run("until", func(t *testing.T) {
+		f := newFixture(t)
+		f.set(Grant{Category: "calendar", Time: TimeRule{Mode: ModeUntil, Until: f.clk.now().Add(24 * time.Hour)}})
+		f.clk.add(23 * time.Hour)
+		if n := f.eng.Sweep(); n != 0 {
+			t.Fatalf("sweep expired %d before the end", n)
+		}
+		f.clk.add(time.Hour)
+		if n := f.eng.Sweep(); n != 1 {
+			t.Fatalf("sweep at the end expired %d, want 1", n)
+		}
+		waitChanges(t, f, ActionExpire)
+	})
+	t.Run("window", func(t *testing.T) {
+		f := newFixture(t) // clock starts 10:00 UTC
+		f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "09:00-18:00"}})
+		for _, tc := range []struct {
+			step  time.Duration
+			allow bool
+		}{{0, true}, {7*time.Hour + 59*time.Minute, true}, {time.Minute, false}, {15 * time.Hour, true}} {
+			f.clk.add(tc.step)
+			if d := f.check("location", StateForeground); d.Allowed != tc.allow {
+				t.Fatalf("at %s: %+v, want allowed=%v", f.clk.now().Format("15:04"), d, tc.allow)
+			}
+		}
+	})
+}
+
+func waitChanges(t *testing.T, f *fixture, action string) {
+	t.Helper()
+	f.eng.Close() // waits for background persistence
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.changes {
+		if c.Action == action && c.By == ByExpiry {
+			return
+		}
+	}
+	t.Fatalf("no %s change by expiry among %d changes", action, len(f.changes))
+}
+
+// TestFrequencySurvivesRestart exhausts an hourly limit, restarts the
+// engine on the same SQLite file, and checks the limit still holds.
+func TestFrequencySurvivesRestart(t *testing.T) {
+	f := newFixture(t)
+	f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeAlways, Background: true}, Frequency: &Frequency{Max: 3, Per: "hour"}})
+	f.clk.add(10 * time.Minute)
+	for i := range 3 {
+		if d := f.check("location", StateBackground); !d.Allowed || d.Remaining != int64(2-i) {
+			t.Fatalf("check %d: %+v", i+1, d)
+		}
+		f.clk.add(2 * time.Minute) // spread over several coalesced minutes
+	}
+	f.eng.Close()
+	f.start() // restart
+	if d := f.check("location", StateBackground); d.Result != ResultRateLimited {
+		t.Fatalf("after restart: %+v, want rate_limited", d)
+	}
+	f.clk.add(time.Hour)
+	if d := f.check("location", StateBackground); !d.Allowed || d.Remaining != 2 {
+		t.Fatalf("next hour: %+v, want allowed with 2 left", d)
+	}
+}
+
+func TestOncePerSession(t *testing.T) {
+	f := newFixture(t)
+	f.eng.ReportState(appUID, StateForeground)
+	f.set(Grant{Category: "contacts", Time: TimeRule{Mode: ModeWhileInUse}, Frequency: &Frequency{Max: 1, Per: "session"}})
+	if d := f.check("contacts", ""); !d.Allowed {
+		t.Fatalf("first in session: %+v", d)
+	}
+	if d := f.check("contacts", ""); d.Result != ResultRateLimited {
+		t.Fatalf("second in session: %+v", d)
+	}
+	f.eng.ReportState(appUID, StateBackground)
+	f.clk.add(2 * time.Minute)
+	f.eng.ReportState(appUID, StateForeground)
+	if d := f.check("contacts", ""); !d.Allowed {
+		t.Fatalf("new session: %+v", d)
+	}
+}
+
+// TestFrequencyUnderConcurrency: many checks at once never exceed the
+// limit (run with -race).
+func TestFrequencyUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	const limit = 100
+	f.set(Grant{Category: "sms", Time: TimeRule{Mode: ModeAlways}, Frequency: &Frequency{Max: limit, Per: "day"}})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 0
+			for range 20 {
+				if d := f.eng.Check(Query{UID: appUID, Packages: []string{appPkg}, Category: "sms", State: StateBackground}); d.Allowed {
+					n++
+				}
+			}
+			mu.Lock()
+			allowed += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if allowed != limit {
+		t.Fatalf("%d checks allowed, want exactly %d", allowed, limit)
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	good := f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeWhileInUse}, Precision: Precision{Level: "approx_1km"}})
+	future := f.clk.now().Add(time.Hour)
+	for _, tc := range []struct {
+		name  string
+		g     Grant
+		field string
+	}{
+		{"unknown category", Grant{Category: "clipboard", Time: TimeRule{Mode: ModeOnce}}, "category"},
+		{"bad package", Grant{Package: "not a package", Category: "location", Time: TimeRule{Mode: ModeOnce}}, "package"},
+		{"once with until", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce, Until: future}}, "time.until"},
+		{"duration without length", Grant{Category: "location", Time: TimeRule{Mode: ModeDuration}}, "time.for"},
+		{"window ends before start", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "18:00-09:00"}}, "time.window"},
+		{"window malformed", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "9-18"}}, "time.window"},
+		{"until in the past", Grant{Category: "location", Time: TimeRule{Mode: ModeUntil, Until: f.clk.now().Add(-time.Hour)}}, "time.until"},
+		{"always location without explicit background", Grant{Category: "location", Time: TimeRule{Mode: ModeAlways}}, "time.background"},
+		{"camera in background", Grant{Category: "camera", Time: TimeRule{Mode: ModeDuration, For: "1h", Background: true}}, "time.background"},
+		{"while in use with background", Grant{Category: "sms", Time: TimeRule{Mode: ModeWhileInUse, Background: true}}, "time.background"},
+		{"unknown level", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce}, Precision: Precision{Level: "street"}}, "precision.level"},
+		{"custom radius too small", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce}, Precision: Precision{Level: "custom", RadiusM: 10}}, "precision.radius_m"},
+		{"zero frequency", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce}, Frequency: &Frequency{Max: 0, Per: "hour"}}, "frequency.max"},
+		{"unknown frequency window", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce}, Frequency: &Frequency{Max: 1, Per: "week"}}, "frequency.per"},
+		{"deny with options", Grant{Category: "location", Decision: Deny, Time: TimeRule{Mode: ModeOnce}}, "decision"},
+		{"no time mode", Grant{Category: "location"}, "time.mode"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.g
+			if g.Package == "" {
+				g.Package = appPkg
+			}
+			if g.Decision == "" {
+				g.Decision = Allow
+			}
+			_, err := f.eng.Set(context.Background(), g, BySettings)
+			var pe *ParamError
+			if !errors.As(err, &pe) || pe.Field != tc.field {
+				t.Fatalf("got %v, want a ParamError naming %s", err, tc.field)
+			}
+			gs := f.eng.List(Filter{})
+			if len(gs) != 1 || gs[0].Version != good.Version || gs[0].Precision.Level != "approx_1km" {
+				t.Fatalf("grants changed: %+v", gs)
+			}
+		})
+	}
+	_, hist, err := f.eng.Get(context.Background(), 0, appPkg, "location", 100)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history %v %v, want the one good set", hist, err)
+	}
+	if _, err := f.eng.Revoke(context.Background(), 0, "com.other.app", "location", ByShell); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("revoke of nothing: %v, want ErrNotFound", err)
+	}
+}
+
+func TestHistoryAndRevoke(t *testing.T) {
+	f := newFixture(t)
+	f.set(Grant{Category: "microphone", Time: TimeRule{Mode: ModeWhileInUse}})
+	f.set(Grant{Category: "microphone", Time: TimeRule{Mode: ModeDuration, For: "24h"}})
+	if _, err := f.eng.Revoke(context.Background(), 0, appPkg, "microphone", ByShell); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.check("microphone", StateForeground); d.Allowed || d.Reason != "no_grant" {
+		t.Fatalf("after revoke: %+v", d)
+	}
+	f.start() // history survives a restart
+	g, hist, err := f.eng.Get(context.Background(), 0, appPkg, "microphone", 10)
+	if err != nil || g != nil {
+		t.Fatalf("get after revoke: %v %v", g, err)
+	}
+	var got []string
+	for _, h := range hist {
+		got = append(got, h.Action+"/"+h.By)
+	}
+	if want := "[set/settings set/settings revoke/shell]"; fmt.Sprint(got) != want {
+		t.Fatalf("history %v, want %s", got, want)
+	}
+	if hist[1].Grant == nil || hist[1].Grant.Version != 2 {
+		t.Fatalf("history keeps each version: %+v", hist[1].Grant)
+	}
+}
+
+func TestRequestAndDecide(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.eng.Request(appUID, appPkg, "location", "zh-CN")
+	if err != nil || res.Status != StatusAsk || res.Dialog == nil {
+		t.Fatalf("request: %+v %v", res, err)
+	}
+	dl := res.Dialog
+	if dl.Preselected.Time.Mode != ModeOnce || dl.Preselected.Precision.Level != "approx_3km" || dl.Risk == "" || dl.Title == "" {
+		t.Fatalf("dialog preselection %+v", dl)
+	}
+	if _, err := f.eng.Decide(context.Background(), "nosuch", Grant{Decision: Allow, Time: TimeRule{Mode: ModeOnce}}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("decide unknown request: %v", err)
+	}
+	g, err := f.eng.Decide(context.Background(), res.RequestID, Grant{Decision: Allow, Time: TimeRule{Mode: ModeWhileInUse}, Precision: Precision{Level: "city"}})
+	if err != nil || g.By != ByDialog || g.UID != appUID {
+		t.Fatalf("decide: %+v %v", g, err)
+	}
+	res, _ = f.eng.Request(appUID, appPkg, "location", "en")
+	if res.Status != StatusGranted || res.Grant.Precision.Level != "city" {
+		t.Fatalf("request after decide: %+v", res)
+	}
+	// A request id is used once.
+	if _, err := f.eng.Decide(context.Background(), res.RequestID, Grant{Decision: Deny}); err == nil {
+		t.Fatal("second decide on the same request id accepted")
+	}
+}

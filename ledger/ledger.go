@@ -1,0 +1,788 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Errors a producer may need to tell apart.
+var (
+	// ErrClosed means the ledger is shut down.
+	ErrClosed = errors.New("ledger closed")
+)
+
+// ValidationError says which record and field of a report is wrong. A
+// report with any invalid record is rejected whole: nothing is queued.
+type ValidationError struct {
+	Index   int    // index of the record in the report, -1 for the report
+	Field   string // e.g. "category"
+	Problem string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("invalid report: %s: %s", e.Field, e.Problem)
+	}
+	return fmt.Sprintf("invalid record %d: %s: %s", e.Index, e.Field, e.Problem)
+}
+
+// Options configure a Ledger.
+type Options struct {
+	Rules *Rules
+	// Packages resolves a uid to its packages at write time; nil, or a
+	// nil result, stores no packages (never invented ones).
+	Packages func(uid int) []string
+	Now      func() time.Time
+	Logger   *slog.Logger
+	// QueueSize bounds the writer's queue in reports; default 4096.
+	QueueSize int
+	// MaxBatch bounds the records committed in one transaction; default 1000.
+	MaxBatch int
+	// SelfUID is the uid overload records are attributed to (the
+	// recorder itself); default os.Getuid().
+	SelfUID int
+}
+
+// Ledger is the writer side of the record (and embeds the reader). One
+// goroutine owns all writes and group-commits what producers hand it.
+type Ledger struct {
+	*Reader
+	opt   Options
+	rules atomic.Pointer[Rules]
+	queue chan *request
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+
+	mu     sync.RWMutex // guards closed against sends racing Close
+	closed bool
+
+	dropped   atomic.Int64
+	dropWhy   atomic.Value // string
+	committed atomic.Int64 // events committed
+	rows      atomic.Int64 // rows inserted
+	commits   atomic.Int64
+	openRows  atomic.Int64
+	pruned    atomic.Int64
+	lastErr   atomic.Value // string
+	pruneNow  chan chan error
+
+	// Writer-owned state.
+	w writerState
+}
+
+type request struct {
+	recs []Record
+	done chan error // nil for Enqueue
+}
+
+type row struct {
+	content
+	appID, kindID, catID, opID, resID, stID int64
+	inserted, dirty, sealed                 bool
+	hash                                    []byte
+	coalesce                                bool
+	key                                     string
+}
+
+type chain struct {
+	headSeq  int64
+	headHash []byte
+	open     []*row // in seq order
+	changed  bool
+}
+
+type writerState struct {
+	nextSeq int64
+	codes   map[string]int64
+	apps    map[string]int64 // uid + "\x00" + packages
+	chains  map[int64]*chain // by kind id
+	byKey   map[string]*row  // newest open coalescing row per key
+	h       hash.Hash
+	rulesV  int64 // rules version stored in ledger_rules
+}
+
+// Open migrates the schema, seals rows left open by a crash and starts
+// the writer.
+func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
+	if opt.Rules == nil {
+		return nil, errors.New("open ledger: no rules")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.QueueSize <= 0 {
+		opt.QueueSize = 4096
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 1000
+	}
+	if opt.SelfUID == 0 {
+		opt.SelfUID = os.Getuid()
+	}
+	if err := Migrate(ctx, db); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{
+		Reader:   NewReader(db),
+		opt:      opt,
+		queue:    make(chan *request, opt.QueueSize),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		pruneNow: make(chan chan error),
+	}
+	l.rules.Store(opt.Rules)
+	l.dropWhy.Store("")
+	l.lastErr.Store("")
+	if err := l.load(ctx); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	// Rows left open by a crash hold committed content: seal them now so
+	// that everything acknowledged before the crash verifies.
+	if err := l.commit(ctx, nil, true); err != nil {
+		return nil, fmt.Errorf("open ledger: seal rows left open: %w", err)
+	}
+	go l.run()
+	return l, nil
+}
+
+// SetRules applies new rules; records validated from now on use them and
+// carry their version.
+func (l *Ledger) SetRules(r *Rules) { l.rules.Store(r) }
+
+// Rules returns the rules in force.
+func (l *Ledger) Rules() *Rules { return l.rules.Load() }
+
+// Stats is what sys.health shows about the writer.
+type Stats struct {
+	QueueDepth int    `json:"queue_depth"`
+	QueueCap   int    `json:"queue_capacity"`
+	Dropped    int64  `json:"dropped"`
+	Committed  int64  `json:"committed_events"`
+	Rows       int64  `json:"rows_written"`
+	Commits    int64  `json:"commits"`
+	Open       int64  `json:"open_rows"`
+	Pruned     int64  `json:"pruned_rows"`
+	Rules      int    `json:"rules_version"`
+	LastError  string `json:"last_error,omitempty"`
+}
+
+// Stats reports the writer's counters.
+func (l *Ledger) Stats() Stats {
+	return Stats{
+		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropped.Load(),
+		Committed: l.committed.Load(), Rows: l.rows.Load(), Commits: l.commits.Load(),
+		Open: l.openRows.Load(), Pruned: l.pruned.Load(), Rules: l.Rules().Version,
+		LastError: l.lastErr.Load().(string),
+	}
+}
+
+// Append validates recs as a whole, queues them (waiting while the queue
+// is full: backpressure) and returns after they are committed.
+func (l *Ledger) Append(ctx context.Context, recs ...Record) error {
+	norm, err := l.Validate(recs)
+	if err != nil {
+		return err
+	}
+	req := &request{recs: norm, done: make(chan error, 1)}
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case l.queue <- req:
+		l.mu.RUnlock()
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return ctx.Err()
+	case <-l.stop:
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// The records are queued and will be committed; the caller just
+		// stopped waiting.
+		return ctx.Err()
+	}
+}
+
+// Enqueue hands records over without waiting. It never blocks: when the
+// queue is full (or a record is invalid) the records are counted and an
+// overload record saying how many and why is written later.
+func (l *Ledger) Enqueue(recs ...Record) {
+	norm, err := l.Validate(recs)
+	if err != nil {
+		l.drop(len(recs), "invalid record: "+err.Error())
+		return
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.drop(len(recs), "ledger closed")
+		return
+	}
+	select {
+	case l.queue <- &request{recs: norm}:
+	default:
+		l.drop(len(recs), "queue full")
+	}
+}
+
+func (l *Ledger) drop(n int, why string) {
+	l.dropWhy.Store(why)
+	l.dropped.Add(int64(n))
+}
+
+// Validate checks a whole report against the rules and returns the
+// records normalised (time set, detail compacted). Nothing is queued.
+func (l *Ledger) Validate(recs []Record) ([]Record, error) {
+	r := l.Rules()
+	if len(recs) == 0 {
+		return nil, &ValidationError{Index: -1, Field: "records", Problem: "empty report"}
+	}
+	if len(recs) > r.MaxRecords {
+		return nil, &ValidationError{Index: -1, Field: "records", Problem: fmt.Sprintf("%d records exceed the limit of %d per report", len(recs), r.MaxRecords)}
+	}
+	now := l.opt.Now()
+	out := make([]Record, len(recs))
+	for i, rec := range recs {
+		bad := func(field, f string, a ...any) error {
+			return &ValidationError{Index: i, Field: field, Problem: fmt.Sprintf(f, a...)}
+		}
+		k := r.Kind(rec.Kind)
+		switch {
+		case k == nil:
+			return nil, bad("kind", "unknown kind %q (see rules.json)", rec.Kind)
+		case rec.UID < 0:
+			return nil, bad("uid", "negative uid %d", rec.UID)
+		case !slices.Contains(k.Categories, rec.Category):
+			if r.category(rec.Category) == nil {
+				return nil, bad("category", "unknown category %q", rec.Category)
+			}
+			return nil, bad("category", "kind %q does not take category %q (takes %v)", rec.Kind, rec.Category, k.Categories)
+		case !slices.Contains(k.Results, rec.Result):
+			return nil, bad("result", "kind %q does not take result %q (takes %q)", rec.Kind, rec.Result, k.Results)
+		case !r.hasState(rec.AppState):
+			return nil, bad("app_state", "unknown app state %q", rec.AppState)
+		case len(rec.Op) > 128 || !utf8.ValidString(rec.Op) || strings.ContainsAny(rec.Op, "\x00\n"):
+			return nil, bad("op", "must be at most 128 bytes of text")
+		}
+		if rec.Time.IsZero() {
+			rec.Time = now
+		}
+		if ms := rec.Time.UnixMilli(); ms < 946684800000 || rec.Time.After(now.Add(time.Hour)) {
+			return nil, bad("time", "%s is before 2000 or more than an hour ahead of the clock", rec.Time.UTC().Format(time.RFC3339))
+		}
+		if len(rec.Detail) > 0 && string(rec.Detail) != "null" {
+			if len(rec.Detail) > 4*r.MaxDetailBytes {
+				return nil, bad("detail", "%d bytes exceed the limit of %d", len(rec.Detail), r.MaxDetailBytes)
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(rec.Detail, &m); err != nil {
+				return nil, bad("detail", "must be a JSON object: %v", err)
+			}
+			for key := range m {
+				if !slices.Contains(k.Detail, key) {
+					return nil, bad("detail."+key, "kind %q does not record detail %q (records %v)", rec.Kind, key, k.Detail)
+				}
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, rec.Detail); err != nil {
+				return nil, bad("detail", "%v", err)
+			}
+			if buf.Len() > r.MaxDetailBytes {
+				return nil, bad("detail", "%d bytes exceed the limit of %d", buf.Len(), r.MaxDetailBytes)
+			}
+			if len(m) == 0 {
+				buf.Reset()
+			}
+			rec.Detail = buf.Bytes()
+		} else {
+			rec.Detail = nil
+		}
+		out[i] = rec
+	}
+	return out, nil
+}
+
+// Close commits what is queued, seals every open row and stops the
+// writer.
+func (l *Ledger) Close() error {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.stop)
+		<-l.done
+	})
+	return nil
+}
+
+// Prune runs retention now and returns when it has finished.
+func (l *Ledger) Prune(ctx context.Context) error {
+	ch := make(chan error, 1)
+	select {
+	case l.pruneNow <- ch:
+	case <-l.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is the writer goroutine.
+func (l *Ledger) run() {
+	defer close(l.done)
+	ctx := context.Background()
+	sealTick := time.NewTicker(time.Second)
+	defer sealTick.Stop()
+	retention := time.NewTimer(time.Minute) // first run soon after boot
+	defer retention.Stop()
+	var pruning []chan error
+	pruneMore := false
+	for {
+		var batch []*request
+		n := 0
+		take := func(r *request) { batch = append(batch, r); n += len(r.recs) }
+		if pruneMore {
+			select {
+			case r := <-l.queue:
+				take(r)
+			case ch := <-l.pruneNow:
+				pruning = append(pruning, ch)
+			case <-l.stop:
+				l.shutdown(ctx)
+				for _, ch := range pruning {
+					ch <- ErrClosed
+				}
+				return
+			default:
+			}
+		} else {
+			select {
+			case r := <-l.queue:
+				take(r)
+			case <-sealTick.C:
+			case <-retention.C:
+				pruneMore = true
+				retention.Reset(time.Duration(l.Rules().RetentionEvery))
+			case ch := <-l.pruneNow:
+				pruning = append(pruning, ch)
+				pruneMore = true
+			case <-l.stop:
+				l.shutdown(ctx)
+				return
+			}
+		}
+	drain:
+		for n < l.opt.MaxBatch {
+			select {
+			case r := <-l.queue:
+				take(r)
+			default:
+				break drain
+			}
+		}
+		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() {
+			l.commitBatch(ctx, batch, false)
+		}
+		if pruneMore && len(batch) == 0 {
+			more, err := l.pruneStep(ctx)
+			if err != nil || !more {
+				pruneMore = false
+				for _, ch := range pruning {
+					ch <- err
+				}
+				pruning = nil
+				if err != nil {
+					l.opt.Logger.Error("ledger retention failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
+func (l *Ledger) shutdown(ctx context.Context) {
+	var batch []*request
+	for {
+		select {
+		case r := <-l.queue:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	l.commitBatch(ctx, batch, true)
+}
+
+// commitBatch commits the records of batch and answers the waiters.
+func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) {
+	var recs []Record
+	for _, r := range batch {
+		recs = append(recs, r.recs...)
+	}
+	if d := l.dropped.Swap(0); d > 0 {
+		why, _ := l.dropWhy.Load().(string)
+		detail, _ := json.Marshal(map[string]any{"dropped": d, "reason": why})
+		recs = append(recs, Record{Time: l.opt.Now(), UID: l.opt.SelfUID, Kind: "overload", Category: "system", Detail: detail})
+	}
+	err := l.commit(ctx, recs, force)
+	if err != nil {
+		l.lastErr.Store(err.Error())
+		l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(recs))
+		// The in-memory state may be ahead of the database: reload it.
+		if lerr := l.load(ctx); lerr != nil {
+			l.opt.Logger.Error("ledger reload failed", "err", lerr)
+		}
+	}
+	for _, r := range batch {
+		if r.done != nil {
+			r.done <- err
+		}
+	}
+}
+
+func (l *Ledger) sealDue() bool {
+	now := l.opt.Now().UnixMilli()
+	win := l.Rules().Window().Milliseconds()
+	for _, c := range l.w.chains {
+		if len(c.open) > 0 && (!c.open[0].coalesce || now >= c.open[0].First+win) {
+			return true
+		}
+	}
+	return false
+}
+
+// load reads the writer state from the database: next seq, codes, apps,
+// chain heads, and rows still open.
+func (l *Ledger) load(ctx context.Context) error {
+	w := &l.w
+	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}, h: sha256.New()}
+	db := l.db
+	if err := db.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM ledger_event), 0), COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0))`).Scan(&w.nextSeq); err != nil {
+		return err
+	}
+	w.nextSeq++
+	rows, err := db.QueryContext(ctx, `SELECT id, code FROM ledger_code`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var c string
+		rows.Scan(&id, &c)
+		w.codes[c] = id
+	}
+	rows.Close()
+	rows, err = db.QueryContext(ctx, `SELECT id, uid, packages FROM ledger_app`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, uid int64
+		var p string
+		rows.Scan(&id, &uid, &p)
+		w.apps[fmt.Sprintf("%d\x00%s", uid, p)] = id
+	}
+	rows.Close()
+	minHead := int64(1 << 62)
+	rows, err = db.QueryContext(ctx, `SELECT kind, head_seq, head_hash FROM ledger_chain`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		c := &chain{}
+		var kind int64
+		rows.Scan(&kind, &c.headSeq, &c.headHash)
+		if c.headHash == nil {
+			c.headHash = zeroHash
+		}
+		w.chains[kind] = c
+		minHead = min(minHead, c.headSeq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(w.chains) == 0 {
+		minHead = 0
+	}
+	// Open rows are those after their chain's head with no hash yet.
+	rows, err = db.QueryContext(ctx, `SELECT e.seq, e.t, e.dur, e.n, e.app, a.uid, a.packages, e.kind, k.code, e.cat, c.code,
+		e.op, o.code, e.res, r.code, e.st, s.code, e.rules, e.detail
+		FROM ledger_event e JOIN ledger_app a ON a.id = e.app JOIN ledger_code k ON k.id = e.kind JOIN ledger_code c ON c.id = e.cat
+		LEFT JOIN ledger_code o ON o.id = e.op LEFT JOIN ledger_code r ON r.id = e.res LEFT JOIN ledger_code s ON s.id = e.st
+		WHERE e.seq > ? AND e.hash IS NULL ORDER BY e.seq`, minHead)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rw := &row{inserted: true}
+		var op, res, st sql.NullInt64
+		var ops, ress, sts, detail sql.NullString
+		var dur int64
+		if err := rows.Scan(&rw.Seq, &rw.First, &dur, &rw.Count, &rw.appID, &rw.UID, &rw.Packages, &rw.kindID, &rw.Kind, &rw.catID, &rw.Category,
+			&op, &ops, &res, &ress, &st, &sts, &rw.Rules, &detail); err != nil {
+			return err
+		}
+		rw.Last = rw.First + dur
+		rw.opID, rw.resID, rw.stID = op.Int64, res.Int64, st.Int64
+		rw.Op, rw.Result, rw.AppState, rw.Detail = ops.String, ress.String, sts.String, detail.String
+		c := w.chains[rw.kindID]
+		if c == nil {
+			c = &chain{headHash: zeroHash}
+			w.chains[rw.kindID] = c
+		}
+		if rw.Seq <= c.headSeq {
+			continue
+		}
+		if k := l.Rules().Kind(rw.Kind); k != nil && k.Coalesce {
+			rw.coalesce = true
+			rw.key = coalesceKey(rw.appID, rw.Kind, rw.Category, rw.Op, rw.Result, rw.AppState, rw.Detail)
+			w.byKey[rw.key] = rw
+		}
+		c.open = append(c.open, rw)
+	}
+	return rows.Err()
+}
+
+func coalesceKey(app int64, kind, cat, op, res, st, detail string) string {
+	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", app, kind, cat, op, res, st, detail)
+}
+
+// commit adds recs to the ledger in one transaction: coalescing into open
+// rows, inserting new rows, sealing rows whose window ended (all of them
+// when force), and moving chain heads.
+func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
+	w := &l.w
+	rules := l.Rules()
+	win := rules.Window().Milliseconds()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var newCodes []string
+	code := func(s string) (int64, error) {
+		if s == "" {
+			return 0, nil
+		}
+		if id, ok := w.codes[s]; ok {
+			return id, nil
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO ledger_code(code) VALUES (?) ON CONFLICT(code) DO UPDATE SET code = excluded.code RETURNING id`, s).Scan(&id)
+		if err != nil {
+			return 0, fmt.Errorf("dictionary: %w", err)
+		}
+		w.codes[s] = id
+		newCodes = append(newCodes, s)
+		return id, nil
+	}
+	if len(recs) > 0 && w.rulesV != int64(rules.Version) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_rules(version, body) VALUES (?, ?) ON CONFLICT(version) DO NOTHING`, rules.Version, string(rules.Raw())); err != nil {
+			return fmt.Errorf("rules version: %w", err)
+		}
+		w.rulesV = int64(rules.Version)
+	}
+	pkgCache := map[int]string{}
+	var fresh []*row
+	for _, rec := range recs {
+		pk, ok := pkgCache[rec.UID]
+		if !ok {
+			if l.opt.Packages != nil {
+				ps := slices.Clone(l.opt.Packages(rec.UID))
+				slices.Sort(ps)
+				pk = strings.Join(slices.Compact(ps), ",")
+			}
+			pkgCache[rec.UID] = pk
+		}
+		akey := fmt.Sprintf("%d\x00%s", rec.UID, pk)
+		app, ok := w.apps[akey]
+		if !ok {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_app(uid, packages) VALUES (?, ?) ON CONFLICT(uid, packages) DO UPDATE SET uid = excluded.uid RETURNING id`, rec.UID, pk).Scan(&app); err != nil {
+				return fmt.Errorf("app: %w", err)
+			}
+			w.apps[akey] = app
+			newCodes = append(newCodes, "")
+		}
+		t := rec.Time.UnixMilli()
+		k := rules.Kind(rec.Kind)
+		var key string
+		if k.Coalesce {
+			key = coalesceKey(app, rec.Kind, rec.Category, rec.Op, rec.Result, rec.AppState, string(rec.Detail))
+			if rw := w.byKey[key]; rw != nil && !rw.sealed && t >= rw.First && t < rw.First+win {
+				rw.Count++
+				rw.Last = max(rw.Last, t)
+				rw.dirty = true
+				continue
+			}
+		}
+		rw := &row{content: content{
+			Seq: w.nextSeq, First: t, Last: t, Count: 1, UID: int64(rec.UID), Packages: pk,
+			Kind: rec.Kind, Category: rec.Category, Op: rec.Op, Result: rec.Result, AppState: rec.AppState,
+			Rules: int64(rules.Version), Detail: string(rec.Detail),
+		}, appID: app, coalesce: k.Coalesce, key: key}
+		w.nextSeq++
+		var err error
+		if rw.kindID, err = code(rec.Kind); err == nil {
+			if rw.catID, err = code(rec.Category); err == nil {
+				if rw.opID, err = code(rec.Op); err == nil {
+					if rw.resID, err = code(rec.Result); err == nil {
+						rw.stID, err = code(rec.AppState)
+					}
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		c := w.chains[rw.kindID]
+		if c == nil {
+			c = &chain{headHash: zeroHash}
+			w.chains[rw.kindID] = c
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_chain(kind) VALUES (?) ON CONFLICT(kind) DO NOTHING`, rw.kindID); err != nil {
+				return fmt.Errorf("chain: %w", err)
+			}
+		}
+		c.open = append(c.open, rw)
+		if key != "" {
+			w.byKey[key] = rw
+		}
+		fresh = append(fresh, rw)
+	}
+	// Seal, per chain, the leading open rows whose window has ended.
+	now := l.opt.Now().UnixMilli()
+	var sealed []*row
+	for _, c := range w.chains {
+		i := 0
+		for ; i < len(c.open); i++ {
+			rw := c.open[i]
+			if !force && rw.coalesce && now < rw.First+win {
+				break
+			}
+			rw.hash = rowHash(w.h, c.headHash, &rw.content)
+			rw.sealed = true
+			c.headSeq, c.headHash, c.changed = rw.Seq, rw.hash, true
+			sealed = append(sealed, rw)
+			if rw.key != "" && w.byKey[rw.key] == rw {
+				delete(w.byKey, rw.key)
+			}
+		}
+		c.open = c.open[i:]
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	nz := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return v
+	}
+	ns := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	for _, rw := range fresh {
+		var h any
+		if rw.sealed {
+			h = rw.hash
+		}
+		if _, err := ins.ExecContext(ctx, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
+			nz(rw.opID), nz(rw.resID), nz(rw.stID), rw.Rules, ns(rw.Detail), h); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+	}
+	var upd *sql.Stmt
+	for _, c := range w.chains {
+		for _, rw := range c.open {
+			if rw.dirty && rw.inserted {
+				if upd == nil {
+					if upd, err = tx.PrepareContext(ctx, `UPDATE ledger_event SET n = ?, dur = ? WHERE seq = ?`); err != nil {
+						return err
+					}
+					defer upd.Close()
+				}
+				if _, err := upd.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.Seq); err != nil {
+					return fmt.Errorf("update: %w", err)
+				}
+			}
+		}
+	}
+	if len(sealed) > 0 {
+		seal, err := tx.PrepareContext(ctx, `UPDATE ledger_event SET n = ?, dur = ?, hash = ? WHERE seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer seal.Close()
+		for _, rw := range sealed {
+			if rw.inserted {
+				if _, err := seal.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.hash, rw.Seq); err != nil {
+					return fmt.Errorf("seal: %w", err)
+				}
+			}
+		}
+		for kind, c := range w.chains {
+			if c.changed {
+				if _, err := tx.ExecContext(ctx, `UPDATE ledger_chain SET head_seq = ?, head_hash = ? WHERE kind = ?`, c.headSeq, c.headHash, kind); err != nil {
+					return fmt.Errorf("chain head: %w", err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	var open int64
+	for _, c := range w.chains {
+		c.changed = false
+		for _, rw := range c.open {
+			rw.inserted, rw.dirty = true, false
+		}
+		open += int64(len(c.open))
+	}
+	l.openRows.Store(open)
+	l.committed.Add(int64(len(recs)))
+	l.rows.Add(int64(len(fresh)))
+	if len(recs) > 0 || len(sealed) > 0 {
+		l.commits.Add(1)
+	}
+	if len(newCodes) > 0 {
+		l.Reader.invalidate()
+	}
+	return nil
+}

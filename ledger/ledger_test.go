@@ -1,0 +1,234 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"permd/aosp/etc"
+	"permd/ledger/store"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func defaultRules(t testing.TB) *Rules {
+	t.Helper()
+	raw, err := fs.ReadFile(etc.Default(), "rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseRules(raw)
+	if err != nil {
+		t.Fatalf("shipped rules.json: %v", err)
+	}
+	return r
+}
+
+var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	l    *Ledger
+	db   *sql.DB
+	path string
+	clk  *clock
+}
+
+func newFixture(t testing.TB, pkgs map[int][]string) *fixture {
+	t.Helper()
+	f := &fixture{path: filepath.Join(t.TempDir(), store.FileName), clk: &clock{t: t0}}
+	db, err := store.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db = db
+	f.open(t, pkgs)
+	t.Cleanup(func() { f.l.Close(); db.Close() })
+	return f
+}
+
+func (f *fixture) open(t testing.TB, pkgs map[int][]string) {
+	t.Helper()
+	l, err := Open(context.Background(), f.db, Options{
+		Rules: defaultRules(t), Now: f.clk.Now, SelfUID: 1000,
+		Packages: func(uid int) []string { return pkgs[uid] },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.l = l
+}
+
+func acc(uid int, cat, res, st string, at time.Time) Record {
+	return Record{Time: at, UID: uid, Kind: "access", Category: cat, Op: "android:" + cat, Result: res, AppState: st}
+}
+
+func mustVerify(t testing.TB, r *Reader) VerifyReport {
+	t.Helper()
+	rep, err := r.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("verify: want ok, got first bad %+v", rep.FirstBad)
+	}
+	return rep
+}
+
+func TestAppendQueryCoalesceVerify(t *testing.T) {
+	f := newFixture(t, map[int][]string{10100: {"com.b", "com.a"}})
+	ctx := context.Background()
+	// 7,000 identical background starts within 70 s: two rows (windows
+	// of 60 s from the first event), exact count.
+	var recs []Record
+	for i := range 7000 {
+		recs = append(recs, Record{Time: t0.Add(time.Duration(i) * 10 * time.Millisecond), UID: 10100, Kind: "self_start", Category: "process", AppState: "background", Detail: json.RawMessage(`{"reason": "broadcast"}`)})
+	}
+	for i := 0; i < len(recs); i += 1000 {
+		if err := f.l.Append(ctx, recs[i:i+1000]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.l.Append(ctx, acc(10100, "location", "allowed", "foreground", t0), acc(10100, "location", "denied", "background", t0.Add(time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.l.Query(ctx, Filter{Package: "com.a"}, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Events) != 4 {
+		t.Fatalf("query: want 4 rows (2 start rows + 2 access), got %d: %+v", len(p.Events), p.Events)
+	}
+	start, second := p.Events[3], p.Events[0]
+	if start.Kind != "self_start" || start.Count != 6000 || start.Last != t0.Add(59990*time.Millisecond).UnixMilli() || !start.Open || string(start.Detail) != `{"reason":"broadcast"}` {
+		t.Fatalf("coalesced row: want count 6000 over the first 60 s, open, compact detail; got %+v", start)
+	}
+	if second.Count != 1000 || second.Time != t0.Add(60*time.Second).UnixMilli() {
+		t.Fatalf("second window: want 1000 events from +60s, got %+v", second)
+	}
+	if strings.Join(start.Packages, ",") != "com.a,com.b" || start.User != 0 {
+		t.Errorf("packages: want [com.a com.b] user 0, got %v user %d", start.Packages, start.User)
+	}
+	rep := mustVerify(t, f.l.Reader)
+	if rep.Open == 0 {
+		t.Errorf("verify: want open rows before the window ends, got %+v", rep)
+	}
+	f.clk.Add(2 * time.Minute)
+	if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "foreground", f.clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+	f.l.Close()
+	f.open(t, nil)
+	rep = mustVerify(t, f.l.Reader)
+	if rep.Open != 0 || rep.Sealed != 5 {
+		t.Errorf("after restart: want 5 sealed, 0 open; got %+v", rep)
+	}
+	n, err := f.l.CountSince(ctx, 10100, "location", []string{"allowed", "denied"}, t0.Add(-time.Hour))
+	if err != nil || n != 2 {
+		t.Errorf("CountSince location: want 2, got %d (%v)", n, err)
+	}
+	n, _ = f.l.CountSince(ctx, 10100, "location", []string{"denied"}, t0.Add(-time.Hour))
+	if n != 1 {
+		t.Errorf("CountSince denied: want 1, got %d", n)
+	}
+	sum, err := f.l.Summary(ctx, Filter{UID: ptr(10100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum) != 3 || sum[0].Category != "process" || sum[0].Count != 7000 || sum[0].Rows != 2 || sum[0].BackgroundShare != 1 {
+		t.Errorf("summary: got %+v", sum)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestBadInputRejectedWhole(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	good := acc(10100, "camera", "allowed", "foreground", t0)
+	big := good
+	big.Detail = json.RawMessage(`{"proxy":"` + strings.Repeat("x", 1<<20) + `"}`)
+	many := make([]Record, 100000)
+	for i := range many {
+		many[i] = good
+	}
+	for _, tc := range []struct {
+		name  string
+		recs  []Record
+		field string
+	}{
+		{"unknown category", []Record{good, acc(10100, "telepathy", "allowed", "", t0)}, "category"},
+		{"missing uid", []Record{{UID: -1, Kind: "access", Category: "camera", Result: "allowed"}}, "uid"},
+		{"unknown kind", []Record{{UID: 1, Kind: "peek", Category: "camera"}}, "kind"},
+		{"wrong result for kind", []Record{{UID: 1, Kind: "access", Category: "camera", Result: "ok"}}, "result"},
+		{"1 MiB detail", []Record{good, big}, "detail"},
+		{"detail not an object", []Record{{UID: 1, Kind: "access", Category: "camera", Result: "allowed", Detail: json.RawMessage(`[1]`)}}, "detail"},
+		{"detail field not in the rules", []Record{{UID: 1, Kind: "access", Category: "camera", Result: "allowed", Detail: json.RawMessage(`{"imei":"123"}`)}}, "detail.imei"},
+		{"batch of 100k", many, "records"},
+		{"empty", nil, "records"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := f.l.Append(ctx, tc.recs...)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != tc.field {
+				t.Fatalf("want a ValidationError on field %q, got %v", tc.field, err)
+			}
+		})
+	}
+	var n int
+	f.db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("want nothing recorded after rejected reports, got %d rows", n)
+	}
+}
+
+func TestEnqueueOverflowIsRecorded(t *testing.T) {
+	f := newFixture(t, nil)
+	l := f.l
+	// Fill the queue faster than the writer can drain by holding the
+	// write lock from another connection.
+	conn, _ := f.db.Conn(context.Background())
+	conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	for i := 0; i < cap(l.queue)+500; i++ {
+		l.Enqueue(acc(10100, "camera", "allowed", "", t0.Add(time.Duration(i)*time.Millisecond)))
+	}
+	conn.ExecContext(context.Background(), "ROLLBACK")
+	conn.Close()
+	l.Close()
+	var dropped int64
+	var detail string
+	err := f.db.QueryRow(`SELECT e.detail FROM ledger_event e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'overload'`).Scan(&detail)
+	if err != nil {
+		t.Fatalf("want an overload row, got %v", err)
+	}
+	var d struct {
+		Dropped int64  `json:"dropped"`
+		Reason  string `json:"reason"`
+	}
+	json.Unmarshal([]byte(detail), &d)
+	var rows int64
+	f.db.QueryRow(`SELECT SUM(n) FROM ledger_event`).Scan(&rows)
+	dropped = d.Dropped
+	if dropped == 0 || d.Reason != "queue full" || rows-1+dropped != int64(cap(l.queue)+500) {
+		t.Fatalf("want recorded + dropped = %d and reason 'queue full'; got rows %d, detail %s", cap(l.queue)+500, rows-1, detail)
+	}
+	f.open(t, nil)
+	mustVerify(t, f.l.Reader)
+}

@@ -1,0 +1,110 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+)
+
+// pruneChunk bounds the rows deleted in one transaction so that
+// retention never holds the writer (and thus reporters) for long.
+const pruneChunk = 2000
+
+// pruneStep deletes up to pruneChunk expired rows and reports whether
+// more may remain. Retention is applied per kind as a prefix of that
+// kind's chain: a row is deleted once its last event is older than its
+// kind's retention and every earlier row of its kind has been deleted.
+// The hash of the last deleted row becomes the chain's anchor, so the
+// remaining rows still verify.
+func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
+	rules := l.Rules()
+	now := l.opt.Now()
+	w := &l.w
+	// Cut-off per kind id; kinds the rules no longer name are kept.
+	cutoff := map[int64]int64{}
+	for _, k := range rules.Kinds {
+		if id, ok := w.codes[k.Code]; ok {
+			cutoff[id] = now.Add(-k.Retention()).UnixMilli()
+		}
+	}
+	// A chain with no sealed rows left cannot be pruned further.
+	active := map[int64]bool{}
+	for kind, c := range w.chains {
+		if _, ok := cutoff[kind]; ok {
+			active[kind] = true
+		}
+		_ = c
+	}
+	anchors := map[int64][]byte{}
+	anchorSeq := map[int64]int64{}
+	counts := map[int64]int64{}
+	var del []int64
+	var after int64
+	for len(active) > 0 && len(del) < pruneChunk {
+		rows, err := l.db.QueryContext(ctx, `SELECT seq, t + dur, kind, hash FROM ledger_event WHERE seq > ? ORDER BY seq LIMIT 1000`, after)
+		if err != nil {
+			return false, fmt.Errorf("retention: %w", err)
+		}
+		n := 0
+		for rows.Next() && len(active) > 0 && len(del) < pruneChunk {
+			var seq, last, kind int64
+			var h []byte
+			if err := rows.Scan(&seq, &last, &kind, &h); err != nil {
+				rows.Close()
+				return false, fmt.Errorf("retention: %w", err)
+			}
+			n++
+			after = seq
+			if !active[kind] {
+				continue
+			}
+			if h == nil || last >= cutoff[kind] {
+				delete(active, kind)
+				continue
+			}
+			del = append(del, seq)
+			anchors[kind], anchorSeq[kind] = h, seq
+			counts[kind]++
+			if c := w.chains[kind]; c != nil && seq == c.headSeq && len(c.open) == 0 {
+				delete(active, kind) // the chain is now empty
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return false, fmt.Errorf("retention: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if len(del) == 0 {
+		return false, nil
+	}
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("retention: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `DELETE FROM ledger_event WHERE seq = ?`)
+	if err != nil {
+		return false, fmt.Errorf("retention: %w", err)
+	}
+	defer st.Close()
+	for _, seq := range del {
+		if _, err := st.ExecContext(ctx, seq); err != nil {
+			return false, fmt.Errorf("retention: %w", err)
+		}
+	}
+	for kind, h := range anchors {
+		if _, err := tx.ExecContext(ctx, `UPDATE ledger_chain SET anchor_seq = ?, anchor_hash = ?, pruned = pruned + ? WHERE kind = ?`,
+			anchorSeq[kind], h, counts[kind], kind); err != nil {
+			return false, fmt.Errorf("retention: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("retention: %w", err)
+	}
+	l.pruned.Add(int64(len(del)))
+	l.opt.Logger.Info("ledger retention", "deleted", len(del))
+	return len(del) == pruneChunk, nil
+}

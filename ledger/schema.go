@@ -1,0 +1,119 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"hash"
+
+	"permd/ledger/store"
+)
+
+// Component is the ledger's name in schema_version.
+const Component = "ledger"
+
+// migrations is the ledger schema. It is designed for size, because the
+// ledger lives on a phone's flash and is itself personal data: every
+// repeated text (kinds, categories, results, ops, app states) is an
+// integer into one dictionary, the app is one integer naming a (uid,
+// package set) pair, the last time is stored as a delta from the first
+// (0 for a single event, which SQLite stores in no bytes, as it does a
+// count of 1), an empty code is NULL, and detail is compact JSON or NULL.
+// The Android user id is uid/100000 and is derived, not stored.
+//
+// Indexes: (app, t) answers everything about one app (newest first,
+// summaries, frequency counts); (cat, t, res, n) answers per-category
+// timelines from the index alone (res and n add about two bytes a row:
+// n = 1 is stored in no bytes); (t) answers unfiltered newest-first reads.
+//
+// Each kind is its own hash chain (ledger_chain holds the head and the
+// anchor of the pruned prefix), so that kinds with different retention
+// can each be pruned as a prefix and still verify.
+var migrations = []store.Migration{{Version: 1, SQL: `
+CREATE TABLE ledger_code (
+	id   INTEGER PRIMARY KEY,
+	code TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE ledger_app (
+	id       INTEGER PRIMARY KEY,
+	uid      INTEGER NOT NULL,
+	packages TEXT NOT NULL,
+	UNIQUE (uid, packages)
+) STRICT;
+CREATE TABLE ledger_rules (
+	version INTEGER PRIMARY KEY,
+	body    TEXT NOT NULL
+) STRICT;
+CREATE TABLE ledger_chain (
+	kind        INTEGER PRIMARY KEY,
+	anchor_seq  INTEGER NOT NULL DEFAULT 0,
+	anchor_hash BLOB,
+	pruned      INTEGER NOT NULL DEFAULT 0,
+	head_seq    INTEGER NOT NULL DEFAULT 0,
+	head_hash   BLOB
+) STRICT;
+CREATE TABLE ledger_event (
+	seq    INTEGER PRIMARY KEY,
+	t      INTEGER NOT NULL,
+	dur    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	app    INTEGER NOT NULL,
+	kind   INTEGER NOT NULL,
+	cat    INTEGER NOT NULL,
+	op     INTEGER,
+	res    INTEGER,
+	st     INTEGER,
+	rules  INTEGER NOT NULL,
+	detail TEXT,
+	hash   BLOB
+) STRICT;
+CREATE INDEX ledger_event_app ON ledger_event (app, t);
+CREATE INDEX ledger_event_cat ON ledger_event (cat, t, res, n);
+CREATE INDEX ledger_event_t ON ledger_event (t);
+`}}
+
+// Migrate brings the ledger schema up to date.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	return store.Migrate(ctx, db, Component, migrations)
+}
+
+// zeroHash is the "previous hash" of the first row of a chain.
+var zeroHash = make([]byte, sha256.Size)
+
+// content is what a row's hash covers, in the order hashed.
+type content struct {
+	Seq, First, Last, Count int64
+	UID                     int64
+	Packages                string // comma-joined
+	Kind, Category, Op      string
+	Result, AppState        string
+	Rules                   int64
+	Detail                  string
+}
+
+// rowHash is SHA-256(prev || encoding of c), where integers are 8-byte
+// big-endian and strings a 4-byte big-endian length then UTF-8 bytes, in
+// the field order of content. It is documented in the rules so anyone
+// can re-check an export.
+func rowHash(h hash.Hash, prev []byte, c *content) []byte {
+	h.Reset()
+	h.Write(prev)
+	var b [8]byte
+	i64 := func(v int64) { binary.BigEndian.PutUint64(b[:], uint64(v)); h.Write(b[:]) }
+	str := func(s string) { binary.BigEndian.PutUint32(b[:4], uint32(len(s))); h.Write(b[:4]); h.Write([]byte(s)) }
+	i64(c.Seq)
+	i64(c.First)
+	i64(c.Last)
+	i64(c.Count)
+	i64(c.UID)
+	str(c.Packages)
+	str(c.Kind)
+	str(c.Category)
+	str(c.Op)
+	str(c.Result)
+	str(c.AppState)
+	i64(c.Rules)
+	str(c.Detail)
+	return h.Sum(nil)
+}
