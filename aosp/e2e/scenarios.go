@@ -213,7 +213,7 @@ func ledgerQueryVerify(ctx context.Context, s *Session) error {
 		return err
 	}
 	if len(ev) == 0 && slices.Contains(writerRoles, s.Role) {
-		return fmt.Errorf("ledger.query: no rows for uid %d after the scenarios above recorded some", s.UID)
+		return fmt.Errorf("ledger.query: no rows for uid %d after the scenarios above recorded some%s", s.UID, droppedReasons(ctx, s))
 	}
 	kinds := map[string]int{}
 	for _, e := range ev {
@@ -235,6 +235,26 @@ func ledgerQueryVerify(ctx context.Context, s *Session) error {
 	}
 	s.Logf("ledger.verify ok over %d rows", rep.Rows)
 	return nil
+}
+
+// droppedReasons explains missing rows: the ledger records what it had to
+// drop as "overload" rows with the reason.
+func droppedReasons(ctx context.Context, s *Session) string {
+	var page rawJSON
+	if err := s.call(ctx, "ledger.query", rawJSON{"kind": "overload"}, &page); err != nil {
+		return ""
+	}
+	ev, _ := page["events"].([]any)
+	if len(ev) == 0 {
+		return ""
+	}
+	var reasons []string
+	for _, e := range ev {
+		m, _ := e.(map[string]any)
+		d, _ := m["detail"].(map[string]any)
+		reasons = append(reasons, fmt.Sprint(d["reason"]))
+	}
+	return fmt.Sprintf("; the ledger dropped records: %s", strings.Join(reasons, "; "))
 }
 
 func preinstallAudit(ctx context.Context, s *Session) error {

@@ -72,7 +72,11 @@ ver=$(run "$tmp/bin/permd" --version) || fail "permd --version under qemu"
 say "$ver"
 case $ver in *arm64*) ;; *) fail "--version does not say arm64: $ver" ;; esac
 
-run "$tmp/bin/permd" --socket "$sock" --root "$root" --data-dir "$tmp/data" \
+# Started directly (not through the run function, which would background
+# a subshell): $pid must be the qemu process itself, which passes SIGTERM
+# on to the guest's handler.
+# shellcheck disable=SC2086
+$QEMU "$tmp/bin/permd" --socket "$sock" --root "$root" --data-dir "$tmp/data" \
 	--config-dir embedded >"$log" 2>&1 &
 pid=$!
 
@@ -87,7 +91,7 @@ say "permctl status ok"
 echo "$out" | sed 's/^/    /' | head -12
 
 marker="qemu-smoke-$$"
-rec='{"records":[{"uid":10123,"kind":"access","category":"camera","op":"android.permission.CAMERA","result":"allowed","app_state":"foreground","detail":{"caller":"'$marker'"}}]}'
+rec='{"records":[{"uid":10123,"kind":"access","category":"camera","op":"android.permission.CAMERA","result":"allowed","app_state":"foreground","detail":{"attribution_tag":"'$marker'"}}]}'
 out=$(permctl call ledger.report "$rec" 2>&1) || fail "ledger.report: $out"
 echo "$out" | grep -q '"committed": 1' || fail "ledger.report did not commit one record: $out"
 say "ledger.report committed 1 record"
