@@ -45,7 +45,7 @@ type grantsSettings struct {
 // parseGrantsConfig validates grants.json; a missing file is the default.
 func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
 	pol := grants.DefaultPolicy()
-	out := &grantsSettings{policy: pol, sweep: 30 * time.Second}
+	out := &grantsSettings{policy: pol, sweep: 10 * time.Second}
 	raw, ok := snap.File(GrantsFile)
 	if !ok {
 		return out, nil
@@ -99,6 +99,7 @@ type grantsPart struct {
 	fudger   *grants.Fudger
 	stopped  chan struct{}
 	done     chan struct{}
+	states   AppStates // process tracking, polled by the sweeper; nil without it
 	checks   atomic.Uint64
 	limited  atomic.Uint64
 }
@@ -154,6 +155,7 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	}
 	p.eng = eng
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
+	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
 	go p.sweeper()
 	return nil
@@ -170,6 +172,9 @@ func (p *grantsPart) sweeper() {
 			t.Stop()
 			return
 		case <-t.C:
+			if states := p.states; states != nil {
+				p.eng.Poll(states.AppState)
+			}
 			p.eng.Sweep()
 		}
 	}
@@ -327,28 +332,33 @@ func (p *grantsPart) check(s *Service, c *Call) (any, error) {
 	if s.sink != nil {
 		s.sink.Enqueue(ledger.Record{
 			Time: s.Now(), UID: *q.UID, Kind: "access", Category: cat, Op: q.Op,
-			Result: d.Result, AppState: d.AppState, Detail: accessDetail(d),
+			Result: d.Result, AppState: d.AppState, Detail: accessDetail(d, d.Limit),
 		})
 	}
 	return d, nil
 }
 
 // accessDetail builds the record's detail without reflection: this is
-// the hot path. Package names are validated, reasons and levels are our
-// own codes, so strconv quoting is valid JSON here.
-func accessDetail(d grants.Decision) json.RawMessage {
-	b := make([]byte, 0, 96)
-	b = append(b, `{"package":`...)
-	b = strconv.AppendQuote(b, d.Package)
-	b = append(b, `,"reason":`...)
-	b = strconv.AppendQuote(b, d.Reason)
-	if d.Level != "" {
-		b = append(b, `,"level":`...)
-		b = strconv.AppendQuote(b, d.Level)
+// the hot path. The keys are those rules.json lets an access record
+// carry: reason (with the level applied, e.g.
+// "reduced_precision:approx_1km") and limit (the frequency cap in force).
+// Reasons, levels and windows are our own codes, so strconv quoting is
+// valid JSON here.
+func accessDetail(d grants.Decision, f *grants.Frequency) json.RawMessage {
+	b := make([]byte, 0, 80)
+	b = append(b, `{"reason":"`...)
+	b = append(b, d.Reason...)
+	if d.Level != "" && d.Effect != grants.EffectFull {
+		b = append(b, ':')
+		b = append(b, d.Level...)
 	}
-	if d.Remaining >= 0 {
-		b = append(b, `,"remaining":`...)
-		b = strconv.AppendInt(b, d.Remaining, 10)
+	b = append(b, '"')
+	if f != nil {
+		b = append(b, `,"limit":"`...)
+		b = strconv.AppendInt(b, int64(f.Max), 10)
+		b = append(b, '/')
+		b = append(b, f.Per...)
+		b = append(b, '"')
 	}
 	return append(b, '}')
 }
@@ -456,21 +466,66 @@ func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, erro
 	if s.sink != nil {
 		s.sink.Enqueue(ledger.Record{
 			Time: out.Set, UID: out.UID, Kind: "grant_decision", Category: out.Category,
-			Detail: detailJSON(map[string]any{"package": out.Package, "request_id": q.RequestID, "decision": out.Decision, "time": out.Time.Mode, "level": out.Precision.Level}),
+			Result: p.eng.Catalogue().Result(out), Detail: decisionDetail(out),
 		})
 	}
 	return map[string]any{"grant": out}, nil
 }
 
-// recordChange writes a grant_change record naming who made the change.
+// decisionDetail is a grant_decision record's detail, in the keys
+// rules.json defines: option (the time mode, or "deny"), duration_ms,
+// expires_ms, max_per_hour (when the cap is per minute or hour; other
+// windows are in the grant_change record), precision.
+func decisionDetail(g grants.Grant) json.RawMessage {
+	d := map[string]any{"option": g.Time.Mode}
+	if g.Decision == grants.Deny {
+		d["option"] = "deny"
+		return detailJSON(d)
+	}
+	if g.Time.Mode == grants.ModeDuration {
+		if v, err := time.ParseDuration(g.Time.For); err == nil {
+			d["duration_ms"] = v.Milliseconds()
+		}
+	}
+	if end := g.Ends(); !end.IsZero() {
+		d["expires_ms"] = end.UnixMilli()
+	}
+	if f := g.Frequency; f != nil {
+		switch f.Per {
+		case "minute":
+			d["max_per_hour"] = f.Max * 60
+		case "hour":
+			d["max_per_hour"] = f.Max
+		}
+	}
+	prec := g.Precision.Level
+	if g.Precision.RadiusM > 0 {
+		prec += " " + strconv.Itoa(g.Precision.RadiusM) + "m"
+	}
+	d["precision"] = prec
+	return detailJSON(d)
+}
+
+// recordChange writes a grant_change record: who (by), what it was
+// (from) and what it is now (to), the action as reason, and when it
+// ends. A grant whose app uid is unknown (set by package name without a
+// package list) is recorded under uid 0; from and to name the package.
 func (p *grantsPart) recordChange(s *Service, c grants.Change) {
 	if s.sink == nil {
 		return
 	}
-	detail := map[string]any{"by": c.By, "action": c.Action, "package": c.Grant.Package, "user": c.Grant.User}
-	if c.Action == grants.ActionSet {
-		g := c.Grant
-		detail["grant"] = map[string]any{"decision": g.Decision, "time": g.Time, "frequency": g.Frequency, "precision": g.Precision.Level, "version": g.Version}
+	detail := map[string]any{"by": c.By, "reason": c.Action}
+	switch c.Action {
+	case grants.ActionSet:
+		detail["to"] = c.Grant.Summary()
+		if c.Prev != nil {
+			detail["from"] = c.Prev.Summary()
+		}
+		if end := c.Grant.Ends(); !end.IsZero() {
+			detail["expires_ms"] = end.UnixMilli()
+		}
+	default:
+		detail["from"] = c.Grant.Summary()
 	}
 	s.sink.Enqueue(ledger.Record{Time: c.At, UID: c.Grant.UID, Kind: "grant_change", Category: c.Grant.Category, Detail: detailJSON(detail)})
 }

@@ -19,54 +19,10 @@ import (
 	"permd/ledger"
 )
 
-// memLedger stands in for the ledger part until it is merged: it keeps
-// the records handed to the sink and counts them for frequency limits.
-// It outlives a service so that a restart sees the earlier records, as
-// the SQLite ledger would.
-type memLedger struct {
-	mu   sync.Mutex
-	recs []ledger.Record
-}
-
-func (m *memLedger) Append(ctx context.Context, recs ...ledger.Record) error {
-	m.Enqueue(recs...)
-	return nil
-}
-
-func (m *memLedger) Enqueue(recs ...ledger.Record) {
-	m.mu.Lock()
-	m.recs = append(m.recs, recs...)
-	m.mu.Unlock()
-}
-
-func (m *memLedger) CountSince(ctx context.Context, uid int, category string, results []string, since time.Time) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var n int64
-	for _, r := range m.recs {
-		if r.UID == uid && r.Category == category && slices.Contains(results, r.Result) && !r.Time.Before(since) {
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (m *memLedger) kinds(kind string) []ledger.Record {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []ledger.Record
-	for _, r := range m.recs {
-		if r.Kind == kind {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// startWithSink is startTestService with a ledger sink preset, for
-// branches where the ledger part does not set one yet (a real ledger
-// part replaces it, and then the test runs against the real ledger).
-func startWithSink(t testing.TB, o testOptions, sink ledger.Sink) *testService {
+// startPrepared is startTestService with prep run on the service before
+// it starts, to set hooks (package list, app states) as the parts that
+// own them would.
+func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testService {
 	t.Helper()
 	dir := sharedTempDir(t)
 	if o.Root == "" {
@@ -94,9 +50,7 @@ func startWithSink(t testing.TB, o testOptions, sink ledger.Sink) *testService {
 	if err != nil {
 		t.Fatalf("start service: %v", err)
 	}
-	if svc.sink == nil {
-		svc.sink = sink
-	}
+	prep(svc)
 	ts.svc = svc
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
@@ -132,8 +86,22 @@ func (c *testClock) add(d time.Duration) {
 
 const grantsUTC = `{"version": 1, "time_zone": "UTC"}`
 
-func grantsService(t testing.TB, clk *testClock, data string, sink ledger.Sink) *testService {
-	return startWithSink(t, testOptions{Now: clk.now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}}, sink)
+func grantsService(t testing.TB, clk *testClock, data string) *testService {
+	return startTestService(t, testOptions{Now: clk.now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}})
+}
+
+// ledgerRows waits until the ledger holds at least want rows of kind and
+// returns them oldest first.
+func ledgerRows(t testing.TB, ts *testService, kind string, want int) []ledger.Event {
+	t.Helper()
+	var evs []ledger.Event
+	waitFor(t, fmt.Sprintf("%d %s rows in the ledger", want, kind), func() bool {
+		p, err := ts.svc.ledger.l.Query(context.Background(), ledger.Filter{Kind: kind}, "", 1000)
+		evs = p.Events
+		return err == nil && len(evs) >= want
+	})
+	slices.Reverse(evs)
+	return evs
 }
 
 func mustCall(t testing.TB, c *client.Client, method string, params, result any) {
@@ -148,8 +116,7 @@ func mustCall(t testing.TB, c *client.Client, method string, params, result any)
 // records each step writes.
 func TestGrantsOverSocket(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	led := &memLedger{}
-	ts := grantsService(t, clk, "", led)
+	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	const uid, pkg = 10123, "com.example.maps"
 
@@ -200,23 +167,23 @@ func TestGrantsOverSocket(t *testing.T) {
 	}
 
 	var results []string
-	for _, r := range led.kinds("access") {
-		results = append(results, r.Result+"/"+r.AppState)
+	for _, r := range ledgerRows(t, ts, "access", 3) {
+		results = append(results, r.Result+"/"+r.AppState+"/"+string(r.Detail))
 	}
-	if want := "[reduced/foreground denied/background denied/foreground]"; fmt.Sprint(results) != want {
-		t.Errorf("access records %v, want %s", results, want)
+	if want := `[reduced/foreground/{"reason":"reduced_precision:approx_1km"} denied/background/{"reason":"background"} denied/foreground/{"reason":"no_grant"}]`; fmt.Sprint(results) != want {
+		t.Errorf("access records\n%v\nwant\n%s", results, want)
 	}
-	var by []string
-	for _, r := range led.kinds("grant_change") {
-		var det struct{ By, Action string }
+	var changes []string
+	for _, r := range ledgerRows(t, ts, "grant_change", 2) {
+		var det struct{ By, Reason, From, To string }
 		json.Unmarshal(r.Detail, &det)
-		by = append(by, det.Action+"/"+det.By)
+		changes = append(changes, det.Reason+"/"+det.By+"/"+det.From+"/"+det.To)
 	}
-	if want := "[set/dialog revoke/shell]"; fmt.Sprint(by) != want {
-		t.Errorf("grant_change records %v, want %s", by, want)
+	if want := "[set/dialog//com.example.maps location: allow while_in_use, approx_1km revoke/shell/com.example.maps location: allow while_in_use, approx_1km/]"; fmt.Sprint(changes) != want {
+		t.Errorf("grant_change records\n%v\nwant\n%s", changes, want)
 	}
-	if n := len(led.kinds("grant_decision")); n != 1 {
-		t.Errorf("%d grant_decision records, want 1", n)
+	if rows := ledgerRows(t, ts, "grant_decision", 1); rows[0].Result != "reduced" || string(rows[0].Detail) != `{"option":"while_in_use","precision":"approx_1km"}` {
+		t.Errorf("grant_decision record %+v", rows[0])
 	}
 }
 
@@ -224,7 +191,7 @@ func TestGrantsOverSocket(t *testing.T) {
 // and the grants stay as they were.
 func TestGrantsBadInput(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	ts := grantsService(t, clk, "", &memLedger{})
+	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"package": "com.a.b", "category": "contacts", "time": map[string]any{"mode": "while_in_use"}}, nil)
 	for _, tc := range []struct {
@@ -279,9 +246,8 @@ func TestGrantsBadInput(t *testing.T) {
 // daemon on the same data dir, and checks the limit still holds.
 func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC)}
-	led := &memLedger{}
 	data := filepath.Join(sharedTempDir(t), "data")
-	ts := grantsService(t, clk, data, led)
+	ts := grantsService(t, clk, data)
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"uid": 10200, "package": "com.a.b", "category": "location",
 		"time": map[string]any{"mode": "always", "background": true}, "frequency": map[string]any{"max": 5, "per": "hour"}}, nil)
@@ -301,7 +267,7 @@ func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 	c.Close()
 	ts.stop(t)
 	clk.add(10 * time.Minute)
-	ts = grantsService(t, clk, data, led)
+	ts = grantsService(t, clk, data)
 	c = ts.dial(t)
 	if d := check(c); d.Result != "rate_limited" || d.Remaining != 0 {
 		t.Fatalf("after restart: %+v, want rate_limited", d)
@@ -316,7 +282,7 @@ func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 // never get more than the limit.
 func TestGrantsConcurrentChecksOverSocket(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	ts := grantsService(t, clk, "", &memLedger{})
+	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"uid": 10300, "package": "com.a.c", "category": "contacts",
 		"time": map[string]any{"mode": "always"}, "frequency": map[string]any{"max": 50, "per": "day"}}, nil)
@@ -372,7 +338,7 @@ func TestGrantsConfigRejected(t *testing.T) {
 // through the asynchronous sink.
 func BenchmarkPermCheckVsHealth(b *testing.B) {
 	clk := &testClock{t: time.Now()}
-	ts := startWithSink(b, testOptions{Now: clk.now}, discardSink{})
+	ts := startTestService(b, testOptions{Now: clk.now})
 	c := ts.dial(b)
 	mustCall(b, c, "grants.set", map[string]any{"uid": 10400, "package": "com.bench.app", "category": "location",
 		"time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_1km"},
@@ -396,9 +362,88 @@ func BenchmarkPermCheckVsHealth(b *testing.B) {
 	}
 }
 
-// discardSink accepts records without storing them (the benchmark
-// measures the daemon's hot path, not a test double's memory).
-type discardSink struct{}
+// fakePackages is a package list: uid → packages, as the process part
+// reads it from packages.list.
+type fakePackages map[int][]string
 
-func (discardSink) Append(ctx context.Context, recs ...ledger.Record) error { return nil }
-func (discardSink) Enqueue(recs ...ledger.Record)                           {}
+func (f fakePackages) Packages(uid int) []string { return f[uid] }
+
+func (f fakePackages) UIDOf(pkg string, user int) (int, bool) {
+	for uid, pkgs := range f {
+		if grants.UserOf(uid) == user && slices.Contains(pkgs, pkg) {
+			return uid, true
+		}
+	}
+	return 0, false
+}
+
+// fakeStates is process tracking's view of app states.
+type fakeStates struct {
+	mu sync.Mutex
+	m  map[int]string
+}
+
+func (f *fakeStates) AppState(uid int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[uid]
+}
+
+func (f *fakeStates) ReportAppState(uid int, state string) {
+	f.mu.Lock()
+	f.m[uid] = state
+	f.mu.Unlock()
+}
+
+// TestGrantsWithPackageListAndStates: with a package list, unknown
+// packages are refused and the uid is filled in; app states come from
+// process tracking, and app.state reports reach it.
+func TestGrantsWithPackageListAndStates(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	states := &fakeStates{m: map[int]string{10500: "background"}}
+	ts := startPrepared(t, testOptions{Now: clk.now, Config: map[string]string{GrantsFile: grantsUTC}}, func(s *Service) {
+		s.packages = fakePackages{10500: {"com.known.app", "com.known.shared"}, 1010600: {"com.work.app"}}
+		s.states = states
+	})
+	c := ts.dial(t)
+	for _, tc := range []struct {
+		method, params, field string
+	}{
+		{"grants.set", `{"package":"com.not.installed","category":"camera","time":{"mode":"once"}}`, "package"},
+		{"grants.set", `{"package":"com.work.app","category":"camera","time":{"mode":"once"}}`, "package"},
+		{"perm.check", `{"uid":10500,"package":"com.other.app","category":"camera"}`, "package"},
+		{"perm.request", `{"uid":10500,"package":"com.other.app","category":"camera"}`, "package"},
+		{"perm.check", `{"uid":10777,"category":"camera"}`, "package"},
+	} {
+		err := c.Call(context.Background(), tc.method, json.RawMessage(tc.params), nil)
+		var re *client.RPCError
+		var data struct{ Field string }
+		if errors.As(err, &re) {
+			json.Unmarshal(re.Data, &data)
+		}
+		if re == nil || re.Code != CodeInvalidParams || data.Field != tc.field {
+			t.Errorf("%s %s: %v, want -32602 naming %s", tc.method, tc.params, err, tc.field)
+		}
+	}
+	var set struct{ Grant grants.Grant }
+	mustCall(t, c, "grants.set", map[string]any{"package": "com.work.app", "user": 10, "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, &set)
+	if set.Grant.UID != 1010600 {
+		t.Fatalf("uid not filled in from the package list: %+v", set.Grant)
+	}
+	mustCall(t, c, "grants.set", map[string]any{"package": "com.known.shared", "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, nil)
+	// No package named: the uid's packages are tried; the state comes
+	// from process tracking.
+	var d grants.Decision
+	mustCall(t, c, "perm.check", map[string]any{"uid": 10500, "category": "camera"}, &d)
+	if d.Result != "denied" || d.Reason != "background" || d.Package != "com.known.shared" || d.AppState != "background" {
+		t.Fatalf("check in background per process tracking: %+v", d)
+	}
+	mustCall(t, c, "app.state", map[string]any{"uid": 10500, "state": "foreground"}, nil)
+	if states.AppState(10500) != "foreground" {
+		t.Fatal("app.state did not reach process tracking")
+	}
+	mustCall(t, c, "perm.check", map[string]any{"uid": 10500, "category": "camera"}, &d)
+	if !d.Allowed {
+		t.Fatalf("check in foreground: %+v", d)
+	}
+}

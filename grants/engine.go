@@ -83,7 +83,8 @@ type Change struct {
 	At     time.Time
 	Action string // set | revoke | expire
 	By     string
-	Grant  Grant // the grant after a set, the removed grant otherwise
+	Grant  Grant  // the grant after a set, the removed grant otherwise
+	Prev   *Grant // the grant a set replaced, nil if none
 }
 
 // Config builds an Engine.
@@ -239,7 +240,21 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.mu.Lock()
 	e.grants = m
 	e.mu.Unlock()
+	for _, ent := range m {
+		e.prime(ent)
+	}
 	return nil
+}
+
+// prime seeds the frequency counter of a limited grant whose uid is
+// known, so that the hot path does not query the ledger. Grants without
+// a uid are seeded on their first check instead.
+func (e *Engine) prime(ent *entry) {
+	f := ent.g.Frequency
+	if f == nil || ent.g.UID == 0 || ent.g.Decision != Allow {
+		return
+	}
+	e.take(ent.g.UID, ent.cat, f, e.stateOf(ent.g.UID), e.now(), e.policy.Load(), false)
 }
 
 // Close waits for background persistence (expiries) to finish.
@@ -310,6 +325,8 @@ type Decision struct {
 	// Remaining is the quota left in the current window, -1 without limit.
 	Remaining int64  `json:"remaining"`
 	AppState  string `json:"app_state"`
+	// Limit is the frequency cap in force, if any (for the record).
+	Limit *Frequency `json:"-"`
 }
 
 // Check decides one access and counts it toward the frequency limit. It
@@ -361,7 +378,8 @@ func (e *Engine) Check(q Query) Decision {
 		return d
 	}
 	if f := ent.g.Frequency; f != nil {
-		left, ok := e.take(q.UID, cat, f, st, now, pol)
+		d.Limit = f
+		left, ok := e.take(q.UID, cat, f, st, now, pol, true)
 		d.Remaining = left
 		if !ok {
 			d.Result, d.Reason = ResultRateLimited, "frequency_limit"
@@ -505,7 +523,7 @@ func (e *Engine) stateOf(uid int) appState {
 func (e *Engine) AppState(uid int) string { return e.stateOf(uid).state }
 
 // take counts one access against the limit; false means over it.
-func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now time.Time, pol *Policy) (int64, bool) {
+func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now time.Time, pol *Policy, count bool) (int64, bool) {
 	k := ckey{uid, cat.Code}
 	e.limMu.Lock()
 	c := e.counters[k]
@@ -531,6 +549,9 @@ func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now tim
 		}
 	} else if !c.start.Equal(start) {
 		c.start, c.n = start, 0
+	}
+	if !count {
+		return max(0, int64(f.Max)-c.n), true
 	}
 	if c.n >= int64(f.Max) {
 		return 0, false
@@ -604,6 +625,29 @@ func (e *Engine) expire(ent *entry, now time.Time) {
 	}()
 }
 
+// Poll feeds the engine app states from a source that is polled rather
+// than reporting changes (process tracking), for the uids whose once
+// grants or session limits depend on foreground transitions. A timer
+// calls it before Sweep, so a short trip to the background between two
+// checks is not missed (resolution: the timer's interval).
+func (e *Engine) Poll(state func(uid int) string) {
+	now := e.now()
+	var uids []int
+	e.mu.RLock()
+	for _, ent := range e.grants {
+		g := &ent.g
+		if g.UID != 0 && (g.Time.Mode == ModeOnce || (g.Frequency != nil && g.Frequency.Per == "session")) {
+			uids = append(uids, g.UID)
+		}
+	}
+	e.mu.RUnlock()
+	for _, uid := range uids {
+		if st := state(uid); ValidState(st) {
+			e.observe(uid, st, now)
+		}
+	}
+}
+
 // Sweep expires every grant that has ended (a timer calls it, so that
 // expiries are recorded even when the app never checks again).
 func (e *Engine) Sweep() int {
@@ -665,10 +709,16 @@ func (e *Engine) Set(ctx context.Context, g Grant, by string) (Grant, error) {
 	if old == nil || !sameFrequency(old.g.Frequency, g.Frequency) {
 		e.resetCounters(g.User, ent.cat.Code)
 	}
+	e.prime(ent)
 	if old != nil {
 		old.expiring.Store(true) // a replaced entry must not expire the new one
 	}
-	e.onChange(Change{At: now, Action: ActionSet, By: by, Grant: g})
+	ch := Change{At: now, Action: ActionSet, By: by, Grant: g}
+	if old != nil {
+		prev := old.g
+		ch.Prev = &prev
+	}
+	e.onChange(ch)
 	return g, nil
 }
 
@@ -950,4 +1000,70 @@ func (e *Engine) Len() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return len(e.grants)
+}
+
+// Summary is a one-line description of a grant for records and
+// listings: "com.a.b location: allow while_in_use, 10/hour, approx_1km".
+func (g Grant) Summary() string {
+	s := g.Package + " " + g.Category + ": " + g.Decision
+	if g.Decision == Deny {
+		return s
+	}
+	t := g.Time
+	s += " " + t.Mode
+	switch t.Mode {
+	case ModeDuration:
+		s += " " + t.For
+	case ModeUntil:
+		s += " " + t.Until.UTC().Format(time.RFC3339)
+	case ModeWindow:
+		s += " " + t.Window
+	}
+	if t.Background && t.Mode != ModeAlways {
+		s += " +background"
+	}
+	if f := g.Frequency; f != nil {
+		s += fmt.Sprintf(", %d/%s", f.Max, f.Per)
+	}
+	s += ", " + g.Precision.Level
+	if g.Precision.RadiusM > 0 {
+		s += fmt.Sprintf(" %dm", g.Precision.RadiusM)
+	}
+	if n := len(g.Precision.Items); n > 0 {
+		s += fmt.Sprintf(" (%d items)", n)
+	}
+	return s
+}
+
+// Ends returns when a duration or until grant ends, zero otherwise.
+func (g Grant) Ends() time.Time {
+	switch g.Time.Mode {
+	case ModeDuration:
+		if d, err := time.ParseDuration(g.Time.For); err == nil {
+			return g.Set.Add(d)
+		}
+	case ModeUntil:
+		return g.Time.Until
+	}
+	return time.Time{}
+}
+
+// Result is what a check under the grant's level yields when allowed:
+// allowed, reduced or decoy (denied for a deny).
+func (c *Catalogue) Result(g Grant) string {
+	if g.Decision != Allow {
+		return ResultDenied
+	}
+	cat, ok := c.Category(g.Category)
+	if !ok {
+		return ""
+	}
+	l, _ := cat.Level(g.Precision.Level)
+	switch l.Effect {
+	case EffectFull:
+		return ResultAllowed
+	case EffectEmpty:
+		return ResultDecoy
+	}
+	return ResultReduced
 }

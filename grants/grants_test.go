@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -626,5 +627,51 @@ func TestRequestAndDecide(t *testing.T) {
 	// A request id is used once.
 	if _, err := f.eng.Decide(context.Background(), res.RequestID, Grant{Decision: Deny}); err == nil {
 		t.Fatal("second decide on the same request id accepted")
+	}
+}
+
+// TestCatalogueRejectsBadData: a catalogue edit that would break the
+// dialog or enforcement fails to load, naming the problem.
+func TestCatalogueRejectsBadData(t *testing.T) {
+	base := `{"version":1,"durations":["1h"],"frequency_windows":["hour"],"categories":[%s]}`
+	good := `{"id":"camera","code":3,"label":{"en":"Camera","zh-CN":"相机"},"risk":{"en":"r","zh-CN":"r"},"permissions":["android.permission.CAMERA"],"time_modes":["once"],"background":"never","levels":[{"id":"full","effect":"full","label":{"en":"x","zh-CN":"x"}}],"default_level":"full"}`
+	if _, err := ParseCatalogue([]byte(fmt.Sprintf(base, good))); err != nil {
+		t.Fatalf("good catalogue: %v", err)
+	}
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"no zh-CN risk", `"risk":{"en":"r","zh-CN":"r"}`, `"risk":{"en":"r"}`, "risk needed in zh-CN"},
+		{"unknown mode", `"time_modes":["once"]`, `"time_modes":["forever"]`, "unknown time mode"},
+		{"unknown effect", `"effect":"full"`, `"effect":"blur"`, "unknown effect"},
+		{"default not a level", `"default_level":"full"`, `"default_level":"raw"`, "default_level"},
+		{"bad background", `"background":"never"`, `"background":"sometimes"`, "background"},
+	} {
+		_, err := ParseCatalogue([]byte(fmt.Sprintf(base, strings.Replace(good, tc.from, tc.to, 1))))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := ParseCatalogue([]byte(fmt.Sprintf(base, good+","+good))); err == nil || !strings.Contains(err.Error(), "duplicate") {
+		t.Errorf("duplicate category: %v", err)
+	}
+}
+
+// TestPollCatchesATripToTheBackground: a polled state source (process
+// tracking) that saw the app in the background past the grace ends its
+// once grant even though both checks happened in the foreground.
+func TestPollCatchesATripToTheBackground(t *testing.T) {
+	f := newFixture(t)
+	state := StateForeground
+	poll := func(int) string { return state }
+	f.set(Grant{Category: "microphone", Time: TimeRule{Mode: ModeOnce}})
+	if d := f.check("microphone", StateForeground); !d.Allowed {
+		t.Fatalf("first check: %+v", d)
+	}
+	state = StateBackground
+	f.eng.Poll(poll)
+	f.clk.add(90 * time.Second)
+	state = StateForeground
+	f.eng.Poll(poll)
+	if d := f.check("microphone", StateForeground); d.Allowed || d.Reason != "once_ended" {
+		t.Fatalf("after 90 s in the background: %+v, want once_ended", d)
 	}
 }

@@ -182,7 +182,11 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 	g := map[string]any{"package": pos[0], "category": pos[1], "user": *user}
 	if *uid >= 0 {
 		g["uid"] = *uid
-		delete(g, "user")
+		userSet := false
+		fs.Visit(func(f *flag.Flag) { userSet = userSet || f.Name == "user" })
+		if !userSet {
+			delete(g, "user") // the uid names the user
+		}
 	}
 	var modes []string
 	tr := map[string]any{}
