@@ -156,12 +156,12 @@ func indicatorOnOff(ctx context.Context, s *Session) error {
 // process for another app in the background (an associated start).
 func startReport(s *Session) rawJSON {
 	return rawJSON{
-		"uid":            s.UID,
-		"package":        s.Pkg,
-		"reason":         "broadcast",
-		"component":      s.Pkg + "/.E2eReceiver",
-		"caller_uid":     s.Caller.UID,
-		"caller_package": s.Caller.Package,
+		"uid":        s.UID,
+		"process":    s.Pkg,
+		"reason":     "broadcast",
+		"component":  s.Pkg + "/.E2eReceiver",
+		"caller":     s.Caller.Package,
+		"caller_uid": s.Caller.UID,
 	}
 }
 
