@@ -196,7 +196,7 @@ func backgroundStart(ctx context.Context, s *Session) error {
 		return err
 	}
 	if len(ev) == 0 {
-		return fmt.Errorf("no associated_start row for uid %d in the ledger 10 s after proc.report", s.UID)
+		return fmt.Errorf("no associated_start row for uid %d in the ledger 10 s after proc.report%s", s.UID, droppedReasons(ctx, s))
 	}
 	first, _ := ev[0].(map[string]any)
 	detail := mustJSON(first["detail"])
