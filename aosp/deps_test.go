@@ -63,27 +63,36 @@ func goList(t *testing.T, env []string, pkgs ...string) []pkg {
 	return deps
 }
 
-var androidArm64 = []string{"GOOS=android", "GOARCH=arm64", "CGO_ENABLED=0"}
+// deviceTargets are the builds build-android.sh makes.
+var deviceTargets = map[string][]string{
+	"android/arm64": {"GOOS=android", "GOARCH=arm64", "CGO_ENABLED=0"},
+	"linux/amd64":   {"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"},
+}
 
 func TestDeviceDeps(t *testing.T) {
-	for _, main := range []string{"permd/cmd/permd", "permd/cmd/permctl"} {
-		t.Run(main, func(t *testing.T) {
-			deps := goList(t, androidArm64, main)
-			have := map[string]bool{}
-			for _, d := range deps {
-				have[d.path] = true
-				if why, bad := deviceForbidden[d.path]; bad {
-					t.Errorf("%s (android/arm64) links %s: %s", main, d.path, why)
-				}
+	for target, env := range deviceTargets {
+		for _, main := range []string{"permd/cmd/permd", "permd/cmd/permctl"} {
+			t.Run(target+"/"+main, func(t *testing.T) {
+				testDeviceDeps(t, target, env, main)
+			})
+		}
+	}
+}
+
+func testDeviceDeps(t *testing.T, target string, env []string, main string) {
+	have := map[string]bool{}
+	for _, d := range goList(t, env, main) {
+		have[d.path] = true
+		if why, bad := deviceForbidden[d.path]; bad {
+			t.Errorf("%s (%s) links %s: %s", main, target, d.path, why)
+		}
+	}
+	if main == "permd/cmd/permd" {
+		for _, r := range deviceRequired {
+			if !have[r] {
+				t.Errorf("%s (%s) does not link %s; expected it", main, target, r)
 			}
-			if main == "permd/cmd/permd" {
-				for _, r := range deviceRequired {
-					if !have[r] {
-						t.Errorf("%s (android/arm64) does not link %s; expected it", main, r)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
