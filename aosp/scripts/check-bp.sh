@@ -5,7 +5,12 @@
 # itself (docs/aosp.md, "Checking Android.bp with Soong").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v bpfmt >/dev/null || { echo "check-bp: bpfmt not found: apt-get install blueprint-tools" >&2; exit 1; }
+if ! command -v bpfmt >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "check-bp: installing blueprint-tools"
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends blueprint-tools >/dev/null ||
+		{ apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends blueprint-tools >/dev/null; }
+fi
+command -v bpfmt >/dev/null || { echo "check-bp: FAIL: bpfmt not found: sudo apt-get install blueprint-tools" >&2; exit 1; }
 mapfile -t bps < <(find . -name '*.bp' -not -path './out/*' -not -path './.git/*' | sort)
 [ ${#bps[@]} -gt 0 ] || { echo "check-bp: FAIL: no Android.bp found" >&2; exit 1; }
 rc=0

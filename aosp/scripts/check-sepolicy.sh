@@ -33,9 +33,18 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+PATH=$PATH:/sbin:/usr/sbin
+missing=()
 for t in m4:m4 checkpolicy:checkpolicy setfiles:policycoreutils; do
-	command -v "${t%%:*}" >/dev/null || PATH=$PATH:/sbin:/usr/sbin
-	command -v "${t%%:*}" >/dev/null || { echo "check-sepolicy: ${t%%:*} not found: apt-get install ${t#*:}" >&2; exit 1; }
+	command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+done
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "check-sepolicy: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+for t in m4:m4 checkpolicy:checkpolicy setfiles:policycoreutils; do
+	command -v "${t%%:*}" >/dev/null || { echo "check-sepolicy: FAIL: ${t%%:*} not found: sudo apt-get install ${t#*:}" >&2; exit 1; }
 done
 
 work=$(mktemp -d)
