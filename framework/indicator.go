@@ -1,11 +1,396 @@
 package framework
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 
-// indicatorPart wires the indicator capability into the service.
-type indicatorPart struct{}
+	"permd/indicator"
+	"permd/ledger"
+)
 
-func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) { return nil, nil }
-func (p *indicatorPart) start(ctx context.Context, s *Service) error        { return nil }
-func (p *indicatorPart) methods(s *Service) []Method                        { return nil }
-func (p *indicatorPart) stop(s *Service)                                    {}
+// IndicatorFile is the indicator's config file in the config dir.
+const IndicatorFile = "indicator.json"
+
+// indicatorPart wires the Art. 31 indicator into the service: op.start,
+// op.finish, op.heartbeat and proc.died feed it; indicator.get and
+// indicator.subscribe show it. The engine itself (package indicator)
+// knows nothing of sockets.
+//
+// For process tracking: call processDied(uid, pid) for every app process
+// death (am_proc_died, am_kill, a vanished /proc entry) and
+// processDied(uid, 0) when no process of the uid is left; the latter also
+// ends uses started without a pid. It never blocks.
+type indicatorPart struct {
+	mu  sync.Mutex
+	cfg indicator.Config // in force; applied to eng on reload
+	eng *indicator.Engine
+	svc *Service
+
+	// pkgs overrides s.packages in tests; production reads s.packages.
+	pkgs atomic.Value // of resolverBox
+}
+
+type resolverBox struct{ r PackageResolver }
+
+func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) {
+	var f *indicator.File
+	if raw, ok := snap.File(IndicatorFile); ok {
+		f = &indicator.File{}
+		if err := DecodeFile(IndicatorFile, "", raw, f); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := indicator.Compile(f, s.Path)
+	if err != nil {
+		var fe *indicator.FieldError
+		if errors.As(err, &fe) {
+			return nil, &ConfigError{File: IndicatorFile, Field: fe.Field, Problem: fe.Problem}
+		}
+		return nil, &ConfigError{File: IndicatorFile, Problem: err.Error()}
+	}
+	return func() {
+		p.mu.Lock()
+		p.cfg = cfg
+		eng := p.eng
+		p.mu.Unlock()
+		if eng != nil {
+			eng.Configure(cfg)
+		}
+	}, nil
+}
+
+func (p *indicatorPart) start(ctx context.Context, s *Service) error {
+	var rec indicator.Recorder
+	if s.sink != nil {
+		rec = &rulesFilter{sink: s.sink, rules: s.ledger.rules.Load, log: s.log}
+	} else {
+		s.log.Warn("indicator: no ledger sink; shown spans are not recorded")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.svc = s
+	p.eng = indicator.New(p.cfg, indicator.Options{
+		Clock:    indicator.SystemClock(s.Now),
+		Recorder: rec,
+		Logger:   s.log.With("part", "indicator"),
+	})
+	return nil
+}
+
+func (p *indicatorPart) stop(s *Service) {
+	p.mu.Lock()
+	eng := p.eng
+	p.mu.Unlock()
+	if eng != nil {
+		eng.Close()
+	}
+}
+
+func (p *indicatorPart) health() map[string]any {
+	p.mu.Lock()
+	eng := p.eng
+	p.mu.Unlock()
+	if eng == nil {
+		return map[string]any{"running": false}
+	}
+	st := eng.Stats()
+	return map[string]any{
+		"active_uses": st.ActiveUses, "shown_apps": st.ShownApps, "seq": st.Seq,
+		"subscribers": st.Subscribers, "timeouts": st.Timeouts, "uses_ended_by_death": st.Deaths,
+		"led_errors": st.LEDErrors, "coalesced_retries": st.Retries,
+	}
+}
+
+// processDied ends the uses of a dead process (pid 0: every process of
+// the uid) and returns how many ended. Safe to call from any goroutine,
+// before start (no-op) and after stop.
+func (p *indicatorPart) processDied(uid, pid int) int {
+	p.mu.Lock()
+	eng := p.eng
+	p.mu.Unlock()
+	if eng == nil {
+		return 0
+	}
+	return eng.ProcessDied(uid, pid)
+}
+
+func (p *indicatorPart) resolver() PackageResolver {
+	if b, ok := p.pkgs.Load().(resolverBox); ok {
+		return b.r
+	}
+	return p.svc.packages
+}
+
+func (p *indicatorPart) methods(s *Service) []Method {
+	writers := []Role{RoleFramework, RoleRoot}
+	readers := append([]Role{RoleSystemUI}, Readers...)
+	return []Method{
+		{Name: "op.start", Roles: writers, Handler: p.opStart, Fast: true},
+		{Name: "op.finish", Roles: writers, Handler: p.opFinish, Fast: true},
+		{Name: "op.heartbeat", Roles: writers, Handler: p.opHeartbeat, Fast: true},
+		{Name: "proc.died", Roles: writers, Handler: p.procDied, Fast: true},
+		{Name: "indicator.get", Roles: readers, Handler: p.get, Fast: true},
+		{Name: "indicator.subscribe", Roles: readers, Handler: p.subscribe, Fast: true},
+	}
+}
+
+// party is a proxy in op.start's via list.
+type party struct {
+	UID     *int   `json:"uid"`
+	Package string `json:"package"`
+	PID     int    `json:"pid"`
+}
+
+type opStartParams struct {
+	Resource string  `json:"resource"`
+	UID      *int    `json:"uid"`
+	Package  string  `json:"package"`
+	PID      int     `json:"pid"`
+	Op       string  `json:"op"`
+	Via      []party `json:"via"`
+}
+
+func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
+	var in opStartParams
+	if err := DecodeParams(c.Params, &in); err != nil {
+		return nil, err
+	}
+	if in.Resource == "" {
+		return nil, InvalidParams("resource", "missing")
+	}
+	if in.UID == nil {
+		return nil, InvalidParams("uid", "missing: the uid of the app using the resource")
+	}
+	req := indicator.StartRequest{
+		Resource: in.Resource,
+		App:      indicator.Party{UID: *in.UID, Package: in.Package, PID: in.PID},
+		Op:       in.Op,
+	}
+	for i, v := range in.Via {
+		if v.UID == nil {
+			return nil, InvalidParams("via["+strconv.Itoa(i)+"].uid", "missing")
+		}
+		req.Via = append(req.Via, indicator.Party{UID: *v.UID, Package: v.Package, PID: v.PID})
+	}
+	if err := indicator.Validate(&req); err != nil {
+		return nil, indicatorError(err)
+	}
+	// The app shown must be the one that runs under the uid: a caller
+	// that confuses the two would show the user the wrong app.
+	if r := p.resolver(); r != nil {
+		if pkgs := r.Packages(req.App.UID); len(pkgs) > 0 && !slices.Contains(pkgs, req.App.Package) {
+			return nil, InvalidParams("package", "%q does not run under uid %d (its packages: %v)", req.App.Package, req.App.UID, pkgs)
+		}
+	}
+	if st := p.svc.states; st != nil {
+		// Only the codes the rules know: an unexpected value would get
+		// the use's record rejected.
+		switch v := st.AppState(req.App.UID); v {
+		case "foreground", "visible", "background", "not_running":
+			req.AppState = v
+		}
+	}
+	res, err := p.eng.Start(req)
+	if err != nil {
+		return nil, indicatorError(err)
+	}
+	return res, nil
+}
+
+type opFinishParams struct {
+	Use *uint64 `json:"use"`
+}
+
+func (p *indicatorPart) opFinish(ctx context.Context, c *Call) (any, error) {
+	var in opFinishParams
+	if err := DecodeParams(c.Params, &in); err != nil {
+		return nil, err
+	}
+	if in.Use == nil {
+		return nil, InvalidParams("use", "missing: the id op.start returned")
+	}
+	seq, err := p.eng.Finish(*in.Use)
+	if err != nil {
+		return nil, indicatorError(err)
+	}
+	return map[string]uint64{"seq": seq}, nil
+}
+
+type opHeartbeatParams struct {
+	Uses []uint64 `json:"uses"`
+}
+
+// maxHeartbeat bounds one heartbeat's list (the engine holds at most a
+// few thousand uses anyway).
+const maxHeartbeat = 4096
+
+func (p *indicatorPart) opHeartbeat(ctx context.Context, c *Call) (any, error) {
+	var in opHeartbeatParams
+	if err := DecodeParams(c.Params, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Uses) == 0 {
+		return nil, InvalidParams("uses", "missing or empty: the ids of the uses still running")
+	}
+	if len(in.Uses) > maxHeartbeat {
+		return nil, InvalidParams("uses", "%d ids, at most %d", len(in.Uses), maxHeartbeat)
+	}
+	active, ended, err := p.eng.Heartbeat(in.Uses)
+	if err != nil {
+		return nil, indicatorError(err)
+	}
+	return map[string][]uint64{"active": active, "ended": ended}, nil
+}
+
+type procDiedParams struct {
+	UID *int `json:"uid"`
+	PID int  `json:"pid"`
+}
+
+func (p *indicatorPart) procDied(ctx context.Context, c *Call) (any, error) {
+	var in procDiedParams
+	if err := DecodeParams(c.Params, &in); err != nil {
+		return nil, err
+	}
+	if in.UID == nil {
+		return nil, InvalidParams("uid", "missing")
+	}
+	if *in.UID < 0 {
+		return nil, InvalidParams("uid", "negative uid %d", *in.UID)
+	}
+	if in.PID < 0 {
+		return nil, InvalidParams("pid", "negative pid %d", in.PID)
+	}
+	return map[string]int{"ended": p.processDied(*in.UID, in.PID)}, nil
+}
+
+func (p *indicatorPart) get(ctx context.Context, c *Call) (any, error) {
+	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return p.eng.Snapshot().JSON(), nil
+}
+
+// subscribe replies with the snapshot and then sends indicator.changed
+// with every later snapshot, coalesced: a subscriber that does not read
+// fills its own queue, after which it is offered the latest snapshot
+// again until it reads or the connection closes.
+func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
+	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+		return nil, err
+	}
+	if c.Subscribe != nil {
+		c.Subscribe()
+	}
+	// Notify only queues (it fails when the queue is full), so the
+	// engine may call it on the goroutine that made the change.
+	sub, snap, err := p.eng.SubscribeInline(func(s *indicator.Snapshot) error {
+		return c.Notify("indicator.changed", s.JSON())
+	})
+	if err != nil {
+		return nil, indicatorError(err)
+	}
+	go func() {
+		select {
+		case <-c.Done:
+		case <-sub.Done():
+		}
+		sub.Close()
+	}()
+	return snap.JSON(), nil
+}
+
+// indicatorError maps engine errors onto wire errors.
+func indicatorError(err error) error {
+	var fe *indicator.FieldError
+	var ue *indicator.UnknownUseError
+	var ee *indicator.EndedError
+	switch {
+	case errors.As(err, &fe):
+		return InvalidParams(fe.Field, "%s", fe.Problem)
+	case errors.As(err, &ue):
+		return NotFound("%s", ue.Error())
+	case errors.As(err, &ee):
+		return Errorf(CodeConflict, "%s", ee.Error())
+	case errors.Is(err, indicator.ErrFull), errors.Is(err, indicator.ErrTooManySubscribers):
+		return Errorf(CodeOverloaded, "%s", err.Error())
+	case errors.Is(err, indicator.ErrClosed):
+		return Errorf(CodeUnavailable, "permd is stopping")
+	}
+	return err
+}
+
+// rulesFilter hands the indicator's records to the ledger with detail
+// keys the recording rules in force do not list removed, so that a key
+// the engine records before the published rules name it costs that key
+// (logged once), never the record: the ledger rejects a whole report
+// with an unlisted key.
+type rulesFilter struct {
+	sink   ledger.Sink
+	rules  func() *ledger.Rules
+	log    *slog.Logger
+	warned sync.Map // "kind.key" → true
+
+	// complete caches, for the rules last seen, the kinds whose every
+	// possible detail key the rules list: their records pass untouched.
+	mu       sync.Mutex
+	seen     *ledger.Rules
+	complete map[string]bool
+}
+
+// passes reports whether every detail key the engine may write for kind
+// is listed by r.
+func (f *rulesFilter) passes(r *ledger.Rules, kind string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen != r {
+		f.seen, f.complete = r, map[string]bool{}
+		for kd, keys := range indicator.DetailKeys {
+			k := r.Kind(kd)
+			f.complete[kd] = k != nil && !slices.ContainsFunc(keys, func(key string) bool { return !slices.Contains(k.Detail, key) })
+		}
+	}
+	return f.complete[kind]
+}
+
+func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
+	r := f.rules()
+	if r == nil {
+		f.sink.Enqueue(recs...)
+		return
+	}
+	for i := range recs {
+		k := r.Kind(recs[i].Kind)
+		if k == nil || len(recs[i].Detail) == 0 || f.passes(r, recs[i].Kind) {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(recs[i].Detail, &m) != nil {
+			continue
+		}
+		cut := false
+		for key := range m {
+			if !slices.Contains(k.Detail, key) {
+				delete(m, key)
+				cut = true
+				if _, seen := f.warned.LoadOrStore(recs[i].Kind+"."+key, true); !seen {
+					f.log.Warn("indicator: recording rules do not list this detail; it is left out of the record", "kind", recs[i].Kind, "detail", key)
+				}
+			}
+		}
+		if cut {
+			if len(m) == 0 {
+				recs[i].Detail = nil
+			} else {
+				recs[i].Detail, _ = json.Marshal(m)
+			}
+		}
+	}
+	f.sink.Enqueue(recs...)
+}

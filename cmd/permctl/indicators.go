@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"permd/framework/client"
+)
+
+func init() {
+	register(command{name: "indicators", summary: "what the status-bar indicators show now; --watch streams changes", run: runIndicators})
+}
+
+// indicatorSnapshot mirrors the indicator.get result (docs/protocol.md).
+type indicatorSnapshot struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Resources []struct {
+		Resource string            `json:"resource"`
+		Labels   map[string]string `json:"labels"`
+		On       bool              `json:"on"`
+		Apps     []struct {
+			UID       int        `json:"uid"`
+			Package   string     `json:"package"`
+			Active    int        `json:"active"`
+			Since     time.Time  `json:"since"`
+			HeldUntil *time.Time `json:"held_until"`
+			Via       []struct {
+				UID     int    `json:"uid"`
+				Package string `json:"package"`
+			} `json:"via"`
+		} `json:"apps"`
+	} `json:"resources"`
+}
+
+func runIndicators(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "indicators", "[--watch] [--lang en|zh-CN]")
+	watch := fs.Bool("watch", false, "stream every change as one line until interrupted")
+	lang := fs.String("lang", "en", "label language: en or zh-CN")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("indicators: unexpected argument %q", fs.Arg(0))
+	}
+	if *lang != "en" && *lang != "zh-CN" {
+		return usagef("indicators: --lang must be en or zh-CN, not %q", *lang)
+	}
+	if !*watch {
+		var raw json.RawMessage
+		if err := e.call(ctx, "indicator.get", nil, &raw); err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(raw)
+		}
+		var s indicatorSnapshot
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("decode indicator.get: %w", err)
+		}
+		printIndicatorTable(e, &s, *lang)
+		return nil
+	}
+	return watchIndicators(ctx, e, *lang)
+}
+
+func printIndicatorTable(e *env, s *indicatorSnapshot, lang string) {
+	tw := e.table()
+	fmt.Fprintln(tw, "RESOURCE\tSTATE\tAPP\tUID\tUSES\tSINCE\tVIA")
+	for _, r := range s.Resources {
+		name := r.Resource
+		if l := r.Labels[lang]; l != "" && lang != "en" {
+			name += " (" + l + ")"
+		}
+		if len(r.Apps) == 0 {
+			fmt.Fprintf(tw, "%s\toff\t-\t-\t-\t-\t-\n", name)
+			continue
+		}
+		for _, a := range r.Apps {
+			state := "on"
+			if a.Active == 0 && a.HeldUntil != nil {
+				state = "held until " + a.HeldUntil.Local().Format("15:04:05")
+			}
+			var via []string
+			for _, v := range a.Via {
+				via = append(via, fmt.Sprintf("%s(%d)", orDash(v.Package), v.UID))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", name, state, a.Package, a.UID, a.Active,
+				a.Since.Local().Format("15:04:05"), orDash(strings.Join(via, ",")))
+		}
+	}
+	tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// watchIndicators subscribes and prints one line per change (one JSON
+// object per line with --json) until ctx ends or permd goes away. A
+// notification whose seq is not newer than what was printed is skipped:
+// notifications may overtake the subscribe reply.
+func watchIndicators(ctx context.Context, e *env, lang string) error {
+	c, err := e.client(ctx)
+	if err != nil {
+		return err
+	}
+	var first json.RawMessage
+	if err := c.Call(ctx, "indicator.subscribe", nil, &first); err != nil {
+		return err
+	}
+	var last uint64
+	show := func(raw json.RawMessage) error {
+		var s indicatorSnapshot
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("decode indicator snapshot: %w", err)
+		}
+		if s.Seq <= last {
+			return nil
+		}
+		last = s.Seq
+		if e.json {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintln(e.stdout, buf.String())
+			return err
+		}
+		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))
+		return err
+	}
+	if err := show(first); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil // interrupted: the normal way to stop watching
+		case n, ok := <-c.Notifications():
+			if !ok {
+				return fmt.Errorf("watching indicators: %w", client.ErrClosed)
+			}
+			if n.Method != "indicator.changed" {
+				continue
+			}
+			if err := show(n.Params); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// indicatorLine is one watch line:
+// "seq 12 10:04:05 camera=on[com.a(10123)] microphone=off location=off".
+func indicatorLine(s *indicatorSnapshot, lang string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seq %d %s", s.Seq, s.Time.Local().Format("15:04:05.000"))
+	for _, r := range s.Resources {
+		name := r.Resource
+		if lang != "en" && r.Labels[lang] != "" {
+			name = r.Labels[lang]
+		}
+		if !r.On {
+			fmt.Fprintf(&b, " %s=off", name)
+			continue
+		}
+		var apps []string
+		for _, a := range r.Apps {
+			x := fmt.Sprintf("%s(%d)", a.Package, a.UID)
+			if a.Active == 0 {
+				x += ":held"
+			} else if a.Active > 1 {
+				x += fmt.Sprintf("x%d", a.Active)
+			}
+			apps = append(apps, x)
+		}
+		fmt.Fprintf(&b, " %s=on[%s]", name, strings.Join(apps, ","))
+	}
+	return b.String()
+}
