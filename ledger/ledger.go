@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// QueueSize bounds the writer's queue in reports; default 4096.
 	QueueSize int
-	// MaxBatch bounds the records committed in one transaction; default 1000.
+	// MaxBatch bounds the records committed in one transaction; default
+	// 8192. Larger commits amortise the index pages each commit rewrites
+	// (one per app and category touched) and the fsync.
 	MaxBatch int
 	// SelfUID is the uid overload records are attributed to (the
 	// recorder itself); default os.Getuid().
@@ -71,7 +74,8 @@ type Ledger struct {
 	mu     sync.RWMutex // guards closed against sends racing Close
 	closed bool
 
-	dropped   atomic.Int64
+	dropped   atomic.Int64 // not yet written to an overload row
+	dropTotal atomic.Int64
 	dropWhy   atomic.Value // string
 	committed atomic.Int64 // events committed
 	rows      atomic.Int64 // rows inserted
@@ -82,12 +86,14 @@ type Ledger struct {
 	pruneNow  chan chan error
 
 	// Writer-owned state.
-	w writerState
+	w    writerState
+	conn *sql.Conn // the writer's own connection, with a larger page cache
 }
 
 type request struct {
-	recs []Record
-	done chan error // nil for Enqueue
+	recs      []Record
+	done      chan error // nil for Enqueue
+	unchecked bool       // from Enqueue: validate on the writer
 }
 
 type row struct {
@@ -132,7 +138,7 @@ func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
 		opt.QueueSize = 4096
 	}
 	if opt.MaxBatch <= 0 {
-		opt.MaxBatch = 1000
+		opt.MaxBatch = 8192
 	}
 	if opt.SelfUID == 0 {
 		opt.SelfUID = os.Getuid()
@@ -148,15 +154,28 @@ func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
 		done:     make(chan struct{}),
 		pruneNow: make(chan chan error),
 	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	// The writer touches one index page per app and category in every
+	// commit; a cache that holds them saves re-reading them each time.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l.conn = conn
 	l.rules.Store(opt.Rules)
 	l.dropWhy.Store("")
 	l.lastErr.Store("")
 	if err := l.load(ctx); err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	// Rows left open by a crash hold committed content: seal them now so
 	// that everything acknowledged before the crash verifies.
 	if err := l.commit(ctx, nil, true); err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("open ledger: seal rows left open: %w", err)
 	}
 	go l.run()
@@ -174,7 +193,7 @@ func (l *Ledger) Rules() *Rules { return l.rules.Load() }
 type Stats struct {
 	QueueDepth int    `json:"queue_depth"`
 	QueueCap   int    `json:"queue_capacity"`
-	Dropped    int64  `json:"dropped"`
+	Dropped    int64  `json:"dropped"` // since start, each also written to an overload row
 	Committed  int64  `json:"committed_events"`
 	Rows       int64  `json:"rows_written"`
 	Commits    int64  `json:"commits"`
@@ -187,7 +206,7 @@ type Stats struct {
 // Stats reports the writer's counters.
 func (l *Ledger) Stats() Stats {
 	return Stats{
-		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropped.Load(),
+		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropTotal.Load(),
 		Committed: l.committed.Load(), Rows: l.rows.Load(), Commits: l.commits.Load(),
 		Open: l.openRows.Load(), Pruned: l.pruned.Load(), Rules: l.Rules().Version,
 		LastError: l.lastErr.Load().(string),
@@ -227,14 +246,22 @@ func (l *Ledger) Append(ctx context.Context, recs ...Record) error {
 	}
 }
 
-// Enqueue hands records over without waiting. It never blocks: when the
-// queue is full (or a record is invalid) the records are counted and an
-// overload record saying how many and why is written later.
+// Enqueue hands records over without waiting: a copy and a channel send,
+// cheap enough for the permission-check hot path. Validation happens on
+// the writer. It never blocks: when the queue is full (or a record turns
+// out invalid) the records are counted and an overload record saying how
+// many and why is written with the next commit.
 func (l *Ledger) Enqueue(recs ...Record) {
-	norm, err := l.Validate(recs)
-	if err != nil {
-		l.drop(len(recs), "invalid record: "+err.Error())
+	if len(recs) == 0 {
 		return
+	}
+	now := l.opt.Now()
+	cp := make([]Record, len(recs))
+	for i, r := range recs {
+		if r.Time.IsZero() {
+			r.Time = now
+		}
+		cp[i] = r
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -243,7 +270,7 @@ func (l *Ledger) Enqueue(recs ...Record) {
 		return
 	}
 	select {
-	case l.queue <- &request{recs: norm}:
+	case l.queue <- &request{recs: cp, unchecked: true}:
 	default:
 		l.drop(len(recs), "queue full")
 	}
@@ -252,6 +279,7 @@ func (l *Ledger) Enqueue(recs ...Record) {
 func (l *Ledger) drop(n int, why string) {
 	l.dropWhy.Store(why)
 	l.dropped.Add(int64(n))
+	l.dropTotal.Add(int64(n))
 }
 
 // Validate checks a whole report against the rules and returns the
@@ -360,13 +388,14 @@ func (l *Ledger) Prune(ctx context.Context) error {
 // run is the writer goroutine.
 func (l *Ledger) run() {
 	defer close(l.done)
+	defer l.conn.Close()
 	ctx := context.Background()
 	sealTick := time.NewTicker(time.Second)
 	defer sealTick.Stop()
 	retention := time.NewTimer(time.Minute) // first run soon after boot
 	defer retention.Stop()
 	var pruning []chan error
-	pruneMore := false
+	pruneMore, linger := false, false
 	for {
 		var batch []*request
 		n := 0
@@ -410,6 +439,15 @@ func (l *Ledger) run() {
 				break drain
 			}
 		}
+		// Group commit: when the last commit served several reporters,
+		// wait a little for the others' next reports (until a short gap
+		// in arrivals, at most commit_delay) so that one fsync and one
+		// rewrite of the touched index pages serve them all. A lone
+		// reporter is never held.
+		if linger && len(batch) > 0 && n < l.opt.MaxBatch {
+			l.linger(take, func() bool { return n >= l.opt.MaxBatch })
+		}
+		linger = len(batch) >= 2
 		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() {
 			l.commitBatch(ctx, batch, false)
 		}
@@ -425,6 +463,28 @@ func (l *Ledger) run() {
 					l.opt.Logger.Error("ledger retention failed", "err", err)
 				}
 			}
+		}
+	}
+}
+
+// lingerGap is how long the writer waits for another report once one
+// arrived while lingering.
+const lingerGap = 500 * time.Microsecond
+
+func (l *Ledger) linger(take func(*request), full func() bool) {
+	deadline := time.NewTimer(time.Duration(l.Rules().CommitDelay))
+	defer deadline.Stop()
+	gap := time.NewTimer(lingerGap)
+	defer gap.Stop()
+	for !full() {
+		select {
+		case r := <-l.queue:
+			take(r)
+			gap.Reset(lingerGap)
+		case <-gap.C:
+			return
+		case <-deadline.C:
+			return
 		}
 	}
 }
@@ -447,9 +507,18 @@ func (l *Ledger) shutdown(ctx context.Context) {
 func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) {
 	var recs []Record
 	for _, r := range batch {
+		if r.unchecked {
+			norm, err := l.Validate(r.recs)
+			if err != nil {
+				l.drop(len(r.recs), "invalid record: "+err.Error())
+				continue
+			}
+			r.recs = norm
+		}
 		recs = append(recs, r.recs...)
 	}
-	if d := l.dropped.Swap(0); d > 0 {
+	d := l.dropped.Swap(0)
+	if d > 0 {
 		why, _ := l.dropWhy.Load().(string)
 		detail, _ := json.Marshal(map[string]any{"dropped": d, "reason": why})
 		recs = append(recs, Record{Time: l.opt.Now(), UID: l.opt.SelfUID, Kind: "overload", Category: "system", Detail: detail})
@@ -461,6 +530,18 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		// The in-memory state may be ahead of the database: reload it.
 		if lerr := l.load(ctx); lerr != nil {
 			l.opt.Logger.Error("ledger reload failed", "err", lerr)
+		}
+		// Nobody waits for enqueued records: count them as dropped so
+		// that the next overload row says so, never lose them silently.
+		l.dropped.Add(d) // the overload row did not make it either
+		lost := 0
+		for _, r := range batch {
+			if r.done == nil {
+				lost += len(r.recs)
+			}
+		}
+		if lost > 0 {
+			l.drop(lost, "commit failed: "+err.Error())
 		}
 	}
 	for _, r := range batch {
@@ -486,7 +567,7 @@ func (l *Ledger) sealDue() bool {
 func (l *Ledger) load(ctx context.Context) error {
 	w := &l.w
 	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}, h: sha256.New()}
-	db := l.db
+	db := l.conn
 	if err := db.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM ledger_event), 0), COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0))`).Scan(&w.nextSeq); err != nil {
 		return err
 	}
@@ -510,7 +591,7 @@ func (l *Ledger) load(ctx context.Context) error {
 		var id, uid int64
 		var p string
 		rows.Scan(&id, &uid, &p)
-		w.apps[fmt.Sprintf("%d\x00%s", uid, p)] = id
+		w.apps[strconv.FormatInt(uid, 10)+"\x00"+p] = id
 	}
 	rows.Close()
 	minHead := int64(1 << 62)
@@ -575,8 +656,23 @@ func (l *Ledger) load(ctx context.Context) error {
 	return rows.Err()
 }
 
+// insertChunk is how many rows one INSERT statement carries (13
+// parameters each, far below SQLite's limit).
+const insertChunk = 64
+
+// insertSQLs[n] is a multi-row INSERT for n rows, built once.
+var insertSQLs = func() (s [insertChunk + 1]string) {
+	for n := 1; n <= insertChunk; n++ {
+		s[n] = "INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+	}
+	return s
+}()
+
+func insertSQL(n int) string { return insertSQLs[n] }
+
 func coalesceKey(app int64, kind, cat, op, res, st, detail string) string {
-	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", app, kind, cat, op, res, st, detail)
+	return strconv.FormatInt(app, 10) + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail
 }
 
 // commit adds recs to the ledger in one transaction: coalescing into open
@@ -586,7 +682,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 	w := &l.w
 	rules := l.Rules()
 	win := rules.Window().Milliseconds()
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -626,7 +722,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 			}
 			pkgCache[rec.UID] = pk
 		}
-		akey := fmt.Sprintf("%d\x00%s", rec.UID, pk)
+		akey := strconv.Itoa(rec.UID) + "\x00" + pk
 		app, ok := w.apps[akey]
 		if !ok {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_app(uid, packages) VALUES (?, ?) ON CONFLICT(uid, packages) DO UPDATE SET uid = excluded.uid RETURNING id`, rec.UID, pk).Scan(&app); err != nil {
@@ -700,11 +796,6 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 		}
 		c.open = c.open[i:]
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
 	nz := func(v int64) any {
 		if v == 0 {
 			return nil
@@ -717,13 +808,34 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 		}
 		return s
 	}
-	for _, rw := range fresh {
-		var h any
-		if rw.sealed {
-			h = rw.hash
+	// Multi-row INSERTs: one statement call per insertChunk rows costs
+	// far less than one per row (binding and the cgo crossing dominate).
+	args := make([]any, 0, insertChunk*13)
+	var chunkStmt *sql.Stmt
+	for i := 0; i < len(fresh); i += insertChunk {
+		part := fresh[i:min(i+insertChunk, len(fresh))]
+		args = args[:0]
+		for _, rw := range part {
+			var h any
+			if rw.sealed {
+				h = rw.hash
+			}
+			args = append(args, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
+				nz(rw.opID), nz(rw.resID), nz(rw.stID), rw.Rules, ns(rw.Detail), h)
 		}
-		if _, err := ins.ExecContext(ctx, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
-			nz(rw.opID), nz(rw.resID), nz(rw.stID), rw.Rules, ns(rw.Detail), h); err != nil {
+		var err error
+		if len(part) == insertChunk {
+			if chunkStmt == nil {
+				if chunkStmt, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
+					return fmt.Errorf("insert: %w", err)
+				}
+				defer chunkStmt.Close()
+			}
+			_, err = chunkStmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(len(part)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 	}

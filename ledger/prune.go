@@ -40,7 +40,7 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 	var del []int64
 	var after int64
 	for len(active) > 0 && len(del) < pruneChunk {
-		rows, err := l.db.QueryContext(ctx, `SELECT seq, t + dur, kind, hash FROM ledger_event WHERE seq > ? ORDER BY seq LIMIT 1000`, after)
+		rows, err := l.conn.QueryContext(ctx, `SELECT seq, t + dur, kind, hash FROM ledger_event WHERE seq > ? ORDER BY seq LIMIT 1000`, after)
 		if err != nil {
 			return false, fmt.Errorf("retention: %w", err)
 		}
@@ -80,7 +80,7 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 	if len(del) == 0 {
 		return false, nil
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("retention: %w", err)
 	}

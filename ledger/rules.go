@@ -219,7 +219,7 @@ func (r *Rules) validate() error {
 	return nil
 }
 
-// categoryKnown reports whether any kind names the category.
+// category returns the definition of a category code, or nil.
 func (r *Rules) category(code string) *Code {
 	for i := range r.Categories {
 		if r.Categories[i].Code == code {
