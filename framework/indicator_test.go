@@ -144,7 +144,7 @@ func TestIndicatorOverSocket(t *testing.T) {
 	}
 	sub.until(t, "camera off after the hold", func(m snapshotMsg) bool { return !m.on("camera") })
 	var h Health
-	if err := fw.Call(ctx, "sys.health", nil, &h); err != nil {
+	if err := fw.Call(ctx, "sys.health", map[string]bool{"detail": true}, &h); err != nil {
 		t.Fatal(err)
 	}
 	if p, _ := h.Parts["indicator"].(map[string]any); p["subscribers"] != 1.0 {
@@ -530,7 +530,7 @@ func TestIndicatorRecordsInLedger(t *testing.T) {
 		t.Errorf("indicator record %+v detail %s; want 60 s max span + 5 s hold", shown, shown.Detail)
 	}
 	var h Health
-	fw.Call(ctx, "sys.health", nil, &h)
+	fw.Call(ctx, "sys.health", map[string]bool{"detail": true}, &h)
 	if l, _ := h.Parts["ledger"].(map[string]any); l["dropped"] != 0.0 {
 		t.Fatalf("ledger dropped records: %v", h.Parts["ledger"])
 	}

@@ -51,7 +51,7 @@ func TestLedgerReportQueryVerifyOverSocket(t *testing.T) {
 		}
 	}
 	var h Health
-	if err := ts.call(t, "sys.health", nil, &h); err != nil {
+	if err := ts.call(t, "sys.health", map[string]bool{"detail": true}, &h); err != nil {
 		t.Fatal(err)
 	}
 	if m, ok := h.Parts["ledger"].(map[string]any); !ok || m["committed"] != float64(2) {

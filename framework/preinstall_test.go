@@ -118,7 +118,7 @@ func TestPreinstallAudit(t *testing.T) {
 		t.Errorf("unknown param: %v", err)
 	}
 	var h Health
-	if err := ts.call(t, "sys.health", nil, &h); err != nil {
+	if err := ts.call(t, "sys.health", map[string]bool{"detail": true}, &h); err != nil {
 		t.Fatal(err)
 	}
 	if m, ok := h.Parts["preinstall"].(map[string]any); !ok || m["apks"] != float64(2) {

@@ -57,7 +57,7 @@ func procHealth(t *testing.T, ts *testService) map[string]json.RawMessage {
 	var h struct {
 		Parts map[string]map[string]json.RawMessage `json:"parts"`
 	}
-	if err := ts.call(t, "sys.health", nil, &h); err != nil {
+	if err := ts.call(t, "sys.health", map[string]bool{"detail": true}, &h); err != nil {
 		t.Fatal(err)
 	}
 	return h.Parts["proc"]
@@ -255,7 +255,7 @@ func TestDeadProcessEndsItsIndicatorUse(t *testing.T) {
 		var h struct {
 			Parts map[string]map[string]any `json:"parts"`
 		}
-		if err := ts.call(t, "sys.health", nil, &h); err != nil {
+		if err := ts.call(t, "sys.health", map[string]bool{"detail": true}, &h); err != nil {
 			t.Fatal(err)
 		}
 		n, _ := h.Parts["indicator"]["uses_ended_by_death"].(float64)

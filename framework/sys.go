@@ -26,8 +26,10 @@ type Health struct {
 	ConfigDir     string                 `json:"config_dir"`
 	ConfigLoads   uint64                 `json:"config_reloads"`
 	ConfigRejects uint64                 `json:"config_rejects"`
+	QueueDepth    int                    `json:"queue_depth"` // ledger records waiting for the writer
+	Dropped       int64                  `json:"dropped"`     // ledger records lost to overload since start (each loss is itself recorded)
 	Methods       map[string]MethodCount `json:"methods"`
-	Parts         map[string]any         `json:"parts,omitempty"`
+	Parts         map[string]any         `json:"parts,omitempty"` // only with {"detail": true}
 	You           Actor                  `json:"you"`
 }
 
@@ -63,9 +65,13 @@ func (s *Service) sysVersion(ctx context.Context, c *Call) (any, error) {
 }
 
 // sysHealth is deliberately cheap (it is the baseline the benchmarks
-// compare hot methods with): no SQL beyond a ping of an idle pool.
+// compare hot methods with): no SQL beyond a ping of an idle pool, and
+// the parts' own figures only when asked for with {"detail": true}.
 func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	var p struct {
+		Detail bool `json:"detail"`
+	}
+	if err := DecodeParams(c.Params, &p); err != nil {
 		return nil, err
 	}
 	h := Health{
@@ -85,6 +91,13 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 	if s.server != nil {
 		h.Connections = s.server.connCount()
 		h.Methods = s.server.stats.snapshot()
+	}
+	if s.ledger.l != nil {
+		st := s.ledger.l.Stats()
+		h.QueueDepth, h.Dropped = st.QueueDepth, st.Dropped
+	}
+	if !p.Detail {
+		return h, nil
 	}
 	for name, p := range map[string]part{"ledger": &s.ledger, "grants": &s.grants, "indicator": &s.indicator, "proc": &s.proc, "preinstall": &s.preinstall} {
 		if hp, ok := p.(healther); ok {

@@ -43,7 +43,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	if err := e.call(ctx, "sys.health", nil, &raw); err != nil {
+	if err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &raw); err != nil {
 		return err
 	}
 	if e.json {
