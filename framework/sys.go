@@ -28,7 +28,7 @@ type Health struct {
 	ConfigRejects uint64                 `json:"config_rejects"`
 	QueueDepth    int                    `json:"queue_depth"` // ledger records waiting for the writer
 	Dropped       int64                  `json:"dropped"`     // ledger records lost to overload since start (each loss is itself recorded)
-	Methods       map[string]MethodCount `json:"methods"`
+	Methods       map[string]MethodCount `json:"methods,omitempty"` // only with {"detail": true}
 	Parts         map[string]any         `json:"parts,omitempty"` // only with {"detail": true}
 	You           Actor                  `json:"you"`
 }
@@ -90,7 +90,6 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 	}
 	if s.server != nil {
 		h.Connections = s.server.connCount()
-		h.Methods = s.server.stats.snapshot()
 	}
 	if s.ledger.l != nil {
 		st := s.ledger.l.Stats()
@@ -98,6 +97,9 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 	}
 	if !p.Detail {
 		return h, nil
+	}
+	if s.server != nil {
+		h.Methods = s.server.stats.snapshot()
 	}
 	for name, p := range map[string]part{"ledger": &s.ledger, "grants": &s.grants, "indicator": &s.indicator, "proc": &s.proc, "preinstall": &s.preinstall} {
 		if hp, ok := p.(healther); ok {
