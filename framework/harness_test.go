@@ -101,7 +101,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 	svc, err := New(Options{
 		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
 		Version: "test", Now: o.Now,
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
 	})
 	if err != nil {
 		t.Fatalf("start service: %v", err)
@@ -230,4 +230,13 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 	defer func() { recover() }() // a log after the test ended must not panic
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// logLevel keeps benchmark output to the figures: a benchmark prints
+// whatever it logs, a test only on failure.
+func logLevel(t testing.TB) slog.Level {
+	if _, ok := t.(*testing.B); ok {
+		return slog.LevelError
+	}
+	return slog.LevelDebug
 }
