@@ -26,10 +26,10 @@ type Health struct {
 	ConfigDir     string                 `json:"config_dir"`
 	ConfigLoads   uint64                 `json:"config_reloads"`
 	ConfigRejects uint64                 `json:"config_rejects"`
-	QueueDepth    int                    `json:"queue_depth"` // ledger records waiting for the writer
-	Dropped       int64                  `json:"dropped"`     // ledger records lost to overload since start (each loss is itself recorded)
+	QueueDepth    int                    `json:"queue_depth"`       // ledger records waiting for the writer
+	Dropped       int64                  `json:"dropped"`           // ledger records lost to overload since start (each loss is itself recorded)
 	Methods       map[string]MethodCount `json:"methods,omitempty"` // only with {"detail": true}
-	Parts         map[string]any         `json:"parts,omitempty"` // only with {"detail": true}
+	Parts         map[string]any         `json:"parts,omitempty"`   // only with {"detail": true}
 	You           Actor                  `json:"you"`
 }
 
