@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	"permd/aosp/etc"
 	"permd/framework"
@@ -106,6 +108,9 @@ func prepareDemo(c *config, stdout io.Writer) error {
 		if err := os.CopyFS(c.configDir, etc.Default()); err != nil {
 			return fmt.Errorf("demo: write default config: %w", err)
 		}
+		if err := writeDemoPackages(c.configDir); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 		// CopyFS keeps the embedded files' read-only mode; make them
 		// editable, since editing them is the point.
 		filepath.WalkDir(c.configDir, func(p string, d fs.DirEntry, err error) error {
@@ -123,12 +128,46 @@ func prepareDemo(c *config, stdout io.Writer) error {
   socket: %[1]s
   config: %[2]s (edit it: permd reloads on save; SIGHUP works too)
   data:   %[3]s
+identity (process.json host_packages): your uid %[4]d is the app
+org.example.host.user, so your real processes count as its process; two
+more apps, com.example.maps (uid 10123) and com.example.chat (uid 10124),
+have no process here (the process table reports them not running).
 try, in another terminal:
   export PERMD_SOCKET=%[1]s
-  go run ./cmd/permctl status
-  go run ./cmd/permctl ledger --since 1h
-  go run ./cmd/permctl indicators --watch
-  go run ./cmd/permctl rules --lang en
-`, c.socket, c.configDir, c.dataDir)
+  ./bin/permctl status
+  ./bin/permctl catalogue --lang zh-CN
+  ./bin/permctl grant org.example.host.user location --while-in-use --precision 3km --max 10/hour
+  ./bin/permctl call perm.check '{"uid":%[4]d,"package":"org.example.host.user","category":"location"}'
+  ./bin/permctl call loc.fudge '{"uid":%[4]d,"package":"org.example.host.user","lat":39.9087,"lon":116.3975}'
+  ./bin/permctl indicators --watch      # and in a third terminal:
+  ./bin/permctl call op.start '{"resource":"camera","uid":10124,"package":"com.example.chat"}'
+  ./bin/permctl ledger --since 1h
+  ./bin/permctl ledger verify
+  ./bin/permctl procs --apps
+  ./bin/permctl rules --lang en
+`, c.socket, c.configDir, c.dataDir, os.Getuid())
 	return nil
+}
+
+// writeDemoPackages gives the demo an identity source: on a host there is
+// no packages.list, so process.json's host map names two demo apps and
+// the user running the demo, whose real processes then show as an app.
+func writeDemoPackages(configDir string) error {
+	p := filepath.Join(configDir, "process.json")
+	cfg := map[string]any{}
+	if b, err := os.ReadFile(p); err == nil {
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	cfg["host_packages"] = map[string][]string{
+		strconv.Itoa(os.Getuid()): {"org.example.host.user"},
+		"10123":                   {"com.example.maps"},
+		"10124":                   {"com.example.chat"},
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(p, append(b, '\n'), 0o644)
 }

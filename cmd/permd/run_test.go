@@ -49,6 +49,13 @@ func TestDemoLaysOutEditableConfig(t *testing.T) {
 	if err != nil || fi.Mode().Perm()&0o200 == 0 {
 		t.Fatalf("demo config %s not written or not editable: %v", p, err)
 	}
+	// The demo's identity source: demo apps and the running user.
+	pj, _ := os.ReadFile(filepath.Join(dir, "config", "process.json"))
+	for _, want := range []string{`"10123"`, "com.example.maps", `"10124"`, "com.example.chat", "org.example.host.user"} {
+		if !strings.Contains(string(pj), want) {
+			t.Errorf("demo process.json lacks %s:\n%s", want, pj)
+		}
+	}
 	// A second run keeps the user's edits.
 	os.WriteFile(p, []byte(`{"version":1}`), 0o644)
 	if err := prepareDemo(&c, &out); err != nil {
