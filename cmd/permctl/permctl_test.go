@@ -69,3 +69,14 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestPermissionDeniedExitCode(t *testing.T) {
+	// Give this (root) process the systemui role: it may not read the ledger.
+	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{
+		"permd.json": `{"version":1,"roles":[{"uid":0,"role":"systemui"}]}`,
+	}})
+	code, _, errs := permctl(t, d.Socket, "ledger")
+	if code != exitDenied || !strings.Contains(errs, "permission denied") {
+		t.Fatalf("ledger as systemui: code %d, stderr %q; want %d and a permission-denied line", code, errs, exitDenied)
+	}
+}
