@@ -656,20 +656,7 @@ func (l *Ledger) load(ctx context.Context) error {
 	return rows.Err()
 }
 
-// insertChunk is how many rows one INSERT statement carries (13
-// parameters each, far below SQLite's limit).
-const insertChunk = 64
-
-// insertSQLs[n] is a multi-row INSERT for n rows, built once.
-var insertSQLs = func() (s [insertChunk + 1]string) {
-	for n := 1; n <= insertChunk; n++ {
-		s[n] = "INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
-	}
-	return s
-}()
-
-func insertSQL(n int) string { return insertSQLs[n] }
+const insertSQL = `INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 func coalesceKey(app int64, kind, cat, op, res, st, detail string) string {
 	return strconv.FormatInt(app, 10) + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail
@@ -808,35 +795,24 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, force bool) error {
 		}
 		return s
 	}
-	// Multi-row INSERTs: one statement call per insertChunk rows costs
-	// far less than one per row (binding and the cgo crossing dominate).
-	args := make([]any, 0, insertChunk*13)
-	var chunkStmt *sql.Stmt
-	for i := 0; i < len(fresh); i += insertChunk {
-		part := fresh[i:min(i+insertChunk, len(fresh))]
-		args = args[:0]
-		for _, rw := range part {
+	// One prepared single-row INSERT per transaction: SQLite runs it far
+	// faster per row than multi-row VALUES statements, whose binding and
+	// row construction cost more than the statement calls they save.
+	if len(fresh) > 0 {
+		ins, err := tx.PrepareContext(ctx, insertSQL)
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		defer ins.Close()
+		for _, rw := range fresh {
 			var h any
 			if rw.sealed {
 				h = rw.hash
 			}
-			args = append(args, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
-				nz(rw.opID), nz(rw.resID), nz(rw.stID), rw.Rules, ns(rw.Detail), h)
-		}
-		var err error
-		if len(part) == insertChunk {
-			if chunkStmt == nil {
-				if chunkStmt, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
-					return fmt.Errorf("insert: %w", err)
-				}
-				defer chunkStmt.Close()
+			if _, err := ins.ExecContext(ctx, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
+				nz(rw.opID), nz(rw.resID), nz(rw.stID), rw.Rules, ns(rw.Detail), h); err != nil {
+				return fmt.Errorf("insert: %w", err)
 			}
-			_, err = chunkStmt.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(len(part)), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
 		}
 	}
 	var upd *sql.Stmt
