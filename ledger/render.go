@@ -110,24 +110,20 @@ func Render(w io.Writer, r *Rules, lang, format string) error {
 		item(fmt.Sprintf("%s (%s)", c.Name[lang], c.Code), c.Risk[lang])
 	}
 	b.WriteString("\n")
-	h(2, L["results"])
-	for _, c := range r.Results {
-		code := c.Code
-		if code == "" {
-			code = `""`
+	for _, sec := range []struct {
+		title string
+		codes []Code
+	}{{L["results"], r.Results}, {L["states"], r.AppStates}} {
+		h(2, sec.title)
+		for _, c := range sec.codes {
+			code := c.Code
+			if code == "" {
+				code = `""` // the empty code is a value too: say so
+			}
+			item(code, c.Name[lang])
 		}
-		item(code, c.Name[lang])
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
-	h(2, L["states"])
-	for _, c := range r.AppStates {
-		code := c.Code
-		if code == "" {
-			code = `""`
-		}
-		item(code, c.Name[lang])
-	}
-	b.WriteString("\n")
 	h(2, L["readers"])
 	for _, rd := range r.Readers {
 		item(rd.Role, rd.Text[lang])
