@@ -3,9 +3,11 @@ package framework
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,86 +38,114 @@ func BenchmarkLedgerReportSocket(b *testing.B) {
 	states := []string{"foreground", "visible", "background", "not_running"}
 	results := []string{"allowed", "denied", "reduced", "decoy", "rate_limited"}
 	start := time.Now().Add(-time.Hour).UnixMilli()
-	type rec = map[string]any
-	mk := func(i int) rec {
-		return rec{"time_ms": start + int64(i), "uid": 10000 + i%300, "kind": "access", "category": cats[i%10],
+	mk := func(i int) map[string]any {
+		return map[string]any{"time_ms": start + int64(i), "uid": 10000 + i%300, "kind": "access", "category": cats[i%10],
 			"op": "android:" + cats[i%10], "result": results[i%5], "app_state": states[i%4]}
 	}
-	for b.Loop() {
-		// Bare baseline.
-		db, err := store.Open(filepath.Join(b.TempDir(), store.FileName))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ledger.Migrate(context.Background(), db); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		tx, _ := db.Begin()
-		st, err := tx.Prepare(`INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,0,1,?,1,?,?,?,?,1,NULL,NULL)`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := range n {
-			if _, err := st.Exec(i+1, start+int64(i), i%300+1, 2+i%10, 12+i%10, 22+i%5, 27+i%4); err != nil {
-				b.Fatal(err)
-			}
-		}
-		st.Close()
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
-		bare := time.Since(t1)
-		db.Close()
-
-		ts := startTestService(b, testOptions{Config: map[string]string{RulesFile: rules}})
-		conns := make([]*client.Client, reporters)
-		for i := range conns {
-			conns[i] = ts.dial(b)
-		}
-		per := n / reporters
-		// Requests are encoded before the clock starts: on a device the
-		// client is another process, and its encoding is not the
-		// service's cost.
-		reqs := make([][]json.RawMessage, reporters)
-		for g := range reporters {
-			for i := g * per; i < (g+1)*per; i += batch {
-				recs := make([]rec, 0, batch)
-				for j := i; j < min(i+batch, (g+1)*per); j++ {
-					recs = append(recs, mk(j))
-				}
-				raw, _ := json.Marshal(map[string]any{"records": recs})
-				reqs[g] = append(reqs[g], raw)
-			}
-		}
-		var wg sync.WaitGroup
-		c0 := ts.svc.ledger.l.Stats().Commits
-		t1 = time.Now()
-		for g, c := range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for _, raw := range reqs[g] {
-					if err := c.Call(context.Background(), "ledger.report", raw, nil); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		el := time.Since(t1)
-		got := ts.svc.ledger.l.Stats().Committed
-		if got != int64(per*reporters) {
-			b.Fatalf("want %d records committed, got %d", per*reporters, got)
-		}
-		rate := float64(per*reporters) / el.Seconds()
-		b.ReportMetric(rate, "report-rows/s")
-		b.ReportMetric(float64(n)/float64(ts.svc.ledger.l.Stats().Commits-c0), "rows/commit")
-		b.ReportMetric(float64(n)/bare.Seconds(), "bare-rows/s")
-		b.ReportMetric(rate/(float64(n)/bare.Seconds()), "ratio")
-		b.Logf("%d records in batches of %d from %d reporters: %s (bare %s)", per*reporters, batch, reporters, el.Round(time.Millisecond), bare.Round(time.Millisecond))
-		_ = fmt.Sprint()
-		ts.stop(b)
+	// These machines are noisy (two shared cores): each round measures
+	// the baseline and the service back to back, and the medians of the
+	// rounds are reported.
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("PERMD_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
 	}
+	for b.Loop() {
+		var ratios, rates, bares, perCommit []float64
+		for range rounds {
+			bare := bareInsert(b, n, start)
+			rate, rc := reportOverSocket(b, rules, reporters, n/reporters, batch, mk)
+			ratios = append(ratios, rate/bare)
+			rates = append(rates, rate)
+			bares = append(bares, bare)
+			perCommit = append(perCommit, rc)
+		}
+		b.ReportMetric(median(rates), "report-rows/s")
+		b.ReportMetric(median(perCommit), "rows/commit")
+		b.ReportMetric(median(bares), "bare-rows/s")
+		b.ReportMetric(median(ratios), "ratio")
+		b.Logf("%d records in batches of %d from %d reporters; ratio per round %.2f", n, batch, reporters, ratios)
+	}
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// bareInsert is the baseline: n rows inserted with a prepared statement
+// in one transaction, no chain, no socket. It returns rows/s.
+func bareInsert(b *testing.B, n int, start int64) float64 {
+	db, err := store.Open(filepath.Join(b.TempDir(), store.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := ledger.Migrate(context.Background(), db); err != nil {
+		b.Fatal(err)
+	}
+	t1 := time.Now()
+	tx, _ := db.Begin()
+	st, err := tx.Prepare(`INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,0,1,?,1,?,?,?,?,1,NULL,NULL)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if _, err := st.Exec(i+1, start+int64(i), i%300+1, 2+i%10, 12+i%10, 22+i%5, 27+i%4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st.Close()
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(n) / time.Since(t1).Seconds()
+}
+
+// reportOverSocket starts a service and has reporters send per records
+// each in ledger.report calls of batch records; it returns rows/s and
+// rows per commit.
+func reportOverSocket(b *testing.B, rules string, reporters, per, batch int, mk func(int) map[string]any) (float64, float64) {
+	ts := startTestService(b, testOptions{Config: map[string]string{RulesFile: rules}})
+	defer ts.stop(b)
+	conns := make([]*client.Client, reporters)
+	for i := range conns {
+		conns[i] = ts.dial(b)
+	}
+	// Requests are encoded before the clock starts: on a device the
+	// client is another process, and its encoding is not the service's
+	// cost.
+	reqs := make([][]json.RawMessage, reporters)
+	for g := range reporters {
+		for i := g * per; i < (g+1)*per; i += batch {
+			recs := make([]map[string]any, 0, batch)
+			for j := i; j < min(i+batch, (g+1)*per); j++ {
+				recs = append(recs, mk(j))
+			}
+			raw, _ := json.Marshal(map[string]any{"records": recs})
+			reqs[g] = append(reqs[g], raw)
+		}
+	}
+	var wg sync.WaitGroup
+	c0 := ts.svc.ledger.l.Stats().Commits
+	t1 := time.Now()
+	for g, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, raw := range reqs[g] {
+				if err := c.Call(context.Background(), "ledger.report", raw, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t1)
+	st := ts.svc.ledger.l.Stats()
+	if st.Committed != int64(per*reporters) {
+		b.Fatalf("want %d records committed, got %d", per*reporters, st.Committed)
+	}
+	return float64(per*reporters) / el.Seconds(), float64(per*reporters) / float64(st.Commits-c0)
 }

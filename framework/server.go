@@ -330,7 +330,7 @@ func (c *conn) readLoop() {
 			// serve it on this goroutine and skip a goroutine hand-off.
 			// With more lines queued or a call still running, run it
 			// concurrently so one slow call does not hold up others.
-			if len(c.sem) == 0 && bytes.IndexByte(buf, '\n') < 0 && c.serveInline(line) {
+			if c.serveLine(line, len(c.sem) == 0 && bytes.IndexByte(buf, '\n') < 0) {
 				continue
 			}
 			c.dispatchLine(bytes.Clone(line))
@@ -391,40 +391,55 @@ func (c *conn) tooLarge() {
 	c.send(append(b, '\n'))
 }
 
-// serveInline serves a single request for a Fast method on the read
-// goroutine and reports whether it did; anything else is left to
-// dispatchLine.
-func (c *conn) serveInline(line []byte) bool {
+// serveLine serves a line holding one request object. A Fast method is
+// served on the read goroutine when inline allows it; anything else runs
+// concurrently with the request already decoded, so that a long line (a
+// ledger report) is parsed once. It returns false for lines it leaves to
+// dispatchLine: batches, and lines that do not decode, whose error
+// dispatchLine explains.
+func (c *conn) serveLine(line []byte, inline bool) bool {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return false
 	}
-	var req request
+	var req request // owns its bytes: json copies into RawMessage
 	if json.Unmarshal(line, &req) != nil {
 		return false
 	}
-	if m, ok := c.sv.methods[req.Method]; !ok || !m.Fast {
-		return false
+	if m, ok := c.sv.methods[req.Method]; ok && m.Fast && inline {
+		c.sem <- struct{}{}
+		c.sv.inflight.Add(1)
+		defer func() {
+			<-c.sem
+			c.sv.inflight.Done()
+		}()
+		if r := c.sv.processRequest(c, &req); r != nil {
+			c.send(append(r[:len(r):len(r)], '\n'))
+		}
+		return true
 	}
-	c.sem <- struct{}{}
-	c.sv.inflight.Add(1)
-	defer func() {
-		<-c.sem
-		c.sv.inflight.Done()
-	}()
-	if r := c.sv.processRequest(c, &req); r != nil {
-		c.send(append(r[:len(r):len(r)], '\n'))
-	}
+	c.spawn(func() []byte {
+		if r := c.sv.processRequest(c, &req); r != nil {
+			return append(r[:len(r):len(r)], '\n')
+		}
+		return nil
+	})
 	return true
 }
 
 // dispatchLine parses one line (a request, a notification or a batch)
-// and runs it. The semaphore bounds requests in flight per connection.
+// and runs it concurrently.
 func (c *conn) dispatchLine(line []byte) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return
 	}
+	c.spawn(func() []byte { return c.sv.processLine(c, line) })
+}
+
+// spawn runs serve on its own goroutine and sends what it returns. The
+// semaphore bounds requests in flight per connection.
+func (c *conn) spawn(serve func() []byte) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-c.done:
@@ -438,7 +453,7 @@ func (c *conn) dispatchLine(line []byte) {
 			c.wg.Done()
 			c.sv.inflight.Done()
 		}()
-		if out := c.sv.processLine(c, line); out != nil {
+		if out := serve(); out != nil {
 			c.send(out)
 		}
 	}()

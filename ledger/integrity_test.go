@@ -70,11 +70,29 @@ func verifyFile(t *testing.T, path string) VerifyReport {
 	return rep
 }
 
+// unmerge puts the newest rows back into ledger_recent, as if the writer
+// had not merged them yet.
+const unmerge = `INSERT INTO ledger_recent SELECT * FROM ledger_event WHERE seq > 30; DELETE FROM ledger_event WHERE seq > 30; `
+
 func TestTamperingIsDetected(t *testing.T) {
 	base := sealedLedger(t)
 	if rep := verifyFile(t, base); !rep.OK || rep.Sealed != 40 || rep.Open != 0 {
 		t.Fatalf("untouched ledger: want ok with 40 sealed rows, got %+v", rep)
 	}
+	t.Run("split between tables", func(t *testing.T) {
+		path := copyFile(t, base)
+		db, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(unmerge); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if rep := verifyFile(t, path); !rep.OK || rep.Sealed != 40 {
+			t.Fatalf("rows not yet merged: want ok with 40 sealed rows, got %+v %+v", rep, rep.FirstBad)
+		}
+	})
 	for _, tc := range []struct {
 		name, sql string
 		seq       int64 // the first row verify must name
@@ -88,6 +106,10 @@ func TestTamperingIsDetected(t *testing.T) {
 		{"newest row deleted", `DELETE FROM ledger_event WHERE seq = 40`, 40},
 		{"package renamed", `UPDATE ledger_app SET packages = 'com.evil' WHERE packages = 'com.b'`, 3},
 		{"hash replaced", `UPDATE ledger_event SET hash = zeroblob(32) WHERE seq = 21`, 21},
+		// Rows not yet merged out of ledger_recent are covered too.
+		{"staged row changed", unmerge + `UPDATE ledger_recent SET n = 3 WHERE seq = 35`, 35},
+		{"staged row deleted", unmerge + `DELETE FROM ledger_recent WHERE seq = 33`, 35},
+		{"row in both tables", unmerge + `INSERT INTO ledger_event SELECT * FROM ledger_recent WHERE seq = 36`, 36},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := copyFile(t, base)
@@ -167,7 +189,7 @@ func TestRetentionPrunesExactlyWhatRulesSay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	rows, _ := f.db.Query(`SELECT seq FROM ledger_event ORDER BY seq`)
+	rows, _ := f.db.Query(`SELECT seq FROM ledger_all ORDER BY seq`)
 	for rows.Next() {
 		var s int
 		rows.Scan(&s)
@@ -288,7 +310,7 @@ func TestKill9LosesNoAcknowledgedRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		var committed int64
-		db.QueryRow(`SELECT COALESCE(SUM(n), 0) FROM ledger_event`).Scan(&committed)
+		db.QueryRow(`SELECT COALESCE(SUM(n), 0) FROM ledger_all`).Scan(&committed)
 		if committed < lastAcked+acked {
 			t.Fatalf("round %d: %d records acknowledged in total, only %d in the database", round, lastAcked+acked, committed)
 		}

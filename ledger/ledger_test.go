@@ -193,7 +193,7 @@ func TestBadInputRejectedWhole(t *testing.T) {
 		})
 	}
 	var n int
-	f.db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&n)
+	f.db.QueryRow(`SELECT COUNT(*) FROM ledger_all`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("want nothing recorded after rejected reports, got %d rows", n)
 	}
@@ -216,7 +216,7 @@ func TestEnqueueOverflowIsRecorded(t *testing.T) {
 		t.Logf("writer error: %s", e)
 	}
 	// Drops may span several commits: sum every overload row.
-	rows, err := f.db.Query(`SELECT e.detail FROM ledger_event e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'overload'`)
+	rows, err := f.db.Query(`SELECT e.detail FROM ledger_all e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'overload'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestEnqueueOverflowIsRecorded(t *testing.T) {
 	}
 	rows.Close()
 	var recorded int64
-	f.db.QueryRow(`SELECT SUM(n) FROM ledger_event e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'access'`).Scan(&recorded)
+	f.db.QueryRow(`SELECT SUM(n) FROM ledger_all e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'access'`).Scan(&recorded)
 	if overloads == 0 || recorded+dropped != int64(cap(l.queue)+5000) {
 		t.Fatalf("want recorded + dropped = %d in %s; got %d recorded, %d dropped in %d overload rows", cap(l.queue)+5000, "overload rows", recorded, dropped, overloads)
 	}
@@ -290,4 +290,78 @@ func TestRulesVersionStampedAndKept(t *testing.T) {
 		}
 	}
 	mustVerify(t, f.l.Reader)
+}
+
+// TestStagedRowsAreReadAndMerged follows rows through ledger_recent: an
+// acknowledged row is visible to every read at once, a full stage is
+// moved into ledger_event while the writer runs, and Close moves the
+// rest. The chains verify at every step.
+func TestStagedRowsAreReadAndMerged(t *testing.T) {
+	f := newFixture(t, map[int][]string{10001: {"com.a"}})
+	f.l.SetRules(noMerge(f.l.Rules()))
+	ctx := context.Background()
+	count := func(table string) (n int64) {
+		t.Helper()
+		if err := f.db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	verify := func(step string) {
+		t.Helper()
+		rep, err := f.l.Verify(ctx)
+		if err != nil || !rep.OK {
+			t.Fatalf("%s: want the ledger to verify, got %+v %v", step, rep.FirstBad, err)
+		}
+	}
+	batch := func(from, n int) []Record {
+		recs := make([]Record, n)
+		for i := range recs {
+			recs[i] = acc(10001, "camera", "allowed", "foreground", t0.Add(-time.Hour+time.Duration(from+i)*time.Millisecond))
+		}
+		return recs
+	}
+	if err := f.l.Append(ctx, batch(0, 10)...); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`ledger_recent`); got != 10 {
+		t.Fatalf("after one small report: want its 10 rows staged, got %d", got)
+	}
+	p, err := f.l.Query(ctx, Filter{Package: "com.a"}, "", 100)
+	if err != nil || len(p.Events) != 10 {
+		t.Fatalf("staged rows: want all 10 read back, got %d (%v)", len(p.Events), err)
+	}
+	sum, err := f.l.Summary(ctx, Filter{})
+	if err != nil || len(sum) != 1 || sum[0].Count != 10 {
+		t.Fatalf("staged rows: want a summary of 10 events, got %+v (%v)", sum, err)
+	}
+	verify("staged")
+	// Fill the stage: the writer merges without waiting for Close.
+	for i := 10; i < mergeRows+10; i += 1000 {
+		if err := f.l.Append(ctx, batch(i, min(1000, mergeRows+10-i))...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The writer merges after answering; the next report's answer
+	// comes after that merge.
+	if err := f.l.Append(ctx, batch(mergeRows+10, 1)...); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`ledger_event`); got < mergeRows {
+		t.Fatalf("after %d rows: want at least %d merged into ledger_event, got %d", mergeRows+11, mergeRows, got)
+	}
+	if all := count(`ledger_all`); all != mergeRows+11 {
+		t.Fatalf("want %d rows in all, got %d", mergeRows+11, all)
+	}
+	verify("merged")
+	if err := f.l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`ledger_recent`); got != 0 {
+		t.Fatalf("after Close: want the stage empty, got %d rows", got)
+	}
+	if got := count(`ledger_event`); got != mergeRows+11 {
+		t.Fatalf("after Close: want %d rows in ledger_event, got %d", mergeRows+11, got)
+	}
+	verify("closed")
 }

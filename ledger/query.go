@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -300,8 +299,8 @@ func (r *Reader) QuerySQL(ctx context.Context, f Filter, cursor string, limit in
 		w += " AND (t < ? OR (t = ? AND seq < ?))"
 		args = append(args, t, t, seq)
 	}
-	args = append(args, limit+1)
-	return `SELECT ` + queryCols + ` FROM ledger_event WHERE ` + w + ` ORDER BY t DESC, seq DESC LIMIT ?`, args, true, nil
+	src, args := fromRows(eventCols, w, args)
+	return `SELECT ` + queryCols + ` FROM ` + src + ` ORDER BY t DESC, seq DESC LIMIT ?`, append(args, limit+1), true, nil
 }
 
 // CursorError means a cursor was not one this ledger handed out.
@@ -358,8 +357,8 @@ func (r *Reader) Export(ctx context.Context, f Filter, cursor string, limit int)
 		w += " AND seq > ?"
 		args = append(args, seq)
 	}
-	args = append(args, limit+1)
-	rows, err := r.db.QueryContext(ctx, `SELECT `+eventCols+` FROM ledger_event WHERE `+w+` ORDER BY seq LIMIT ?`, args...)
+	src, args := fromRows(eventCols, w, args)
+	rows, err := r.db.QueryContext(ctx, `SELECT `+eventCols+` FROM `+src+` ORDER BY seq LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("export ledger: %w", err)
 	}
@@ -397,7 +396,8 @@ func (r *Reader) SummarySQL(ctx context.Context, f Filter) (string, []any, bool,
 	if err != nil || !ok {
 		return "", nil, ok, err
 	}
-	return `SELECT app, cat, res, st, SUM(n), COUNT(*), MIN(t), MAX(t + dur) FROM ledger_event WHERE ` + w +
+	src, args := fromRows(`app, cat, res, st, n, t, dur`, w, args)
+	return `SELECT app, cat, res, st, SUM(n), COUNT(*), MIN(t), MAX(t + dur) FROM ` + src +
 		` GROUP BY app, cat, res, st`, args, true, nil
 }
 
@@ -487,7 +487,8 @@ func (r *Reader) TimelineSQL(ctx context.Context, f Filter, bucket time.Duration
 		return "", nil, ok, err
 	}
 	b := bucket.Milliseconds()
-	return fmt.Sprintf(`SELECT (t / %d) * %d AS b, res, SUM(n), COUNT(*) FROM ledger_event WHERE %s GROUP BY b, res ORDER BY b`, b, b, w), args, true, nil
+	src, args := fromRows(`t, res, n`, w, args)
+	return fmt.Sprintf(`SELECT (t / %d) * %d AS b, res, SUM(n), COUNT(*) FROM %s GROUP BY b, res ORDER BY b`, b, b, src), args, true, nil
 }
 
 // Timeline counts events matching f in buckets of the given size (by the
@@ -540,12 +541,12 @@ func (r *Reader) CountSince(ctx context.Context, uid int, category string, resul
 	}
 	ms := since.UnixMilli()
 	var n int64
-	err := r.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM ledger_event
-		WHERE app IN (SELECT id FROM ledger_app WHERE uid = ?)
+	src, args := fromRows(`n`, `app IN (SELECT id FROM ledger_app WHERE uid = ?)
 		AND cat = (SELECT id FROM ledger_code WHERE code = ?)
 		AND kind IN (SELECT id FROM ledger_code WHERE code IN ('access', 'span'))
 		AND COALESCE(res, 0) IN (SELECT COALESCE((SELECT id FROM ledger_code WHERE code = v.value), CASE WHEN v.value = '' THEN 0 END) FROM json_each(?) v)
-		AND t >= ? AND t + dur >= ?`, append(append([]any{}, uid, category), jsonList(results), ms-maxWindow, ms)...).Scan(&n)
+		AND t >= ? AND t + dur >= ?`, []any{uid, category, jsonList(results), ms - maxWindow, ms})
+	err := r.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM `+src, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count ledger: %w", err)
 	}
@@ -650,11 +651,11 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 			rep.FirstBad = &BadRow{Seq: seq, Kind: codes[kind], Problem: fmt.Sprintf(f, a...)}
 		}
 	}
-	rows, err = conn.QueryContext(ctx, `SELECT seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash FROM ledger_event ORDER BY seq`)
+	rows, err = conn.QueryContext(ctx, `SELECT `+eventCols+` FROM ledger_all ORDER BY seq`)
 	if err != nil {
 		return rep, fmt.Errorf("verify ledger: %w", err)
 	}
-	h := sha256.New()
+	var h hasher
 	for rows.Next() {
 		var c content
 		var dur, appID, kind, cat int64
@@ -695,7 +696,7 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 		c.UID, c.Packages = int64(a.uid), pk[appID]
 		c.Kind, c.Category = codes[kind], codes[cat]
 		c.Op, c.Result, c.AppState, c.Detail = codes[op.Int64], codes[res.Int64], codes[st.Int64], detail.String
-		want := rowHash(h, ch.prev, &c)
+		want := rowHash(&h, ch.prev, &c)
 		if string(want) != string(hv) {
 			bad(c.Seq, kind, "hash does not match content and previous row (row changed, or a row before it removed)")
 		}

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
-	"hash"
+	"slices"
 
 	"permd/ledger/store"
 )
@@ -71,7 +71,50 @@ CREATE TABLE ledger_event (
 CREATE INDEX ledger_event_app ON ledger_event (app, t);
 CREATE INDEX ledger_event_cat ON ledger_event (cat, t, res, n);
 CREATE INDEX ledger_event_t ON ledger_event (t);
+`}, {Version: 2, SQL: `
+CREATE TABLE ledger_recent (
+	seq    INTEGER PRIMARY KEY,
+	t      INTEGER NOT NULL,
+	dur    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	app    INTEGER NOT NULL,
+	kind   INTEGER NOT NULL,
+	cat    INTEGER NOT NULL,
+	op     INTEGER,
+	res    INTEGER,
+	st     INTEGER,
+	rules  INTEGER NOT NULL,
+	detail TEXT,
+	hash   BLOB
+) STRICT;
+INSERT INTO ledger_recent SELECT ` + eventCols + ` FROM ledger_event WHERE hash IS NULL;
+DELETE FROM ledger_event WHERE hash IS NULL;
+CREATE VIEW ledger_all AS
+	SELECT ` + eventCols + ` FROM ledger_event
+	UNION ALL SELECT ` + eventCols + ` FROM ledger_recent;
 `}}
+
+// Rows are written in two steps. A commit inserts new rows into
+// ledger_recent, a table with no secondary index: appending there
+// touches a handful of pages, so the fsync'd commit that acknowledges a
+// report writes little. The writer later moves sealed rows into
+// ledger_event in one transaction of thousands of rows (mergeRows, or
+// once a second when fewer arrive), so each page of the per-app index is
+// rewritten once for all of them instead of once per commit. Rows still
+// open for coalescing stay in ledger_recent until sealed. Readers see
+// both tables (fromRows, and the ledger_all view for `sqlite3` users);
+// ledger_recent holds at most about a second's rows, so scanning it is
+// cheap. A row has one seq wherever it lives, and the hash does not
+// depend on the table, so moving it never breaks the chain.
+
+// fromRows is a FROM source of cols over both tables for the rows
+// matching where, with args repeated for the second table. The filter is
+// applied inside each arm so that SQLite can answer the ledger_event arm
+// from an index (covering, when cols allow).
+func fromRows(cols, where string, args []any) (string, []any) {
+	src := `(SELECT ` + cols + ` FROM ledger_event WHERE ` + where + ` UNION ALL SELECT ` + cols + ` FROM ledger_recent WHERE ` + where + `)`
+	return src, append(slices.Clone(args), args...)
+}
 
 // Migrate brings the ledger schema up to date.
 func Migrate(ctx context.Context, db *sql.DB) error {
@@ -95,13 +138,12 @@ type content struct {
 // rowHash is SHA-256(prev || encoding of c), where integers are 8-byte
 // big-endian and strings a 4-byte big-endian length then UTF-8 bytes, in
 // the field order of content. It is documented in the rules so anyone
-// can re-check an export.
-func rowHash(h hash.Hash, prev []byte, c *content) []byte {
-	h.Reset()
-	h.Write(prev)
-	var b [8]byte
-	i64 := func(v int64) { binary.BigEndian.PutUint64(b[:], uint64(v)); h.Write(b[:]) }
-	str := func(s string) { binary.BigEndian.PutUint32(b[:4], uint32(len(s))); h.Write(b[:4]); h.Write([]byte(s)) }
+// can re-check an export. The encoding is built in h's buffer and hashed
+// in one call: the writer hashes every row.
+func rowHash(h *hasher, prev []byte, c *content) []byte {
+	b := append(h.buf[:0], prev...)
+	i64 := func(v int64) { b = binary.BigEndian.AppendUint64(b, uint64(v)) }
+	str := func(s string) { b = binary.BigEndian.AppendUint32(b, uint32(len(s))); b = append(b, s...) }
 	i64(c.Seq)
 	i64(c.First)
 	i64(c.Last)
@@ -115,5 +157,10 @@ func rowHash(h hash.Hash, prev []byte, c *content) []byte {
 	str(c.AppState)
 	i64(c.Rules)
 	str(c.Detail)
-	return h.Sum(nil)
+	h.buf = b
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
+
+// hasher holds rowHash's scratch buffer.
+type hasher struct{ buf []byte }
