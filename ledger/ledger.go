@@ -86,6 +86,9 @@ type Ledger struct {
 	// Writer-owned state.
 	w    writerState
 	conn *sql.Conn // the writer's own connection, with a larger page cache
+	// The insert statements, prepared once: each commit would otherwise
+	// parse a statement of insertRows*13 parameters again.
+	insOne, insMany *sql.Stmt
 }
 
 type request struct {
@@ -156,32 +159,57 @@ func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
 		done:     make(chan struct{}),
 		pruneNow: make(chan chan error),
 	}
+	if err := l.openWriter(ctx, db); err != nil {
+		l.closeWriter()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	go l.run()
+	return l, nil
+}
+
+// openWriter sets up the writer's connection and statements, loads its
+// state and seals rows a crash left open.
+func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open ledger: %w", err)
-	}
-	// The writer touches one index page per app and category in every
-	// commit; a cache that holds them saves re-reading them each time.
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000`); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return err
 	}
 	l.conn = conn
-	l.rules.Store(opt.Rules)
+	// The writer touches one index page per app and category in every
+	// merge; a cache that holds them saves re-reading them each time.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000`); err != nil {
+		return err
+	}
+	if l.insOne, err = db.PrepareContext(ctx, insertSQL); err != nil {
+		return err
+	}
+	if l.insMany, err = db.PrepareContext(ctx, insertManySQL); err != nil {
+		return err
+	}
+	l.rules.Store(l.opt.Rules)
 	l.dropWhy.Store("")
 	l.lastErr.Store("")
 	if err := l.load(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return err
 	}
 	// Rows left open by a crash hold committed content: seal them now so
 	// that everything acknowledged before the crash verifies.
 	if err := l.commit(ctx, nil, nil, true); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("open ledger: seal rows left open: %w", err)
+		return fmt.Errorf("seal rows left open: %w", err)
 	}
-	go l.run()
-	return l, nil
+	return nil
+}
+
+// closeWriter releases what openWriter set up.
+func (l *Ledger) closeWriter() {
+	for _, st := range []*sql.Stmt{l.insOne, l.insMany} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	if l.conn != nil {
+		l.conn.Close()
+	}
 }
 
 // SetRules applies new rules; records validated from now on use them and
@@ -390,7 +418,7 @@ func (l *Ledger) Prune(ctx context.Context) error {
 // run is the writer goroutine.
 func (l *Ledger) run() {
 	defer close(l.done)
-	defer l.conn.Close()
+	defer l.closeWriter()
 	ctx := context.Background()
 	sealTick := time.NewTicker(time.Second)
 	defer sealTick.Stop()
@@ -859,10 +887,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		}
 		bulk := len(fresh) / insertRows * insertRows
 		if bulk > 0 {
-			ins, err := tx.PrepareContext(ctx, insertManySQL)
-			if err != nil {
-				return fmt.Errorf("insert: %w", err)
-			}
+			ins := tx.StmtContext(ctx, l.insMany)
 			defer ins.Close()
 			for i := 0; i < bulk; i += insertRows {
 				args = args[:0]
@@ -875,10 +900,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			}
 		}
 		if bulk < len(fresh) {
-			ins, err := tx.PrepareContext(ctx, insertSQL)
-			if err != nil {
-				return fmt.Errorf("insert: %w", err)
-			}
+			ins := tx.StmtContext(ctx, l.insOne)
 			defer ins.Close()
 			for _, rw := range fresh[bulk:] {
 				args = args[:0]
