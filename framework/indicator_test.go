@@ -372,6 +372,37 @@ func TestStuckSubscriberDoesNotSlowOthers(t *testing.T) {
 	if st := ts.svc.indicator.eng.Stats(); st.Retries == 0 {
 		t.Fatalf("the stuck subscriber never filled its queue (stats %+v): the test did not exercise coalescing", st)
 	}
+	// The stuck subscriber reads again: its socket filled mid-line, so
+	// what it gets must still be whole lines, in increasing seq, ending
+	// at the latest state.
+	stuck.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var seen uint64
+	lines := 0
+	for seen < last {
+		line, err := stuck.r.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("stuck subscriber after %d lines, at seq %d of %d: %v", lines, seen, last, err)
+		}
+		lines++
+		var m struct {
+			Result *snapshotMsg `json:"result"`
+			Params *snapshotMsg `json:"params"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("line %d is not whole JSON (%v): %.200q", lines, err, line)
+		}
+		s := m.Result
+		if s == nil {
+			s = m.Params
+		}
+		if s == nil || s.Seq <= seen && lines > 1 {
+			t.Fatalf("line %d: want a snapshot with seq above %d, got %.200q", lines, seen, line)
+		}
+		seen = s.Seq
+	}
+	if lines > 3000 {
+		t.Errorf("stuck subscriber got %d lines for 6000 changes: want coalescing", lines)
+	}
 }
 
 func TestLEDFollowsIndicatorInFixtureRoot(t *testing.T) {
@@ -580,4 +611,52 @@ func TestRulesFilterKeepsRecordsDropsUnlistedKeys(t *testing.T) {
 	if got["duration_ms"] != 5005.0 || got["resource"] != "camera" {
 		t.Errorf("indicator detail lost listed keys: %v", got)
 	}
+}
+
+// TestSubscriberOutlivesWriteTimeout keeps a subscriber for longer than
+// write_timeout while it only ever gets notifications (written straight
+// to its socket): the deadline that guards blocking writes must not cut
+// it off.
+func TestSubscriberOutlivesWriteTimeout(t *testing.T) {
+	ts := startTestService(t, testOptions{Config: map[string]string{
+		IndicatorFile: `{"version":1,"hold":"0s"}`,
+		MainFile:      strings.Replace(testRolesJSON, `"idle_timeout": "30s"`, `"idle_timeout": "30s", "write_timeout": "100ms"`, 1),
+	}})
+	sub := ts.dial(t)
+	ctx := context.Background()
+	if err := sub.Call(ctx, "indicator.subscribe", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	fw := ts.dial(t)
+	change := func() uint64 {
+		var st started
+		if err := fw.Call(ctx, "op.start", map[string]any{"resource": "camera", "uid": 10100, "package": "com.app"}, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Seq
+	}
+	wantSeq := func(seq uint64) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case n, ok := <-sub.Notifications():
+				if !ok {
+					t.Fatalf("subscriber connection closed while waiting for seq %d", seq)
+				}
+				var s snapshotMsg
+				if err := json.Unmarshal(n.Params, &s); err != nil {
+					t.Fatal(err)
+				}
+				if s.Seq >= seq {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no notification with seq %d", seq)
+			}
+		}
+	}
+	wantSeq(change())
+	time.Sleep(300 * time.Millisecond) // three write timeouts with nothing but notifications
+	wantSeq(change())
 }

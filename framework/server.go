@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -186,8 +187,11 @@ type conn struct {
 
 	wmu       sync.Mutex
 	bw        *bufio.Writer
-	werr      error        // first write error; later writes are dropped
-	waiting   atomic.Int32 // senders queued on wmu: the last one flushes
+	werr      error           // first write error; later writes are dropped
+	pending   []byte          // unwritten rest of a direct notification; guarded by wmu
+	rc        syscall.RawConn // for direct notification writes; guarded by wmu
+	backlog   atomic.Int32    // notifications queued or being written by the notes goroutine
+	waiting   atomic.Int32    // senders queued on wmu: the last one flushes
 	notesOnce sync.Once
 	notes     chan []byte // queued notifications
 	sem       chan struct{}
@@ -246,7 +250,15 @@ func (c *conn) send(line []byte) {
 		return
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.lim.WriteTimeout)))
-	_, err := c.bw.Write(line)
+	var err error
+	if len(c.pending) > 0 {
+		// The rest of a notification the socket took only part of.
+		_, err = c.bw.Write(c.pending)
+		c.pending = nil
+	}
+	if err == nil {
+		_, err = c.bw.Write(line)
+	}
 	if c.waiting.Add(-1) == 0 || c.bw.Buffered() > 32<<10 {
 		if ferr := c.bw.Flush(); err == nil {
 			err = ferr
@@ -260,39 +272,136 @@ func (c *conn) send(line []byte) {
 	}
 }
 
-// notify queues a notification without waiting: a subscriber that does
-// not read must not hold up whoever is notifying. A small goroutine per
-// subscribing connection drains the queue.
+// notify sends a notification without waiting: a subscriber that does
+// not read must not hold up whoever is notifying. When nothing else is
+// being written to the connection the line goes straight to the socket
+// with one non-blocking write, on the notifier's goroutine; otherwise,
+// or for what the socket does not take at once, a small goroutine per
+// subscribing connection writes it. The queue is bounded: when it is
+// full the caller is told, and subscriptions retry with the latest state.
 func (c *conn) notify(method string, params any) error {
-	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+	line, err := notificationLine(method, params)
 	if err != nil {
 		return err
 	}
-	c.notesOnce.Do(func() {
-		c.notes = make(chan []byte, c.lim.OutQueue)
-		go func() {
-			for {
-				select {
-				case line := <-c.notes:
-					c.send(line)
-				case <-c.done:
-					return
-				}
-			}
-		}()
-	})
 	select {
 	case <-c.done:
 		return errConnClosed
 	default:
 	}
+	c.notesOnce.Do(c.startNotes)
+	// Straight to the socket only when no earlier notification is still
+	// queued or in the writer goroutine's hands (backlog), so that
+	// notifications leave in the order they were made.
+	if c.backlog.Load() == 0 && c.wmu.TryLock() {
+		direct := c.werr == nil && c.bw.Buffered() == 0 && len(c.pending) == 0 && c.backlog.Load() == 0
+		if direct {
+			n, err := c.writeNow(line)
+			switch {
+			case err == nil && n == len(line):
+			case err != nil && !errors.Is(err, syscall.EAGAIN):
+				c.werr = err
+				go c.close()
+			default:
+				// The socket took part of the line or none of it: the
+				// writer goroutine finishes it before anything else.
+				c.pending = append(c.pending, line[n:]...)
+				c.kickNotes()
+			}
+		}
+		c.wmu.Unlock()
+		if direct {
+			return nil
+		}
+	}
+	c.backlog.Add(1)
 	select {
-	case c.notes <- append(b, '\n'):
+	case c.notes <- line:
 		return nil
 	case <-c.done:
+		c.backlog.Add(-1)
 		return errConnClosed
 	default:
+		c.backlog.Add(-1)
 		return errQueueFull
+	}
+}
+
+// notificationLine encodes a notification. Params that are already JSON
+// (a snapshot encoded once for every subscriber) are copied in as they
+// are rather than re-validated for each subscriber.
+func notificationLine(method string, params any) ([]byte, error) {
+	raw, ok := params.(json.RawMessage)
+	if !ok {
+		b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+		return append(b, '\n'), err
+	}
+	m, err := json.Marshal(method)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 40+len(m)+len(raw))
+	b = append(b, `{"jsonrpc":"2.0","method":`...)
+	b = append(b, m...)
+	b = append(b, `,"params":`...)
+	b = append(b, raw...)
+	return append(b, "}\n"...), nil
+}
+
+// writeNow makes one non-blocking write of line to the socket and
+// returns how much it took. Called with wmu held and nothing buffered.
+func (c *conn) writeNow(line []byte) (int, error) {
+	if c.rc == nil {
+		rc, err := c.nc.SyscallConn()
+		if err != nil {
+			return 0, err
+		}
+		c.rc = rc
+	}
+	var n int
+	var werr error
+	write := func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), line)
+		if n < 0 {
+			n = 0
+		}
+		return true // never wait for the socket here
+	}
+	err := c.rc.Write(write)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The deadline the last blocking write set has passed; it
+		// guards blocking writes only, and this one does not block.
+		c.nc.SetWriteDeadline(time.Time{})
+		err = c.rc.Write(write)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, werr
+}
+
+func (c *conn) startNotes() {
+	c.notes = make(chan []byte, c.lim.OutQueue)
+	go func() {
+		for {
+			select {
+			case line := <-c.notes:
+				c.send(line)
+				if line != nil { // nil only asks for the pending rest
+					c.backlog.Add(-1)
+				}
+			case <-c.done:
+				return
+			}
+		}
+	}()
+}
+
+// kickNotes makes the writer goroutine flush what is pending.
+func (c *conn) kickNotes() {
+	select {
+	case c.notes <- nil:
+	default: // the queue is busy, so the goroutine will run anyway
 	}
 }
 
@@ -312,6 +421,7 @@ var (
 // request boundary without reading the whole oversized line.
 func (c *conn) readLoop() {
 	buf := make([]byte, 0, 4096)
+	var readAt time.Time // when buf was last filled; kept only for traceArrival
 	chunk := make([]byte, 32<<10)
 	for {
 		// Consume every complete line already buffered.
@@ -330,7 +440,7 @@ func (c *conn) readLoop() {
 			// serve it on this goroutine and skip a goroutine hand-off.
 			// With more lines queued or a call still running, run it
 			// concurrently so one slow call does not hold up others.
-			if c.serveLine(line, len(c.sem) == 0 && bytes.IndexByte(buf, '\n') < 0) {
+			if c.serveLine(line, len(c.sem) == 0 && bytes.IndexByte(buf, '\n') < 0, readAt) {
 				continue
 			}
 			c.dispatchLine(bytes.Clone(line))
@@ -361,6 +471,9 @@ func (c *conn) readLoop() {
 		}
 		c.nc.SetReadDeadline(dl)
 		n, err := c.nc.Read(chunk)
+		if traceArrival != nil {
+			readAt = time.Now()
+		}
 		buf = append(buf, chunk[:n]...)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && len(buf) == 0 && !c.stopping.Load() {
@@ -391,13 +504,19 @@ func (c *conn) tooLarge() {
 	c.send(append(b, '\n'))
 }
 
+// traceArrival, when set, is told the method of each single-request line
+// and when its bytes were read from the socket. Benchmarks set it to time
+// from a request's arrival, as latency targets are stated; the daemon
+// leaves it nil.
+var traceArrival func(method string, at time.Time)
+
 // serveLine serves a line holding one request object. A Fast method is
 // served on the read goroutine when inline allows it; anything else runs
 // concurrently with the request already decoded, so that a long line (a
 // ledger report) is parsed once. It returns false for lines it leaves to
 // dispatchLine: batches, and lines that do not decode, whose error
 // dispatchLine explains.
-func (c *conn) serveLine(line []byte, inline bool) bool {
+func (c *conn) serveLine(line []byte, inline bool, readAt time.Time) bool {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return false
@@ -405,6 +524,9 @@ func (c *conn) serveLine(line []byte, inline bool) bool {
 	var req request // owns its bytes: json copies into RawMessage
 	if json.Unmarshal(line, &req) != nil {
 		return false
+	}
+	if traceArrival != nil {
+		traceArrival(req.Method, readAt)
 	}
 	if m, ok := c.sv.methods[req.Method]; ok && m.Fast && inline {
 		c.sem <- struct{}{}

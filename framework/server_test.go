@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -476,5 +478,81 @@ func TestRoleResolution(t *testing.T) {
 	}
 	if !slices.Contains(AllRoles, RoleApp) {
 		t.Fatal("AllRoles lacks app")
+	}
+}
+
+// TestNotifyKeepsLinesWholeWhenTheSocketIsFull sends notifications far
+// larger than the socket's buffer to a peer that is not reading yet: the
+// direct write takes part of a line, the rest must follow before any
+// other line, and nothing may block the notifier.
+func TestNotifyKeepsLinesWholeWhenTheSocketIsFull(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), "pair")
+		defer f.Close()
+		nc, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nc.(*net.UnixConn)
+	}
+	srv, peer := conn(fds[0]), conn(fds[1])
+	defer peer.Close()
+	srv.SetWriteBuffer(4096)
+	peer.SetReadBuffer(4096)
+	lim := DefaultLimits()
+	lim.OutQueue = 64
+	c := newConn(nil, srv, Actor{}, lim)
+	defer c.close()
+	const n = 40
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			params := json.RawMessage(fmt.Sprintf(`{"seq":%d,"pad":%q}`, i, strings.Repeat("x", 20000+i)))
+			if err := c.notify("test.note", params); err != nil {
+				t.Errorf("notification %d: %v", i, err)
+			}
+			if i == n/2 {
+				// A reply blocks on a full socket, as handlers' replies
+				// do; it must not cut into a notification either.
+				go c.send([]byte(`{"jsonrpc":"2.0","id":1,"result":"interleaved reply"}` + "\n"))
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("notify blocked on a peer that does not read")
+	}
+	r := bufio.NewReaderSize(peer, 1<<20)
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	next := 0
+	for next < n {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("after notification %d: %v", next, err)
+		}
+		var m struct {
+			Method string `json:"method"`
+			Params struct {
+				Seq int    `json:"seq"`
+				Pad string `json:"pad"`
+			} `json:"params"`
+			Result string `json:"result"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("line after notification %d is not whole JSON: %v (%d bytes)", next, err, len(line))
+		}
+		if m.Result != "" {
+			continue
+		}
+		if m.Method != "test.note" || m.Params.Seq != next || len(m.Params.Pad) != 20000+next {
+			t.Fatalf("want notification %d whole, got seq %d with %d bytes of padding", next, m.Params.Seq, len(m.Params.Pad))
+		}
+		next++
 	}
 }

@@ -2,11 +2,14 @@ package indicator
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Snapshot is the whole shown state at one sequence number. It is
@@ -57,15 +60,163 @@ func (s *Snapshot) On(resource string) bool {
 }
 
 // JSON returns the snapshot encoded once and shared by every subscriber.
+// It is the bytes encoding/json would write (a test holds the two
+// equal), appended by hand: the encoding sits between a change and every
+// subscriber hearing of it, and reflection cost several times more.
 func (s *Snapshot) JSON() json.RawMessage {
-	s.rawOnce.Do(func() {
-		b, err := json.Marshal(s)
-		if err != nil {
-			panic("indicator: snapshot not encodable: " + err.Error())
-		}
-		s.raw = b
-	})
+	s.rawOnce.Do(func() { s.raw = s.appendJSON(make([]byte, 0, 512)) })
 	return s.raw
+}
+
+func (s *Snapshot) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, s.Seq, 10)
+	b = append(b, `,"time":`...)
+	b = appendTime(b, s.Time)
+	b = append(b, `,"resources":`...)
+	if s.Resources == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '[')
+	for i := range s.Resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = s.Resources[i].appendJSON(b)
+	}
+	return append(b, "]}"...)
+}
+
+func (r *ResourceState) appendJSON(b []byte) []byte {
+	b = append(b, `{"resource":`...)
+	b = appendString(b, r.Resource)
+	b = append(b, `,"icon":`...)
+	b = appendString(b, r.Icon)
+	b = append(b, `,"labels":`...)
+	if r.Labels == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, k := range slices.Sorted(maps.Keys(r.Labels)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, r.Labels[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"on":`...)
+	b = strconv.AppendBool(b, r.On)
+	b = append(b, `,"apps":`...)
+	if r.Apps == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Apps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.Apps[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (a *AppState) appendJSON(b []byte) []byte {
+	b = append(b, `{"uid":`...)
+	b = strconv.AppendInt(b, int64(a.UID), 10)
+	b = append(b, `,"package":`...)
+	b = appendString(b, a.Package)
+	b = append(b, `,"active":`...)
+	b = strconv.AppendInt(b, int64(a.Active), 10)
+	b = append(b, `,"since":`...)
+	b = appendTime(b, a.Since)
+	if a.HeldUntil != nil {
+		b = append(b, `,"held_until":`...)
+		b = appendTime(b, *a.HeldUntil)
+	}
+	if len(a.Via) > 0 {
+		b = append(b, `,"via":[`...)
+		for i, p := range a.Via {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"uid":`...)
+			b = strconv.AppendInt(b, int64(p.UID), 10)
+			if p.Package != "" {
+				b = append(b, `,"package":`...)
+				b = appendString(b, p.Package)
+			}
+			if p.PID != 0 {
+				b = append(b, `,"pid":`...)
+				b = strconv.AppendInt(b, int64(p.PID), 10)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendTime writes t as time.Time's MarshalJSON does.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendString writes s as a JSON string the way encoding/json does
+// (including its escaping of <, > and & and of U+2028 and U+2029).
+// Invalid UTF-8, which no package name holds, goes through json.Marshal.
+func appendString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		j, _ := json.Marshal(s)
+		return append(b, j...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			start = i + size
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // publish builds the snapshot for the current state with the next

@@ -5,6 +5,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -207,10 +208,45 @@ func (c *Client) readLoop() {
 	c.conn.Close()
 }
 
+// notePrefix and noteParams frame every notification permd writes:
+// {"jsonrpc":"2.0","method":"NAME","params":PARAMS}. A subscriber's hot
+// path is these lines, and a full decode of one (a scan to validate, a
+// second to skip the params) costs more than the rest of its delivery,
+// so they are split where the daemon put the fields; the params are
+// handed on as sent, for the consumer to decode. Any other line takes
+// the general path.
+const (
+	notePrefix = `{"jsonrpc":"2.0","method":"`
+	noteParams = `","params":`
+)
+
+func splitNotification(line []byte) (method string, params []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(notePrefix))
+	if !ok || len(rest) == 0 || rest[len(rest)-1] != '}' {
+		return "", nil, false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i <= 0 || bytes.IndexByte(rest[:i], '\\') >= 0 || !bytes.HasPrefix(rest[i:], []byte(noteParams)) {
+		return "", nil, false
+	}
+	params = rest[i+len(noteParams) : len(rest)-1]
+	if len(params) == 0 || (params[0] != '{' && params[0] != '[') {
+		return "", nil, false
+	}
+	return string(rest[:i]), params, true
+}
+
 // dispatch routes one message. A reply with a null id is the daemon
 // refusing the connection or the line (too many connections, oversized
 // request): it fails every pending call with that error.
 func (c *Client) dispatch(line []byte) error {
+	if method, params, ok := splitNotification(line); ok {
+		select {
+		case c.notes <- Notification{Method: method, Params: bytes.Clone(params)}:
+		default:
+		}
+		return nil
+	}
 	var m struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
