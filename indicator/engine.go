@@ -159,6 +159,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	cfg     Config
+	heads   [][]byte // resourceHeads(cfg)
 	closed  bool
 	base    uint64 // first id of this run
 	next    uint64 // next id to issue
@@ -197,7 +198,7 @@ func New(cfg Config, o Options) *Engine {
 	}
 	e := &Engine{
 		clock: o.Clock, rec: o.Recorder, log: o.Logger, maxUses: o.MaxUses, maxSubs: o.MaxSubscribers,
-		cfg: cfg, uses: map[uint64]*use{}, entries: map[entryKey]*entry{},
+		cfg: cfg, heads: resourceHeads(cfg), uses: map[uint64]*use{}, entries: map[entryKey]*entry{},
 		ended: map[uint64]endInfo{}, subs: map[*Subscription]struct{}{},
 	}
 	// Ids start at the start time in microseconds, so an id from before a
@@ -232,6 +233,7 @@ func (e *Engine) Configure(cfg Config) {
 	e.expire(now)
 	old := e.cfg
 	e.cfg = cfg
+	e.heads = resourceHeads(cfg)
 	for k, en := range e.entries {
 		if !cfg.indicated(k.res) {
 			e.closeEntry(en, now, EndConfig)

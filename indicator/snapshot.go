@@ -34,6 +34,19 @@ type ResourceState struct {
 	Labels   map[string]string `json:"labels"`
 	On       bool              `json:"on"`
 	Apps     []AppState        `json:"apps"`
+
+	head []byte // the encoded fields before "on", fixed by the config
+}
+
+// resourceHeads encodes, once per config, the part of each resource's
+// JSON that only the config decides.
+func resourceHeads(cfg Config) [][]byte {
+	heads := make([][]byte, len(cfg.Resources))
+	for i, r := range cfg.Resources {
+		rs := ResourceState{Resource: r.Code, Icon: r.Icon, Labels: r.Labels}
+		heads[i] = rs.appendHead(nil)
+	}
+	return heads
 }
 
 // AppState is one app shown under a resource.
@@ -88,6 +101,31 @@ func (s *Snapshot) appendJSON(b []byte) []byte {
 }
 
 func (r *ResourceState) appendJSON(b []byte) []byte {
+	if r.head != nil {
+		b = append(b, r.head...)
+	} else {
+		b = r.appendHead(b)
+	}
+	b = append(b, `,"on":`...)
+	b = strconv.AppendBool(b, r.On)
+	b = append(b, `,"apps":`...)
+	if r.Apps == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Apps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.Apps[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendHead writes the resource's fields before "on".
+func (r *ResourceState) appendHead(b []byte) []byte {
 	b = append(b, `{"resource":`...)
 	b = appendString(b, r.Resource)
 	b = append(b, `,"icon":`...)
@@ -107,22 +145,7 @@ func (r *ResourceState) appendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, `,"on":`...)
-	b = strconv.AppendBool(b, r.On)
-	b = append(b, `,"apps":`...)
-	if r.Apps == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Apps {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = r.Apps[i].appendJSON(b)
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
+	return b
 }
 
 func (a *AppState) appendJSON(b []byte) []byte {
@@ -233,7 +256,7 @@ func (e *Engine) publish(now time.Time) {
 		}
 		byRes[k.res] = append(byRes[k.res], a)
 	}
-	for _, r := range e.cfg.Resources {
+	for i, r := range e.cfg.Resources {
 		apps := byRes[r.Code]
 		slices.SortFunc(apps, func(a, b AppState) int {
 			if c := a.Since.Compare(b.Since); c != 0 {
@@ -247,7 +270,7 @@ func (e *Engine) publish(now time.Time) {
 		if apps == nil {
 			apps = []AppState{}
 		}
-		s.Resources = append(s.Resources, ResourceState{Resource: r.Code, Icon: r.Icon, Labels: r.Labels, On: len(apps) > 0, Apps: apps})
+		s.Resources = append(s.Resources, ResourceState{Resource: r.Code, Icon: r.Icon, Labels: r.Labels, On: len(apps) > 0, Apps: apps, head: e.heads[i]})
 	}
 	e.snap.Store(s)
 	for sub := range e.subs {
