@@ -128,7 +128,9 @@ func (p *ledgerPart) report(ctx context.Context, c *Call) (any, error) {
 	var req struct {
 		Records []ReportRecord `json:"records"`
 	}
-	if err := DecodeParams(c.Params, &req); err != nil {
+	if recs, ok := fastReport(c.Params); ok {
+		req.Records = recs
+	} else if err := DecodeParams(c.Params, &req); err != nil {
 		return nil, err
 	}
 	recs := make([]ledger.Record, len(req.Records))
