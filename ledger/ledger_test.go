@@ -203,10 +203,12 @@ func TestEnqueueOverflowIsRecorded(t *testing.T) {
 	f := newFixture(t, nil)
 	l := f.l
 	// Fill the queue faster than the writer can drain by holding the
-	// write lock from another connection.
+	// write lock from another connection. The writer may hold a batch of
+	// up to MaxBatch records besides the queue, so send more than both.
 	conn, _ := f.db.Conn(context.Background())
 	conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	for i := 0; i < cap(l.queue)+5000; i++ {
+	total := cap(l.queue) + l.opt.MaxBatch + 5000
+	for i := 0; i < total; i++ {
 		l.Enqueue(acc(10100, "camera", "allowed", "", t0.Add(time.Duration(i)*time.Millisecond)))
 	}
 	conn.ExecContext(context.Background(), "ROLLBACK")
@@ -238,8 +240,8 @@ func TestEnqueueOverflowIsRecorded(t *testing.T) {
 	rows.Close()
 	var recorded int64
 	f.db.QueryRow(`SELECT SUM(n) FROM ledger_all e JOIN ledger_code k ON k.id = e.kind WHERE k.code = 'access'`).Scan(&recorded)
-	if overloads == 0 || recorded+dropped != int64(cap(l.queue)+5000) {
-		t.Fatalf("want recorded + dropped = %d in %s; got %d recorded, %d dropped in %d overload rows", cap(l.queue)+5000, "overload rows", recorded, dropped, overloads)
+	if overloads == 0 || recorded+dropped != int64(total) {
+		t.Fatalf("want recorded + dropped = %d in %s; got %d recorded, %d dropped in %d overload rows", total, "overload rows", recorded, dropped, overloads)
 	}
 	f.open(t, nil)
 	mustVerify(t, f.l.Reader)
@@ -364,4 +366,25 @@ func TestStagedRowsAreReadAndMerged(t *testing.T) {
 		t.Fatalf("after Close: want %d rows in ledger_event, got %d", mergeRows+11, got)
 	}
 	verify("closed")
+}
+
+// TestWaitingReporterEndsGathering sets a long commit_delay: records
+// handed over without waiting may be gathered that long, but a reporter
+// that waits is committed at once, together with what was gathered.
+func TestWaitingReporterEndsGathering(t *testing.T) {
+	f := newFixture(t, map[int][]string{10100: {"com.a"}})
+	r := *f.l.Rules()
+	r.CommitDelay = duration(5 * time.Second)
+	f.l.SetRules(&r)
+	f.l.Enqueue(acc(10100, "camera", "allowed", "foreground", t0.Add(-time.Minute)))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := f.l.Append(ctx, acc(10100, "microphone", "allowed", "foreground", t0.Add(-time.Minute))); err != nil {
+		t.Fatalf("a waiting reporter was held for the gathering window: %v", err)
+	}
+	var n int
+	f.db.QueryRow(`SELECT COUNT(*) FROM ledger_all`).Scan(&n)
+	if n != 2 {
+		t.Fatalf("want the gathered record committed with the waiting one: %d rows", n)
+	}
 }

@@ -25,6 +25,7 @@ type Rules struct {
 	Intro          Text         `json:"intro"`
 	CoalesceWindow duration     `json:"coalesce_window"`
 	CoalesceText   Text         `json:"coalesce_text"`
+	CommitDelay    duration     `json:"commit_delay"`
 	CommitText     Text         `json:"commit_text"`
 	MaxRecords     int          `json:"max_records_per_report"`
 	MaxDetailBytes int          `json:"max_detail_bytes"`
@@ -122,6 +123,9 @@ func (r *Rules) validate() error {
 	}
 	if w := r.Window(); w < 0 || w > time.Hour {
 		return bad("coalesce_window", "%s is outside 0..1h", w)
+	}
+	if d := time.Duration(r.CommitDelay); d <= 0 || d > 5*time.Second {
+		return bad("commit_delay", "%s is outside (0, 5s]", d)
 	}
 	if r.MaxRecords < 1 || r.MaxRecords > 100000 {
 		return bad("max_records_per_report", "%d is outside 1..100000", r.MaxRecords)
