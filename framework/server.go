@@ -178,7 +178,8 @@ func (sv *server) shutdown(ctx context.Context) {
 // conn is one client connection. One goroutine reads lines; each request
 // runs in its own goroutine (bounded by MaxInFlight, so a client that
 // pipelines is slowed rather than served without limit) and writes its
-// reply itself; notifications go through a bounded queue.
+// reply itself; a notification is written straight to an idle socket,
+// else through a bounded queue (see notify).
 type conn struct {
 	sv    *server
 	nc    *net.UnixConn
