@@ -13,6 +13,25 @@ import (
 // Component is the ledger's name in schema_version.
 const Component = "ledger"
 
+// rowColumns are the columns of a row, shared by ledger_event and
+// ledger_recent: rows move between the two with INSERT … SELECT, so the
+// tables must not drift apart.
+const rowColumns = `(
+	seq    INTEGER PRIMARY KEY,
+	t      INTEGER NOT NULL,
+	dur    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	app    INTEGER NOT NULL,
+	kind   INTEGER NOT NULL,
+	cat    INTEGER NOT NULL,
+	op     INTEGER,
+	res    INTEGER,
+	st     INTEGER,
+	rules  INTEGER NOT NULL,
+	detail TEXT,
+	hash   BLOB
+) STRICT;`
+
 // migrations is the ledger schema. It is designed for size, because the
 // ledger lives on a phone's flash and is itself personal data: every
 // repeated text (kinds, categories, results, ops, app states) is an
@@ -53,40 +72,12 @@ CREATE TABLE ledger_chain (
 	head_seq    INTEGER NOT NULL DEFAULT 0,
 	head_hash   BLOB
 ) STRICT;
-CREATE TABLE ledger_event (
-	seq    INTEGER PRIMARY KEY,
-	t      INTEGER NOT NULL,
-	dur    INTEGER NOT NULL,
-	n      INTEGER NOT NULL,
-	app    INTEGER NOT NULL,
-	kind   INTEGER NOT NULL,
-	cat    INTEGER NOT NULL,
-	op     INTEGER,
-	res    INTEGER,
-	st     INTEGER,
-	rules  INTEGER NOT NULL,
-	detail TEXT,
-	hash   BLOB
-) STRICT;
+CREATE TABLE ledger_event ` + rowColumns + `
 CREATE INDEX ledger_event_app ON ledger_event (app, t);
 CREATE INDEX ledger_event_cat ON ledger_event (cat, t, res, n);
 CREATE INDEX ledger_event_t ON ledger_event (t);
 `}, {Version: 2, SQL: `
-CREATE TABLE ledger_recent (
-	seq    INTEGER PRIMARY KEY,
-	t      INTEGER NOT NULL,
-	dur    INTEGER NOT NULL,
-	n      INTEGER NOT NULL,
-	app    INTEGER NOT NULL,
-	kind   INTEGER NOT NULL,
-	cat    INTEGER NOT NULL,
-	op     INTEGER,
-	res    INTEGER,
-	st     INTEGER,
-	rules  INTEGER NOT NULL,
-	detail TEXT,
-	hash   BLOB
-) STRICT;
+CREATE TABLE ledger_recent ` + rowColumns + `
 INSERT INTO ledger_recent SELECT ` + eventCols + ` FROM ledger_event WHERE hash IS NULL;
 DELETE FROM ledger_event WHERE hash IS NULL;
 CREATE VIEW ledger_all AS
