@@ -250,7 +250,7 @@ func (l *Ledger) Append(ctx context.Context, recs ...Record) error {
 	if err != nil {
 		return err
 	}
-	req := &request{recs: norm, pre: l.prepare(norm), done: make(chan error, 1)}
+	req := &request{recs: norm, pre: l.prepare(norm, map[int]appKey{}), done: make(chan error, 1)}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
@@ -573,6 +573,7 @@ func (l *Ledger) shutdown(ctx context.Context) {
 func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) {
 	var recs []Record
 	var pre []prep
+	seen := map[int]appKey{} // uids resolved for this commit's hot-path records
 	for _, r := range batch {
 		if r.unchecked {
 			norm, err := l.Validate(r.recs)
@@ -580,7 +581,7 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 				l.drop(len(r.recs), "invalid record: "+err.Error())
 				continue
 			}
-			r.recs, r.pre = norm, l.prepare(norm)
+			r.recs, r.pre = norm, l.prepare(norm, seen)
 		}
 		recs = append(recs, r.recs...)
 		pre = append(pre, r.pre...)
@@ -591,7 +592,7 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		detail, _ := json.Marshal(map[string]any{"dropped": d, "reason": why})
 		over := []Record{{Time: l.opt.Now(), UID: l.opt.SelfUID, Kind: "overload", Category: "system", Detail: detail}}
 		recs = append(recs, over...)
-		pre = append(pre, l.prepare(over)...)
+		pre = append(pre, l.prepare(over, seen)...)
 	}
 	err := l.commit(ctx, recs, pre, force)
 	if err != nil {
@@ -739,24 +740,27 @@ type prep struct {
 	key  string // coalescing key
 }
 
-func (l *Ledger) prepare(recs []Record) []prep {
+// appKey is a uid's packages and ledger_app key, resolved once per uid
+// for all the records prepared together.
+type appKey struct{ pk, akey string }
+
+// prepare computes recs' prep, resolving each uid's packages once per
+// seen map (one report, or one commit of hot-path records).
+func (l *Ledger) prepare(recs []Record, seen map[int]appKey) []prep {
 	out := make([]prep, len(recs))
-	var last struct {
-		uid        int
-		pk, prefix string
-	}
 	for i, rec := range recs {
-		if i == 0 || rec.UID != last.uid {
-			last.uid, last.pk = rec.UID, ""
+		a, ok := seen[rec.UID]
+		if !ok {
 			if l.opt.Packages != nil {
 				ps := slices.Clone(l.opt.Packages(rec.UID))
 				slices.Sort(ps)
-				last.pk = strings.Join(slices.Compact(ps), ",")
+				a.pk = strings.Join(slices.Compact(ps), ",")
 			}
-			last.prefix = strconv.Itoa(rec.UID) + "\x00" + last.pk
+			a.akey = strconv.Itoa(rec.UID) + "\x00" + a.pk
+			seen[rec.UID] = a
 		}
-		out[i] = prep{t: rec.Time.UnixMilli(), pk: last.pk, akey: last.prefix,
-			key: coalesceKey(last.prefix, rec.Kind, rec.Category, rec.Op, rec.Result, rec.AppState, string(rec.Detail))}
+		out[i] = prep{t: rec.Time.UnixMilli(), pk: a.pk, akey: a.akey,
+			key: coalesceKey(a.akey, rec.Kind, rec.Category, rec.Op, rec.Result, rec.AppState, string(rec.Detail))}
 	}
 	return out
 }
