@@ -1,45 +1,16 @@
 package framework
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
-// UnmarshalJSON decodes one record of a ledger.report. A report carries
-// up to a thousand records and decoding them by reflection was most of a
-// report's cost on the daemon, so a record of the usual shape (known
-// keys, each once; strings of printable ASCII without escapes; integers;
-// an object for detail) is read directly. Anything else goes to
-// encoding/json with unknown fields refused, exactly as before, so the
-// result and the errors are those of encoding/json either way (a fuzz
-// test holds the two paths equal).
-func (r *ReportRecord) UnmarshalJSON(b []byte) error {
-	if rec, ok := fastRecord(b); ok {
-		*r = rec
-		return nil
-	}
-	type plain ReportRecord // without this method
-	var rec plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return err // the enclosing decoder adds the path to the field
-	}
-	*r = ReportRecord(rec)
-	return nil
-}
-
-// fastRecord reads a record of the usual shape; ok is false for any
-// other input, valid or not, which then takes the general path.
-func fastRecord(b []byte) (ReportRecord, bool) {
-	rec, end, ok := parseRecord(b, skipSpace(b, 0))
-	return rec, ok && skipSpace(b, end) == len(b)
-}
+import "bytes"
 
 // fastReport reads ledger.report params of the usual shape,
-// {"records":[record, ...]}, in one pass. The server has already checked
-// that the request line is valid JSON; on anything unusual ok is false
-// and the caller decodes with encoding/json.
+// {"records":[record, ...]}, in one pass: a report carries up to a
+// thousand records, and decoding them by reflection was most of a
+// report's cost on the daemon. A record of the usual shape has known
+// keys, each once; strings of printable ASCII without escapes; integers;
+// an object for detail. The server has already checked that the request
+// line is valid JSON; on anything unusual ok is false and the caller
+// decodes with encoding/json, so the records and the errors are those of
+// encoding/json either way (a fuzz test holds the two equal).
 func fastReport(b []byte) (recs []ReportRecord, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
