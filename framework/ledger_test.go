@@ -34,7 +34,7 @@ func TestLedgerReportQueryVerifyOverSocket(t *testing.T) {
 		t.Fatalf("verify: want ok over 2 rows, got %+v, %v", v, err)
 	}
 	var rules map[string]any
-	if err := ts.call(t, "rules.get", nil, &rules); err != nil || rules["version"] != float64(1) {
+	if err := ts.call(t, "rules.get", nil, &rules); err != nil || rules["version"] != float64(2) {
 		t.Fatalf("rules.get: got %v, %v", rules["version"], err)
 	}
 	for _, tc := range []struct {

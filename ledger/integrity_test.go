@@ -29,6 +29,7 @@ func sealedLedger(t *testing.T) string {
 	ctx := context.Background()
 	for i := range 20 {
 		at := t0.Add(time.Duration(i) * 2 * time.Minute)
+		f.clk.Set(at)
 		if err := f.l.Append(ctx,
 			acc(10100+100*(i%2), "camera", "allowed", "foreground", at),
 			Record{Time: at, UID: 10100, Kind: "grant_change", Category: "camera", Detail: json.RawMessage(fmt.Sprintf(`{"by":"user","to":"once%d"}`, i))},

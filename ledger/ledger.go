@@ -349,8 +349,12 @@ func (l *Ledger) Validate(recs []Record) ([]Record, error) {
 		if rec.Time.IsZero() {
 			rec.Time = now
 		}
-		if ms := rec.Time.UnixMilli(); ms < 946684800000 || rec.Time.After(now.Add(time.Hour)) {
-			return nil, bad("time", "%s is before 2000 or more than an hour ahead of the clock", rec.Time.UTC().Format(time.RFC3339))
+		if ms := rec.Time.UnixMilli(); ms < 946684800000 {
+			return nil, bad("time", "%s is before 2000", rec.Time.UTC().Format(time.RFC3339))
+		}
+		if ahead := rec.Time.Sub(now); ahead > time.Duration(r.MaxTimeAhead) {
+			return nil, bad("time", "%s is %s ahead of the device clock (%s); the rules allow at most %s (max_time_ahead)",
+				rec.Time.UTC().Format(time.RFC3339Nano), ahead.Round(time.Millisecond), now.UTC().Format(time.RFC3339Nano), time.Duration(r.MaxTimeAhead))
 		}
 		if len(rec.Detail) > 0 && string(rec.Detail) != "null" {
 			if len(rec.Detail) > 4*r.MaxDetailBytes {

@@ -22,7 +22,8 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
@@ -96,10 +97,12 @@ func TestAppendQueryCoalesceVerify(t *testing.T) {
 	f := newFixture(t, map[int][]string{10100: {"com.b", "com.a"}})
 	ctx := context.Background()
 	// 7,000 identical background starts within 70 s: two rows (windows
-	// of 60 s from the first event), exact count.
+	// of 60 s from the first event), exact count. They start 15 s before
+	// the clock, so that none is further ahead of it than the rules allow.
+	base := t0.Add(-15 * time.Second)
 	var recs []Record
 	for i := range 7000 {
-		recs = append(recs, Record{Time: t0.Add(time.Duration(i) * 10 * time.Millisecond), UID: 10100, Kind: "self_start", Category: "process", AppState: "background", Detail: json.RawMessage(`{"reason": "broadcast"}`)})
+		recs = append(recs, Record{Time: base.Add(time.Duration(i) * 10 * time.Millisecond), UID: 10100, Kind: "self_start", Category: "process", AppState: "background", Detail: json.RawMessage(`{"reason": "broadcast"}`)})
 	}
 	for i := 0; i < len(recs); i += 1000 {
 		if err := f.l.Append(ctx, recs[i:i+1000]...); err != nil {
@@ -117,10 +120,10 @@ func TestAppendQueryCoalesceVerify(t *testing.T) {
 		t.Fatalf("query: want 4 rows (2 start rows + 2 access), got %d: %+v", len(p.Events), p.Events)
 	}
 	start, second := p.Events[3], p.Events[0]
-	if start.Kind != "self_start" || start.Count != 6000 || start.Last != t0.Add(59990*time.Millisecond).UnixMilli() || !start.Open || string(start.Detail) != `{"reason":"broadcast"}` {
+	if start.Kind != "self_start" || start.Count != 6000 || start.Last != base.Add(59990*time.Millisecond).UnixMilli() || !start.Open || string(start.Detail) != `{"reason":"broadcast"}` {
 		t.Fatalf("coalesced row: want count 6000 over the first 60 s, open, compact detail; got %+v", start)
 	}
-	if second.Count != 1000 || second.Time != t0.Add(60*time.Second).UnixMilli() {
+	if second.Count != 1000 || second.Time != base.Add(60*time.Second).UnixMilli() {
 		t.Fatalf("second window: want 1000 events from +60s, got %+v", second)
 	}
 	if strings.Join(start.Packages, ",") != "com.a,com.b" || start.User != 0 {
@@ -272,7 +275,7 @@ func TestRulesVersionStampedAndKept(t *testing.T) {
 	if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", t0)); err != nil {
 		t.Fatal(err)
 	}
-	v2raw := strings.Replace(string(f.l.Rules().Raw()), `"version": 1`, `"version": 2`, 1)
+	v2raw := strings.Replace(string(f.l.Rules().Raw()), `"version": 2`, `"version": 3`, 1)
 	v2, err := ParseRules([]byte(v2raw))
 	if err != nil {
 		t.Fatal(err)
@@ -282,10 +285,10 @@ func TestRulesVersionStampedAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := f.l.Query(ctx, Filter{}, "", 10)
-	if len(p.Events) != 2 || p.Events[0].Rules != 2 || p.Events[1].Rules != 1 {
-		t.Fatalf("want the new row under rules 2 and the old one under 1, got %+v", p.Events)
+	if len(p.Events) != 2 || p.Events[0].Rules != 3 || p.Events[1].Rules != 2 {
+		t.Fatalf("want the new row under rules 3 and the old one under 2, got %+v", p.Events)
 	}
-	for v, want := range map[int]string{1: `"version": 1`, 2: `"version": 2`} {
+	for v, want := range map[int]string{2: `"version": 2`, 3: `"version": 3`} {
 		raw, err := f.l.RulesVersion(ctx, v)
 		if err != nil || !strings.Contains(string(raw), want) {
 			t.Errorf("rules version %d: want its text kept, got %.40q %v", v, raw, err)

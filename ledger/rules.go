@@ -19,14 +19,19 @@ type Text map[string]string
 // recorded, when, which fields, how long it is kept and who may read it.
 // The ledger enforces it and the public document is rendered from it.
 type Rules struct {
-	Version        int          `json:"version"`
-	Published      string       `json:"published"`
-	Title          Text         `json:"title"`
-	Intro          Text         `json:"intro"`
-	CoalesceWindow duration     `json:"coalesce_window"`
-	CoalesceText   Text         `json:"coalesce_text"`
-	CommitDelay    duration     `json:"commit_delay"`
-	CommitText     Text         `json:"commit_text"`
+	Version        int      `json:"version"`
+	Published      string   `json:"published"`
+	Title          Text     `json:"title"`
+	Intro          Text     `json:"intro"`
+	CoalesceWindow duration `json:"coalesce_window"`
+	CoalesceText   Text     `json:"coalesce_text"`
+	CommitDelay    duration `json:"commit_delay"`
+	CommitText     Text     `json:"commit_text"`
+	// MaxTimeAhead bounds how far ahead of the daemon's clock a record
+	// may be dated: a row stays open (unhashed) until its window after
+	// its first event has passed, and rows of a kind are sealed in order,
+	// so one far-future row would hold every later row of its kind open.
+	MaxTimeAhead   duration     `json:"max_time_ahead"`
 	MaxRecords     int          `json:"max_records_per_report"`
 	MaxDetailBytes int          `json:"max_detail_bytes"`
 	RetentionEvery duration     `json:"retention_schedule"`
@@ -79,6 +84,9 @@ func (k *KindDef) Retention() time.Duration {
 	return time.Duration(k.RetentionDays) * 24 * time.Hour
 }
 
+// DefaultMaxTimeAhead is max_time_ahead for rules that do not set it.
+const DefaultMaxTimeAhead = time.Minute
+
 // Kind returns the definition of a kind, or nil.
 func (r *Rules) Kind(code string) *KindDef { return r.kinds[code] }
 
@@ -126,6 +134,12 @@ func (r *Rules) validate() error {
 	}
 	if d := time.Duration(r.CommitDelay); d <= 0 || d > 5*time.Second {
 		return bad("commit_delay", "%s is outside (0, 5s]", d)
+	}
+	if r.MaxTimeAhead == 0 {
+		r.MaxTimeAhead = duration(DefaultMaxTimeAhead) // rules written before the field existed
+	}
+	if d := time.Duration(r.MaxTimeAhead); d < time.Second || d > time.Hour {
+		return bad("max_time_ahead", "%s is outside 1s..1h", d)
 	}
 	if r.MaxRecords < 1 || r.MaxRecords > 100000 {
 		return bad("max_records_per_report", "%d is outside 1..100000", r.MaxRecords)

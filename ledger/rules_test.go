@@ -43,7 +43,7 @@ func TestRenderBothLanguages(t *testing.T) {
 	}{
 		{"en", "text", []string{"permd recording rules\n=====", "Kept for: 30 days", "Background self-start (self_start)", "Kept for: 730 days", "Microphone (microphone): "}},
 		{"en", "markdown", []string{"# permd recording rules", "- **Kept for**: 365 days", "`calendar`, `call_log`"}},
-		{"zh-CN", "markdown", []string{"# permd 记录规则", "- **保存期限**: 30 天", "### 后台自启动 (self_start)", "版本 1"}},
+		{"zh-CN", "markdown", []string{"# permd 记录规则", "- **保存期限**: 30 天", "### 后台自启动 (self_start)", "版本 2"}},
 		{"zh-CN", "text", []string{"permd 记录规则\n========", "麦克风 (microphone): "}},
 	} {
 		var b strings.Builder
@@ -85,7 +85,8 @@ func TestRulesCoverEveryAgreedCode(t *testing.T) {
 func TestBadRulesNameTheField(t *testing.T) {
 	good := string(defaultRules(t).Raw())
 	for _, tc := range []struct{ from, to, field string }{
-		{`"version": 1`, `"version": 0`, "version"},
+		{`"version": 2`, `"version": 0`, "version"},
+		{`"max_time_ahead": "1m"`, `"max_time_ahead": "2h"`, "max_time_ahead"},
 		{`"coalesce_window": "60s"`, `"coalesce_window": "2h"`, "coalesce_window"},
 		{`"zh-CN": "permd 记录规则"`, `"fr": "x"`, "title"},
 		{`"categories": ["process"]`, `"categories": ["telepathy"]`, "kinds[2].categories[0]"},
