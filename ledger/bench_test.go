@@ -243,7 +243,7 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 	end := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	// The cache is keyed by the schema too, so a changed schema or
 	// generator never reuses a stale file.
-	fp := sha256.Sum256([]byte(migrations[len(migrations)-1].SQL + "gen1"))
+	fp := sha256.Sum256([]byte(migrations[len(migrations)-1].SQL + "gen2"))
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("permd-bench-%s-%x-%d-%d-%d.db", strings.ReplaceAll(store.Driver, "/", "_"), fp[:4], rows, days, apps))
 	if _, err := os.Stat(path + ".done"); err == nil {
 		return path, end
@@ -345,6 +345,9 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 		if _, err := tx.Exec(`INSERT INTO ledger_chain(kind, head_seq, head_hash) VALUES (?, ?, ?)`, kind, hd.seq, hd.hash); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	if err := writeTip(context.Background(), tx, int64(rows)); err != nil {
+		tb.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)

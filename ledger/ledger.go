@@ -56,7 +56,15 @@ type Options struct {
 	// SelfUID is the uid overload records are attributed to (the
 	// recorder itself); default os.Getuid().
 	SelfUID int
+	// MaxOpenBytes bounds the writer's memory of open (coalescing, not
+	// yet sealed) rows; default DefaultMaxOpenBytes. See sealEarly.
+	MaxOpenBytes int64
 }
+
+// DefaultMaxOpenBytes is the default bound on the memory of open rows.
+// A row of the usual shape costs about 600 bytes here, so this holds
+// some 50,000 open rows: far more than a phone makes in a window.
+const DefaultMaxOpenBytes = 32 << 20
 
 // Ledger is the writer side of the record (and embeds the reader). One
 // goroutine owns all writes and group-commits what producers hand it.
@@ -79,6 +87,8 @@ type Ledger struct {
 	rows      atomic.Int64 // rows inserted
 	commits   atomic.Int64
 	openRows  atomic.Int64
+	openBytes atomic.Int64
+	early     atomic.Int64 // rows sealed before their window ended
 	pruned    atomic.Int64
 	lastErr   atomic.Value // string
 	pruneNow  chan chan error
@@ -120,11 +130,20 @@ type writerState struct {
 	apps    map[string]int64 // uid + "\x00" + packages
 	chains  map[int64]*chain // by kind id
 	byKey   map[string]*row  // newest open coalescing row per key
-	h       hasher
-	rulesV  int64 // rules version stored in ledger_rules
-	staged  int64 // rows sealed into ledger_recent since the last merge
+	// dirty are open rows already in the database whose count changed
+	// since the last commit: a commit touches those, not every open row.
+	dirty []*row
+	// open and openBytes are the open rows and their estimated memory
+	// (rowBytes), kept below Options.MaxOpenBytes by sealEarly.
+	open      int64
+	openBytes int64
+	h         hasher
+	rulesV    int64 // rules version stored in ledger_rules
+	staged    int64 // rows sealed into ledger_recent since the last merge
 	// mergeFailed holds merges back until the next tick.
 	mergeFailed bool
+	// tipStale means ledger_tip has no digest yet (just migrated).
+	tipStale bool
 }
 
 // Open migrates the schema, seals rows left open by a crash and starts
@@ -147,6 +166,9 @@ func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
 	}
 	if opt.SelfUID == 0 {
 		opt.SelfUID = os.Getuid()
+	}
+	if opt.MaxOpenBytes <= 0 {
+		opt.MaxOpenBytes = DefaultMaxOpenBytes
 	}
 	if err := Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
@@ -221,16 +243,18 @@ func (l *Ledger) Rules() *Rules { return l.rules.Load() }
 
 // Stats is what sys.health shows about the writer.
 type Stats struct {
-	QueueDepth int    `json:"queue_depth"`
-	QueueCap   int    `json:"queue_capacity"`
-	Dropped    int64  `json:"dropped"` // since start, each also written to an overload row
-	Committed  int64  `json:"committed_events"`
-	Rows       int64  `json:"rows_written"`
-	Commits    int64  `json:"commits"`
-	Open       int64  `json:"open_rows"`
-	Pruned     int64  `json:"pruned_rows"`
-	Rules      int    `json:"rules_version"`
-	LastError  string `json:"last_error,omitempty"`
+	QueueDepth  int    `json:"queue_depth"`
+	QueueCap    int    `json:"queue_capacity"`
+	Dropped     int64  `json:"dropped"` // since start, each also written to an overload row
+	Committed   int64  `json:"committed_events"`
+	Rows        int64  `json:"rows_written"`
+	Commits     int64  `json:"commits"`
+	Open        int64  `json:"open_rows"`
+	OpenBytes   int64  `json:"open_rows_bytes"` // estimated memory of the open rows
+	SealedEarly int64  `json:"sealed_early"`    // rows sealed before their window ended, to bound memory
+	Pruned      int64  `json:"pruned_rows"`
+	Rules       int    `json:"rules_version"`
+	LastError   string `json:"last_error,omitempty"`
 }
 
 // Stats reports the writer's counters.
@@ -238,7 +262,7 @@ func (l *Ledger) Stats() Stats {
 	return Stats{
 		QueueDepth: len(l.queue), QueueCap: cap(l.queue), Dropped: l.dropTotal.Load(),
 		Committed: l.committed.Load(), Rows: l.rows.Load(), Commits: l.commits.Load(),
-		Open: l.openRows.Load(), Pruned: l.pruned.Load(), Rules: l.Rules().Version,
+		Open: l.openRows.Load(), OpenBytes: l.openBytes.Load(), SealedEarly: l.early.Load(), Pruned: l.pruned.Load(), Rules: l.Rules().Version,
 		LastError: l.lastErr.Load().(string),
 	}
 }
@@ -643,9 +667,14 @@ func (l *Ledger) load(ctx context.Context) error {
 	w := &l.w
 	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}}
 	db := l.conn
-	if err := db.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM ledger_event), 0), COALESCE((SELECT MAX(seq) FROM ledger_recent), 0), COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0))`).Scan(&w.nextSeq); err != nil {
+	// The tip's last_seq counts too: a seq is never handed out twice,
+	// even after the newest rows were removed, so the gap stays visible.
+	var tipHeads []byte
+	if err := db.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM ledger_event), 0), COALESCE((SELECT MAX(seq) FROM ledger_recent), 0), COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0), COALESCE((SELECT last_seq FROM ledger_tip), 0)),
+		(SELECT heads FROM ledger_tip)`).Scan(&w.nextSeq, &tipHeads); err != nil {
 		return err
 	}
+	w.tipStale = tipHeads == nil
 	w.nextSeq++
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_recent WHERE hash IS NOT NULL`).Scan(&w.staged); err != nil {
 		return err
@@ -730,9 +759,94 @@ func (l *Ledger) load(ctx context.Context) error {
 			w.byKey[rw.key] = rw
 		}
 		c.open = append(c.open, rw)
+		w.open++
+		w.openBytes += rowBytes(rw)
 	}
 	return rows.Err()
 }
+
+// seal hashes rw, the first open row of c, onto c's head and adds it to
+// sealed.
+func (l *Ledger) seal(c *chain, rw *row, sealed []*row) []*row {
+	w := &l.w
+	rw.hash = rowHash(&w.h, c.headHash, &rw.content)
+	rw.sealed = true
+	c.headSeq, c.headHash, c.changed = rw.Seq, rw.hash, true
+	if rw.key != "" && w.byKey[rw.key] == rw {
+		delete(w.byKey, rw.key)
+	}
+	w.open--
+	w.openBytes -= rowBytes(rw)
+	return append(sealed, rw)
+}
+
+// sealEarly seals the oldest open rows, across chains, until their
+// memory is back to three quarters of Options.MaxOpenBytes, so that no
+// load (say a flood of distinct reports, each opening a row) can grow
+// the writer without bound. Nothing is lost: a sealed row keeps its
+// exact count and times; an identical event later in the same window
+// starts a new row instead of joining it, which costs space, not truth.
+// Rows are sealed in seq order within each chain, as always.
+func (l *Ledger) sealEarly(sealed []*row) []*row {
+	w := &l.w
+	target := l.opt.MaxOpenBytes * 3 / 4
+	// Find the seq below which every open row must go: walk open rows
+	// newest first (a merge of the chains' tails) until the budget is
+	// spent.
+	type cur struct {
+		c *chain
+		i int
+	}
+	var heads []cur
+	for _, c := range w.chains {
+		if len(c.open) > 0 {
+			heads = append(heads, cur{c, len(c.open) - 1})
+		}
+	}
+	var keep int64
+	cut := int64(0)
+	for len(heads) > 0 {
+		best := 0
+		for j := range heads {
+			if heads[j].c.open[heads[j].i].Seq > heads[best].c.open[heads[best].i].Seq {
+				best = j
+			}
+		}
+		h := &heads[best]
+		rw := h.c.open[h.i]
+		if keep+rowBytes(rw) > target {
+			cut = rw.Seq
+			break
+		}
+		keep += rowBytes(rw)
+		if h.i--; h.i < 0 {
+			heads = slices.Delete(heads, best, best+1)
+		}
+	}
+	n := 0
+	for _, c := range w.chains {
+		i := 0
+		for ; i < len(c.open) && c.open[i].Seq <= cut; i++ {
+			sealed = l.seal(c, c.open[i], sealed)
+			n++
+		}
+		c.open = c.open[i:]
+	}
+	l.early.Add(int64(n))
+	return sealed
+}
+
+// rowBytes estimates what an open row costs the writer: the row and its
+// strings, the coalescing key (which repeats most of them) and the map
+// and slice entries that point at it. Measured against the Go heap in
+// TestOpenRowsBounded.
+func rowBytes(rw *row) int64 {
+	return int64(rowOverhead + len(rw.key) + len(rw.Kind) + len(rw.Category) + len(rw.Op) +
+		len(rw.Result) + len(rw.AppState) + len(rw.Detail))
+}
+
+// rowOverhead is the fixed part of rowBytes.
+const rowOverhead = 500
 
 // prep is what the writer needs of a record beyond the record itself.
 // Append computes it on the reporter's goroutine, so that the one
@@ -836,7 +950,11 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			if rw := w.byKey[key]; rw != nil && !rw.sealed && t >= rw.First && t < rw.First+win {
 				rw.Count++
 				rw.Last = max(rw.Last, t)
-				rw.dirty = true
+				// A row not yet inserted goes in with its final count.
+				if rw.inserted && !rw.dirty {
+					rw.dirty = true
+					w.dirty = append(w.dirty, rw)
+				}
 				continue
 			}
 		}
@@ -872,6 +990,8 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			w.byKey[key] = rw
 		}
 		fresh = append(fresh, rw)
+		w.open++
+		w.openBytes += rowBytes(rw)
 	}
 	// Seal, per chain, the leading open rows whose window has ended.
 	now := l.opt.Now().UnixMilli()
@@ -883,15 +1003,12 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			if !force && rw.coalesce && now < rw.First+win {
 				break
 			}
-			rw.hash = rowHash(&w.h, c.headHash, &rw.content)
-			rw.sealed = true
-			c.headSeq, c.headHash, c.changed = rw.Seq, rw.hash, true
-			sealed = append(sealed, rw)
-			if rw.key != "" && w.byKey[rw.key] == rw {
-				delete(w.byKey, rw.key)
-			}
+			sealed = l.seal(c, rw, sealed)
 		}
 		c.open = c.open[i:]
+	}
+	if w.openBytes > l.opt.MaxOpenBytes {
+		sealed = l.sealEarly(sealed)
 	}
 	nz := func(v int64) any {
 		if v == 0 {
@@ -946,19 +1063,19 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		}
 	}
 	var upd *sql.Stmt
-	for _, c := range w.chains {
-		for _, rw := range c.open {
-			if rw.dirty && rw.inserted {
-				if upd == nil {
-					if upd, err = tx.PrepareContext(ctx, `UPDATE ledger_recent SET n = ?, dur = ? WHERE seq = ?`); err != nil {
-						return err
-					}
-					defer upd.Close()
-				}
-				if _, err := upd.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.Seq); err != nil {
-					return fmt.Errorf("update: %w", err)
-				}
+	for _, rw := range w.dirty {
+		// A sealed row's count goes with its hash below.
+		if rw.sealed {
+			continue
+		}
+		if upd == nil {
+			if upd, err = tx.PrepareContext(ctx, `UPDATE ledger_recent SET n = ?, dur = ? WHERE seq = ?`); err != nil {
+				return err
 			}
+			defer upd.Close()
+		}
+		if _, err := upd.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.Seq); err != nil {
+			return fmt.Errorf("update: %w", err)
 		}
 	}
 	if len(sealed) > 0 {
@@ -982,18 +1099,27 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			}
 		}
 	}
+	if len(fresh) > 0 || len(sealed) > 0 || w.tipStale {
+		if err := writeTip(ctx, tx, w.nextSeq-1); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	var open int64
+	w.tipStale = false
 	for _, c := range w.chains {
 		c.changed = false
-		for _, rw := range c.open {
-			rw.inserted, rw.dirty = true, false
-		}
-		open += int64(len(c.open))
 	}
-	l.openRows.Store(open)
+	for _, rw := range fresh {
+		rw.inserted = true
+	}
+	for _, rw := range w.dirty {
+		rw.dirty = false
+	}
+	w.dirty = w.dirty[:0]
+	l.openRows.Store(w.open)
+	l.openBytes.Store(w.openBytes)
 	l.committed.Add(int64(len(recs)))
 	l.rows.Add(int64(len(fresh)))
 	w.staged += int64(len(sealed))

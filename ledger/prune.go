@@ -109,6 +109,9 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("retention: %w", err)
 		}
 	}
+	if err := writeTip(ctx, tx, w.nextSeq-1); err != nil {
+		return false, fmt.Errorf("retention: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("retention: %w", err)
 	}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -567,7 +569,13 @@ type VerifyReport struct {
 	Pruned   int64   `json:"pruned"`
 	Chains   int     `json:"chains"`
 	FirstBad *BadRow `json:"first_bad,omitempty"`
+	// Problems lists every distinct problem found (FirstBad first), at
+	// most maxProblems: one deletion often shows in several ways.
+	Problems []BadRow `json:"problems,omitempty"`
 }
+
+// maxProblems bounds VerifyReport.Problems.
+const maxProblems = 20
 
 // BadRow names the first row that does not verify and why.
 type BadRow struct {
@@ -580,7 +588,13 @@ type BadRow struct {
 // must equal SHA-256(previous hash of its kind || its content), starting
 // from the kind's anchor (the last row removed by retention) or zeros;
 // no sealed row may follow an open one; each chain must end at its
-// recorded head (so removing the newest rows is detected too).
+// recorded head (so removing the newest rows is detected too). Across
+// kinds (ledger_tip, see schema.go): seq must run without gaps up to the
+// tip's last_seq, except below the retention anchors, where exactly as
+// many rows may be missing as retention counted; and the chain records
+// must match the digest committed with the newest rows (so removing a
+// whole kind with its chain record, or emptying the chain table, is
+// detected).
 func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 	rep := VerifyReport{}
 	conn, err := r.db.Conn(ctx)
@@ -647,8 +661,69 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 	rows.Close()
 	rep.Chains = len(chains)
 	bad := func(seq, kind int64, f string, a ...any) {
-		if rep.FirstBad == nil {
-			rep.FirstBad = &BadRow{Seq: seq, Kind: codes[kind], Problem: fmt.Sprintf(f, a...)}
+		b := BadRow{Seq: seq, Kind: codes[kind], Problem: fmt.Sprintf(f, a...)}
+		if len(rep.Problems) < maxProblems {
+			rep.Problems = append(rep.Problems, b)
+		}
+	}
+	// must is bad for the few checks made once at the end, which are
+	// listed even when row problems filled the list.
+	must := func(seq int64, f string, a ...any) {
+		rep.Problems = append(rep.Problems, BadRow{Seq: seq, Problem: fmt.Sprintf(f, a...)})
+	}
+	// The tip (schema version 3 on): last_seq and the heads digest.
+	var schema int
+	conn.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE component = ?`, Component).Scan(&schema)
+	var tipSeq int64
+	var tipHeads []byte
+	hasTip := false
+	if schema >= 3 {
+		err := conn.QueryRowContext(ctx, `SELECT last_seq, heads FROM ledger_tip WHERE id = 1`).Scan(&tipSeq, &tipHeads)
+		switch {
+		case err == nil:
+			hasTip = true
+		case errors.Is(err, sql.ErrNoRows) || strings.Contains(err.Error(), "no such table"):
+			bad(0, 0, "the ledger's tip record (ledger_tip) is missing: the newest rows and the chain records cannot be checked")
+		default:
+			return rep, fmt.Errorf("verify ledger: %w", err)
+		}
+	}
+	var maxAnchor, prunedTotal int64
+	for _, c := range chains {
+		maxAnchor = max(maxAnchor, c.anchor)
+	}
+	prunedTotal = rep.Pruned
+	var prevSeq, missingBelow int64
+	// Gaps after the first few are counted, not listed one by one.
+	var gaps, gapRows, moreAt int64
+	// gap notes the seqs after prevSeq and before seq as missing: within
+	// the retention anchors only counted (retention removes rows of one
+	// kind as a prefix, interleaved with kept rows of other kinds), above
+	// them a deletion.
+	gap := func(seq int64) {
+		lo, hi := prevSeq+1, seq-1
+		if lo > hi {
+			return
+		}
+		below := min(hi, maxAnchor) - lo + 1
+		if below > 0 {
+			missingBelow += below
+			lo += below
+		}
+		if lo > hi {
+			return
+		}
+		if gaps++; gaps > 3 {
+			gapRows += hi - lo + 1
+			if moreAt == 0 {
+				moreAt = lo
+			}
+			return
+		}
+		if lo == hi {
+			bad(lo, 0, "row %d is missing: the sequence jumps from row %d to row %d, and retention removed no row after row %d", lo, prevSeq, seq, maxAnchor)
+		} else {
+			bad(lo, 0, "rows %d to %d are missing: the sequence jumps from row %d to row %d, and retention removed no row after row %d", lo, hi, prevSeq, seq, maxAnchor)
 		}
 	}
 	rows, err = conn.QueryContext(ctx, `SELECT `+eventCols+` FROM ledger_all ORDER BY seq`)
@@ -667,9 +742,13 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 			return rep, fmt.Errorf("verify ledger: %w", err)
 		}
 		rep.Rows++
+		if hasTip {
+			gap(c.Seq)
+		}
+		prevSeq = c.Seq
 		ch := chains[kind]
 		if ch == nil {
-			bad(c.Seq, kind, "row of a kind with no chain record")
+			bad(c.Seq, kind, "row %d is of kind %q, which has no chain record (the chain record was removed)", c.Seq, codes[kind])
 			ch = &chainState{prev: zeroHash}
 			chains[kind] = ch
 		}
@@ -708,14 +787,54 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("verify ledger: %w", err)
 	}
-	for kind, ch := range chains {
+	if hasTip {
+		if gaps > 3 {
+			must(moreAt, "%d more gaps in the sequence from row %d on: %d more rows missing that retention did not remove", gaps-3, moreAt, gapRows)
+		}
+		if lo, hi := max(prevSeq+1, maxAnchor+1), tipSeq; lo == hi {
+			must(lo, "the newest row %d is missing: the newest row left is %d, but the tip records row %d as written", lo, prevSeq, tipSeq)
+		} else if lo < hi {
+			must(lo, "the newest rows %d to %d are missing: the newest row left is %d, but the tip records row %d as written", lo, hi, prevSeq, tipSeq)
+		}
+		if prevSeq < tipSeq {
+			missingBelow += max(0, min(tipSeq, maxAnchor)-prevSeq)
+		} else if prevSeq > tipSeq {
+			must(prevSeq, "row %d is newer than the newest row the tip records (%d): the tip record was altered", prevSeq, tipSeq)
+		}
+		if missingBelow != prunedTotal {
+			must(0, "%d rows are missing from the sequence below the retention anchors, but the chain records count %d removed by retention: rows were deleted outside retention, or the counts altered", missingBelow, prunedTotal)
+		}
+		if tipHeads != nil {
+			d, n, err := headsDigest(ctx, conn, tipSeq)
+			if err != nil {
+				return rep, fmt.Errorf("verify ledger: %w", err)
+			}
+			if string(d) != string(tipHeads) {
+				must(tipSeq, "the %d chain records (ledger_chain) do not match the digest committed with row %d: a chain record was removed, added or altered", n, tipSeq)
+			}
+		}
+	}
+	kinds := make([]int64, 0, len(chains))
+	for kind := range chains {
+		kinds = append(kinds, kind)
+	}
+	slices.Sort(kinds)
+	for _, kind := range kinds {
+		ch := chains[kind]
 		head := ch.headHash
 		if head == nil {
 			head = zeroHash
 		}
-		if ch.last != ch.headSeq || string(ch.lastHash) != string(head) {
-			bad(ch.headSeq, kind, "chain ends at row %d, but its recorded head is row %d (newest rows removed or head altered)", ch.last, ch.headSeq)
+		switch {
+		case ch.last != ch.headSeq:
+			bad(ch.headSeq, kind, "the chain of kind %q ends at row %d, but its recorded head is row %d (rows of this kind removed, or the head altered)", codes[kind], ch.last, ch.headSeq)
+		case string(ch.lastHash) != string(head):
+			bad(ch.headSeq, kind, "row %d ends the chain of kind %q as recorded, but its hash differs from the recorded head hash (the row or the head altered)", ch.last, codes[kind])
 		}
+	}
+	if len(rep.Problems) > 0 {
+		fb := rep.Problems[0]
+		rep.FirstBad = &fb
 	}
 	rep.OK = rep.FirstBad == nil
 	return rep, nil

@@ -18,7 +18,7 @@ var labels = map[string]map[string]string{
 		"yes": "yes", "no": "no", "cats": "Risks of each category", "readers": "Who may read the record",
 		"states": "App states", "limits": "Limits", "limit_text": "At most %d records per report; detail at most %d bytes; retention enforced every %s; a record dated more than %s ahead of the device clock is refused (it would keep later rows of its kind from being sealed).",
 		"verify":      "Checking the record",
-		"verify_text": "`permctl ledger verify` (or `permctl ledger verify --db FILE` on a copy) walks every row and recomputes its hash: hash = SHA-256(previous hash of the same kind || content), starting from 32 zero bytes or from the anchor left when older rows were deleted by the retention rule. The content is, in this order: seq, time, last, count, uid as 8-byte big-endian integers; packages (comma-separated), kind, category, op, result, app_state as a 4-byte big-endian length followed by UTF-8 bytes; the rules version as an 8-byte integer; detail (compact JSON, or empty) as a length and bytes. Any changed or removed row is reported; rows whose merging window has not ended are shown as open and are checked once sealed.",
+		"verify_text": "`permctl ledger verify` (or `permctl ledger verify --db FILE` on a copy) walks every row and recomputes its hash: hash = SHA-256(previous hash of the same kind || content), starting from 32 zero bytes or from the anchor left when older rows were deleted by the retention rule. The content is, in this order: seq, time, last, count, uid as 8-byte big-endian integers; packages (comma-separated), kind, category, op, result, app_state as a 4-byte big-endian length followed by UTF-8 bytes; the rules version as an 8-byte integer; detail (compact JSON, or empty) as a length and bytes. Rows of all kinds share one sequence (seq) that grows by one for each row written, so a removed row leaves a gap: above the retention anchors any gap is reported, below them the gaps must add up to the rows the retention rule deleted. The newest seq written and a SHA-256 digest over every chain's head and anchor are kept with the newest rows, so removing the newest rows, a whole kind or its chain record is reported too. Any changed or removed row is reported; rows whose merging window has not ended are shown as open and are checked once sealed.",
 	},
 	"zh-CN": {
 		"version": "版本 %d，发布于 %s。", "merge": "相同事件合并", "commit": "写入",
@@ -28,7 +28,7 @@ var labels = map[string]map[string]string{
 		"yes": "是", "no": "否", "cats": "各类别的风险", "readers": "谁可以读取记录",
 		"states": "应用状态", "limits": "限制", "limit_text": "每次上报最多 %d 条记录；详情最多 %d 字节；每 %s 执行一次保存期限清理；时间比设备时钟超前 %s 以上的记录会被拒绝（否则会使同类后续记录无法封存）。",
 		"verify":      "核验记录",
-		"verify_text": "`permctl ledger verify`（或对副本使用 `permctl ledger verify --db FILE`）逐行重新计算哈希：哈希 = SHA-256（同类上一行的哈希 || 内容），起点为 32 个零字节，或按保存期限删除旧记录时留下的锚点。内容依次为：seq、time、last、count、uid，各为 8 字节大端整数；packages（逗号分隔）、kind、category、op、result、app_state，各为 4 字节大端长度加 UTF-8 字节；规则版本为 8 字节整数；detail（紧凑 JSON 或空）为长度加字节。任何被修改或删除的行都会被报告；合并窗口尚未结束的行显示为“未封存”，封存后再核验。",
+		"verify_text": "`permctl ledger verify`（或对副本使用 `permctl ledger verify --db FILE`）逐行重新计算哈希：哈希 = SHA-256（同类上一行的哈希 || 内容），起点为 32 个零字节，或按保存期限删除旧记录时留下的锚点。内容依次为：seq、time、last、count、uid，各为 8 字节大端整数；packages（逗号分隔）、kind、category、op、result、app_state，各为 4 字节大端长度加 UTF-8 字节；规则版本为 8 字节整数；detail（紧凑 JSON 或空）为长度加字节。所有类型的记录共用一个序号（seq），每写入一行加一，因此删除一行会留下缺号：保存期限锚点之后的任何缺号都会被报告，锚点之前的缺号总数必须等于按保存期限删除的行数。最新写入的序号以及覆盖各链链头和锚点的 SHA-256 摘要与最新记录一同保存，因此删除最新的记录、整类记录或其链记录也会被报告。任何被修改或删除的行都会被报告；合并窗口尚未结束的行显示为“未封存”，封存后再核验。",
 	},
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"fmt"
 	"slices"
 
 	"permd/ledger/store"
@@ -83,7 +84,27 @@ DELETE FROM ledger_event WHERE hash IS NULL;
 CREATE VIEW ledger_all AS
 	SELECT ` + eventCols + ` FROM ledger_event
 	UNION ALL SELECT ` + eventCols + ` FROM ledger_recent;
+`}, {Version: 3, SQL: `
+CREATE TABLE ledger_tip (
+	id       INTEGER PRIMARY KEY CHECK (id = 1),
+	last_seq INTEGER NOT NULL,
+	heads    BLOB
+) STRICT;
+INSERT INTO ledger_tip(id, last_seq) SELECT 1, MAX(
+	COALESCE((SELECT MAX(seq) FROM ledger_event), 0),
+	COALESCE((SELECT MAX(seq) FROM ledger_recent), 0),
+	COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0));
 `}}
+
+// ledger_tip (migration 3) makes every deletion visible to Verify. Seq is
+// one sequence over all kinds, allocated without gaps, so a missing seq
+// is a removed row unless retention removed it; last_seq is the newest
+// seq written, so removing the newest rows leaves a visible gap at the
+// end; heads is a digest (headsDigest) over last_seq and every
+// ledger_chain record, rewritten in the transaction that changes any of
+// them, so removing or rewinding a chain record (a whole kind with its
+// head, or the whole table) no longer matches. heads is NULL only until
+// the first commit after the migration computes it (SQL has no SHA-256).
 
 // Rows are written in two steps. A commit inserts new rows into
 // ledger_recent, a table with no secondary index: appending there
@@ -151,6 +172,61 @@ func rowHash(h *hasher, prev []byte, c *content) []byte {
 	h.buf = b
 	sum := sha256.Sum256(b)
 	return sum[:]
+}
+
+// headsDigest is SHA-256 over lastSeq and every ledger_chain record in
+// kind order (kind, anchor_seq, pruned, head_seq as 8-byte big-endian
+// integers, anchor_hash and head_hash as a 4-byte length and bytes). q
+// is the writer's transaction or Verify's snapshot.
+func headsDigest(ctx context.Context, q querier, lastSeq int64) ([]byte, int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT kind, anchor_seq, anchor_hash, pruned, head_seq, head_hash FROM ledger_chain ORDER BY kind`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	b := binary.BigEndian.AppendUint64(nil, uint64(lastSeq))
+	n := 0
+	for rows.Next() {
+		var kind, anchor, pruned, head int64
+		var ah, hh []byte
+		if err := rows.Scan(&kind, &anchor, &ah, &pruned, &head, &hh); err != nil {
+			return nil, 0, err
+		}
+		for _, v := range []int64{kind, anchor, pruned, head} {
+			b = binary.BigEndian.AppendUint64(b, uint64(v))
+		}
+		for _, v := range [][]byte{ah, hh} {
+			b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
+		}
+		h.Write(b)
+		b = b[:0]
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	h.Write(b)
+	return h.Sum(nil), n, nil
+}
+
+// querier is what headsDigest reads through.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// writeTip records lastSeq and the digest of the chain records as they
+// are in tx.
+func writeTip(ctx context.Context, tx *sql.Tx, lastSeq int64) error {
+	d, _, err := headsDigest(ctx, tx, lastSeq)
+	if err != nil {
+		return fmt.Errorf("tip: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE ledger_tip SET last_seq = ?, heads = ? WHERE id = 1`, lastSeq, d); err != nil {
+		return fmt.Errorf("tip: %w", err)
+	}
+	return nil
 }
 
 // hasher holds rowHash's scratch buffer.

@@ -247,7 +247,16 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "rows %d: %d sealed, %d open (window not ended), %d removed by retention, %d chains\n", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains)
 		}
 		if !rep.OK {
-			return fmt.Errorf("ledger does not verify: row %d (%s): %s", rep.FirstBad.Seq, rep.FirstBad.Kind, rep.FirstBad.Problem)
+			if !*asJSON {
+				for _, p := range rep.Problems[1:] {
+					fmt.Fprintln(e.stdout, "also:", p.Problem)
+				}
+			}
+			if b := rep.FirstBad; b.Kind != "" {
+				return fmt.Errorf("ledger does not verify: row %d (%s): %s", b.Seq, b.Kind, b.Problem)
+			}
+			// Problems across kinds name their rows in the text.
+			return fmt.Errorf("ledger does not verify: %s", rep.FirstBad.Problem)
 		}
 		if !*asJSON {
 			fmt.Fprintln(e.stdout, "ok: every sealed row verifies")
