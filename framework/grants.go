@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"math"
@@ -143,10 +144,19 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	// restart; it offers that on its sink.
 	counter, _ := s.sink.(grants.Counter)
 	set := p.settings.Load()
-	eng, err := grants.NewEngine(grants.Config{
+	cfg := grants.Config{
 		Catalogue: cat, Store: st, Counter: counter, Now: s.Now, Policy: set.policy,
 		Logger: s.log, OnChange: func(c grants.Change) { p.recordChange(s, c) },
-	})
+	}
+	// Consent is recorded before it is acknowledged: each change commits
+	// with its grant_change (and grant_decision) records in one fsync'd
+	// transaction on the ledger's writer.
+	if tx, ok := s.sink.(txSink); ok {
+		cfg.Commit = func(ctx context.Context, c grants.Change, write func(context.Context, *sql.Tx) error) error {
+			return tx.AppendTx(ctx, write, changeRecords(cat, c)...)
+		}
+	}
+	eng, err := grants.NewEngine(cfg)
 	if err != nil {
 		return err
 	}
@@ -200,7 +210,7 @@ func (p *grantsPart) methods(s *Service) []Method {
 	hot := []Role{RoleFramework, RoleRoot}
 	manage := []Role{RoleSettings, RoleShell, RoleRoot}
 	return []Method{
-		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(s, c) }, Fast: true},
+		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
 		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
@@ -304,7 +314,7 @@ type checkParams struct {
 	State    string `json:"state"`
 }
 
-func (p *grantsPart) check(s *Service, c *Call) (any, error) {
+func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error) {
 	var q checkParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
@@ -330,10 +340,28 @@ func (p *grantsPart) check(s *Service, c *Call) (any, error) {
 		p.limited.Add(1)
 	}
 	if s.sink != nil {
-		s.sink.Enqueue(ledger.Record{
+		rec := ledger.Record{
 			Time: s.Now(), UID: *q.UID, Kind: "access", Category: cat, Op: q.Op,
 			Result: d.Result, AppState: d.AppState, Detail: accessDetail(d, d.Limit),
-		})
+		}
+		// An access that counts toward a frequency cap is committed
+		// before it is answered: counts are seeded from the ledger after
+		// a restart, so a crash cannot hand out more than the cap. Other
+		// checks keep the hot path's speed (the cap is what needs it).
+		// If the record cannot be committed (storage failing), the
+		// in-memory count still holds the cap while the daemon runs, and
+		// the record goes the hot path's way (counted as dropped if it
+		// cannot be written).
+		if d.Limit != nil && d.Allowed {
+			// Not cut short by the caller leaving: the record is queued
+			// either way, and must not be queued twice.
+			if err := s.sink.Append(context.WithoutCancel(ctx), rec); err != nil {
+				s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
+				s.sink.Enqueue(rec)
+			}
+		} else {
+			s.sink.Enqueue(rec)
+		}
 	}
 	return d, nil
 }
@@ -463,12 +491,6 @@ func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, erro
 	if err != nil {
 		return nil, grantError(err)
 	}
-	if s.sink != nil {
-		s.sink.Enqueue(ledger.Record{
-			Time: out.Set, UID: out.UID, Kind: "grant_decision", Category: out.Category,
-			Result: p.eng.Catalogue().Result(out), Detail: decisionDetail(out),
-		})
-	}
 	return map[string]any{"grant": out}, nil
 }
 
@@ -506,14 +528,28 @@ func decisionDetail(g grants.Grant) json.RawMessage {
 	return detailJSON(d)
 }
 
-// recordChange writes a grant_change record: who (by), what it was
-// (from) and what it is now (to), the action as reason, and when it
-// ends. A grant whose app uid is unknown (set by package name without a
-// package list) is recorded under uid 0; from and to name the package.
+// txSink is the ledger's AppendTx: records committed in one transaction
+// with another table's change.
+type txSink interface {
+	AppendTx(ctx context.Context, with func(context.Context, *sql.Tx) error, recs ...ledger.Record) error
+}
+
+// recordChange hands a change's records to the sink without waiting:
+// only when the sink cannot commit them with the change (no AppendTx).
 func (p *grantsPart) recordChange(s *Service, c grants.Change) {
 	if s.sink == nil {
 		return
 	}
+	s.sink.Enqueue(changeRecords(p.eng.Catalogue(), c)...)
+}
+
+// changeRecords are the records of a change: a grant_change record
+// saying who (by), what it was (from) and what it is now (to), the
+// action as reason, and when it ends; and for the user's dialog choice
+// (perm.decide) also its grant_decision record. A grant whose app uid is
+// unknown (set by package name without a package list) is recorded
+// under uid 0; from and to name the package.
+func changeRecords(cat *grants.Catalogue, c grants.Change) []ledger.Record {
 	detail := map[string]any{"by": c.By, "reason": c.Action}
 	switch c.Action {
 	case grants.ActionSet:
@@ -527,7 +563,15 @@ func (p *grantsPart) recordChange(s *Service, c grants.Change) {
 	default:
 		detail["from"] = c.Grant.Summary()
 	}
-	s.sink.Enqueue(ledger.Record{Time: c.At, UID: c.Grant.UID, Kind: "grant_change", Category: c.Grant.Category, Detail: detailJSON(detail)})
+	recs := []ledger.Record{{Time: c.At, UID: c.Grant.UID, Kind: "grant_change", Category: c.Grant.Category, Detail: detailJSON(detail)}}
+	if c.By == grants.ByDialog && c.Action == grants.ActionSet {
+		g := c.Grant
+		recs = append(recs, ledger.Record{
+			Time: g.Set, UID: g.UID, Kind: "grant_decision", Category: g.Category,
+			Result: cat.Result(g), Detail: decisionDetail(g),
+		})
+	}
+	return recs
 }
 
 func detailJSON(v any) json.RawMessage {

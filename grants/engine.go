@@ -3,6 +3,7 @@ package grants
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -95,9 +96,16 @@ type Config struct {
 	Now       func() time.Time
 	Policy    Policy
 	// OnChange is told about every change, including expiries found on
-	// the hot path; it must not block.
+	// the hot path; it must not block. It is not called when Commit is
+	// set: Commit records the change instead.
 	OnChange func(Change)
-	Logger   *slog.Logger
+	// Commit, if set, persists every change: it must run write (the
+	// grant row and its history) in one transaction together with the
+	// change's own records, and return once that is durable. A change is
+	// acknowledged (and applied in memory) only after Commit succeeds, so
+	// a crash can never leave a change without its record.
+	Commit func(ctx context.Context, c Change, write func(context.Context, *sql.Tx) error) error
+	Logger *slog.Logger
 }
 
 type key struct {
@@ -159,6 +167,7 @@ type Engine struct {
 	counter  Counter
 	now      func() time.Time
 	onChange func(Change)
+	commit   func(context.Context, Change, func(context.Context, *sql.Tx) error) error
 	log      *slog.Logger
 	policy   atomic.Pointer[Policy]
 
@@ -196,7 +205,7 @@ func NewEngine(c Config) (*Engine, error) {
 		c.Policy = DefaultPolicy()
 	}
 	e := &Engine{
-		cat: c.Catalogue, store: c.Store, counter: c.Counter, now: c.Now, onChange: c.OnChange, log: c.Logger,
+		cat: c.Catalogue, store: c.Store, counter: c.Counter, now: c.Now, onChange: c.OnChange, commit: c.Commit, log: c.Logger,
 		grants: map[key]*entry{}, states: map[int]*appState{}, counters: map[ckey]*counter{}, asks: map[string]pending{},
 	}
 	e.SetPolicy(c.Policy)
@@ -617,11 +626,10 @@ func (e *Engine) expire(ent *entry, now time.Time) {
 		if replaced {
 			return
 		}
-		if err := e.store.write(context.Background(), now, ActionExpire, ByExpiry, ent.g, nil); err != nil {
+		if err := e.persist(context.Background(), Change{At: now, Action: ActionExpire, By: ByExpiry, Grant: ent.g}, nil); err != nil {
 			e.log.Error("grants: cannot persist expiry", "package", ent.g.Package, "category", ent.g.Category, "err", err)
 			return
 		}
-		e.onChange(Change{At: now, Action: ActionExpire, By: ByExpiry, Grant: ent.g})
 	}()
 }
 
@@ -700,7 +708,12 @@ func (e *Engine) Set(ctx context.Context, g Grant, by string) (Grant, error) {
 	if err != nil {
 		return g, err
 	}
-	if err := e.store.write(ctx, now, ActionSet, by, g, &g); err != nil {
+	ch := Change{At: now, Action: ActionSet, By: by, Grant: g}
+	if old != nil {
+		prev := old.g
+		ch.Prev = &prev
+	}
+	if err := e.persist(ctx, ch, &g); err != nil {
 		return g, err
 	}
 	e.mu.Lock()
@@ -713,12 +726,6 @@ func (e *Engine) Set(ctx context.Context, g Grant, by string) (Grant, error) {
 	if old != nil {
 		old.expiring.Store(true) // a replaced entry must not expire the new one
 	}
-	ch := Change{At: now, Action: ActionSet, By: by, Grant: g}
-	if old != nil {
-		prev := old.g
-		ch.Prev = &prev
-	}
-	e.onChange(ch)
 	return g, nil
 }
 
@@ -738,7 +745,7 @@ func (e *Engine) Revoke(ctx context.Context, user int, pkg, category, by string)
 	if old == nil {
 		return Grant{}, ErrNotFound
 	}
-	if err := e.store.write(ctx, now, ActionRevoke, by, old.g, nil); err != nil {
+	if err := e.persist(ctx, Change{At: now, Action: ActionRevoke, By: by, Grant: old.g}, nil); err != nil {
 		return Grant{}, err
 	}
 	old.expiring.Store(true)
@@ -746,8 +753,26 @@ func (e *Engine) Revoke(ctx context.Context, user int, pkg, category, by string)
 	delete(e.grants, k)
 	e.mu.Unlock()
 	e.resetCounters(user, cat.Code)
-	e.onChange(Change{At: now, Action: ActionRevoke, By: by, Grant: old.g})
 	return old.g, nil
+}
+
+// persist writes change c (g is the grant after a set, nil otherwise)
+// and has it recorded: through Config.Commit in one transaction with its
+// records when set, else the store alone and then OnChange. The commit
+// is waited for even if ctx ends meanwhile, so that the cache never
+// disagrees with what was stored.
+func (e *Engine) persist(ctx context.Context, c Change, g *Grant) error {
+	ctx = context.WithoutCancel(ctx)
+	if e.commit != nil {
+		return e.commit(ctx, c, func(ctx context.Context, tx *sql.Tx) error {
+			return e.store.writeTx(ctx, tx, c.At, c.Action, c.By, c.Grant, g)
+		})
+	}
+	if err := e.store.write(ctx, c.At, c.Action, c.By, c.Grant, g); err != nil {
+		return err
+	}
+	e.onChange(c)
+	return nil
 }
 
 func sameFrequency(a, b *Frequency) bool {

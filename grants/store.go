@@ -106,15 +106,26 @@ func (s *Store) load(ctx context.Context) ([]Grant, error) {
 // write applies one change (set with g, or revoke/expire of key) and its
 // history row in one transaction.
 func (s *Store) write(ctx context.Context, at time.Time, action, by string, key Grant, g *Grant) error {
-	cat, ok := s.cat.Category(key.Category)
-	if !ok {
-		return fmt.Errorf("write grant: unknown category %q", key.Category)
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write grant: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.writeTx(ctx, tx, at, action, by, key, g); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write grant: %w", err)
+	}
+	return nil
+}
+
+// writeTx is write inside tx, which the caller commits.
+func (s *Store) writeTx(ctx context.Context, tx *sql.Tx, at time.Time, action, by string, key Grant, g *Grant) error {
+	cat, ok := s.cat.Category(key.Category)
+	if !ok {
+		return fmt.Errorf("write grant: unknown category %q", key.Category)
+	}
 	var spec any
 	if g != nil {
 		b, err := json.Marshal(g)
@@ -133,9 +144,6 @@ func (s *Store) write(ctx context.Context, at time.Time, action, by string, key 
 	if _, err := tx.ExecContext(ctx, `INSERT INTO grant_history(at_ms, user, package, category, action, actor, spec) VALUES(?,?,?,?,?,?,?)`,
 		at.UnixMilli(), key.User, key.Package, cat.Code, actionCodes[action], actorCodes[by], spec); err != nil {
 		return fmt.Errorf("write grant history: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write grant: %w", err)
 	}
 	return nil
 }

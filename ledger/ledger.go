@@ -106,6 +106,9 @@ type request struct {
 	pre       []prep     // per record; computed by the reporter
 	done      chan error // nil for Enqueue
 	unchecked bool       // from Enqueue: validate on the writer
+	// with, from AppendTx, writes other tables in the records' own
+	// transaction (committed alone, not grouped with other requests).
+	with func(context.Context, *sql.Tx) error
 }
 
 type row struct {
@@ -216,7 +219,7 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	}
 	// Rows left open by a crash hold committed content: seal them now so
 	// that everything acknowledged before the crash verifies.
-	if err := l.commit(ctx, nil, nil, true); err != nil {
+	if err := l.commit(ctx, nil, nil, true, nil); err != nil {
 		return fmt.Errorf("seal rows left open: %w", err)
 	}
 	return nil
@@ -270,11 +273,32 @@ func (l *Ledger) Stats() Stats {
 // Append validates recs as a whole, queues them (waiting while the queue
 // is full: backpressure) and returns after they are committed.
 func (l *Ledger) Append(ctx context.Context, recs ...Record) error {
+	return l.AppendTx(ctx, nil, recs...)
+}
+
+// AppendTx is Append with with run in the same transaction as recs:
+// another table's change and the records that tell of it commit together
+// (fsync'd) or not at all. An error from with is returned as it is and
+// nothing is written. with runs on the writer goroutine, so it must not
+// call back into the ledger.
+func (l *Ledger) AppendTx(ctx context.Context, with func(context.Context, *sql.Tx) error, recs ...Record) error {
 	norm, err := l.Validate(recs)
 	if err != nil {
 		return err
 	}
-	req := &request{recs: norm, pre: l.prepare(norm, map[int]appKey{}), done: make(chan error, 1)}
+	return l.send(ctx, &request{recs: norm, pre: l.prepare(norm, map[int]appKey{}), done: make(chan error, 1), with: with})
+}
+
+// Flush returns once everything handed over before it (Enqueue's
+// records too, which would otherwise wait up to commit_delay) is
+// committed: a read after Flush sees every record acknowledged or
+// enqueued before it.
+func (l *Ledger) Flush(ctx context.Context) error {
+	return l.send(ctx, &request{done: make(chan error, 1)})
+}
+
+// send queues a waiting request and waits for its commit.
+func (l *Ledger) send(ctx context.Context, req *request) error {
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
@@ -598,7 +622,48 @@ func (l *Ledger) shutdown(ctx context.Context) {
 }
 
 // commitBatch commits the records of batch and answers the waiters.
+// Requests that write other tables too (AppendTx) are committed after
+// the rest, each in its own transaction, so that one failing cannot undo
+// the others.
 func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) {
+	var with []*request
+	if slices.ContainsFunc(batch, func(r *request) bool { return r.with != nil }) {
+		plain := make([]*request, 0, len(batch))
+		for _, r := range batch {
+			if r.with != nil {
+				with = append(with, r)
+			} else {
+				plain = append(plain, r)
+			}
+		}
+		batch = plain
+	}
+	l.commitGroup(ctx, batch, force)
+	for _, r := range with {
+		err := l.commit(ctx, r.recs, r.pre, force, r.with)
+		var he *withError
+		switch {
+		case errors.As(err, &he):
+			err = he.err // nothing was changed: no reload needed
+		case err != nil:
+			l.lastErr.Store(err.Error())
+			l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(r.recs))
+			if lerr := l.load(ctx); lerr != nil {
+				l.opt.Logger.Error("ledger reload failed", "err", lerr)
+			}
+		}
+		r.done <- err
+	}
+}
+
+// withError is an error from an AppendTx function.
+type withError struct{ err error }
+
+func (e *withError) Error() string { return e.err.Error() }
+
+// commitGroup commits the records of batch in one transaction and
+// answers the waiters.
+func (l *Ledger) commitGroup(ctx context.Context, batch []*request, force bool) {
 	var recs []Record
 	var pre []prep
 	seen := map[int]appKey{} // uids resolved for this commit's hot-path records
@@ -622,7 +687,7 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		recs = append(recs, over...)
 		pre = append(pre, l.prepare(over, seen)...)
 	}
-	err := l.commit(ctx, recs, pre, force)
+	err := l.commit(ctx, recs, pre, force, nil)
 	if err != nil {
 		l.lastErr.Store(err.Error())
 		l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(recs))
@@ -898,8 +963,10 @@ func coalesceKey(app, kind, cat, op, res, st, detail string) string {
 
 // commit adds recs to the ledger in one transaction: coalescing into open
 // rows, inserting new rows, sealing rows whose window ended (all of them
-// when force), and moving chain heads.
-func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bool) error {
+// when force), and moving chain heads. with, if set, runs first in the
+// same transaction; its error comes back as a *withError, before any
+// writer state changed.
+func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bool, with func(context.Context, *sql.Tx) error) error {
 	w := &l.w
 	rules := l.Rules()
 	win := rules.Window().Milliseconds()
@@ -908,6 +975,11 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		return err
 	}
 	defer tx.Rollback()
+	if with != nil {
+		if err := with(ctx, tx); err != nil {
+			return &withError{err}
+		}
+	}
 	var newCodes []string
 	code := func(s string) (int64, error) {
 		if s == "" {
