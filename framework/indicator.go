@@ -200,7 +200,19 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, indicatorError(err)
 	}
+	// The use is kept durable before it is acknowledged, so that a crash
+	// right after cannot lose it (it is then recorded as ended by the
+	// restart). A flush that fails (storage failing) does not fail the
+	// use: the indicator is shown either way.
+	if f, ok := p.svc.sink.(flusher); ok {
+		f.Flush(context.WithoutCancel(ctx))
+	}
 	return res, nil
+}
+
+// flusher is the ledger's Flush.
+type flusher interface {
+	Flush(ctx context.Context) error
 }
 
 type opFinishParams struct {
@@ -360,9 +372,34 @@ func (f *rulesFilter) passes(r *ledger.Rules, kind string) bool {
 }
 
 func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
+	f.filter(recs)
+	f.sink.Enqueue(recs...)
+}
+
+// usesSink is the ledger's EnqueueUses (uses in progress kept durable).
+type usesSink interface {
+	EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record)
+}
+
+// EnqueueUses passes uses in progress on to the ledger, their records
+// filtered as Enqueue's are.
+func (f *rulesFilter) EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record) {
+	us, ok := f.sink.(usesSink)
+	if !ok {
+		f.Enqueue(recs...)
+		return
+	}
+	for i := range open {
+		f.filter(open[i].Recs)
+	}
+	f.filter(recs)
+	us.EnqueueUses(open, closed, recs...)
+}
+
+// filter removes, in place, detail keys the rules in force do not list.
+func (f *rulesFilter) filter(recs []ledger.Record) {
 	r := f.rules()
 	if r == nil {
-		f.sink.Enqueue(recs...)
 		return
 	}
 	for i := range recs {
@@ -392,5 +429,4 @@ func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
 			}
 		}
 	}
-	f.sink.Enqueue(recs...)
 }

@@ -102,6 +102,15 @@ type Recorder interface {
 	Enqueue(recs ...ledger.Record)
 }
 
+// UseRecorder is a Recorder that also keeps the uses in progress (the
+// ledger does), so that a daemon crash cannot lose them: each use is
+// handed over when it starts, with the records to write if the daemon
+// stops first, and again when it ends, with its records.
+type UseRecorder interface {
+	Recorder
+	EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record)
+}
+
 // Options configure an Engine.
 type Options struct {
 	Clock          Clock        // default SystemClock(nil)
@@ -171,8 +180,10 @@ type Engine struct {
 	timer   Timer
 	timerAt time.Time
 	subs    map[*Subscription]struct{}
-	pending []ledger.Record // records made under mu, enqueued after
-	inline  []*Subscription // inline subscribers to deliver to after unlock
+	pending []ledger.Record  // records made under mu, enqueued after
+	begun   []ledger.OpenUse // uses begun under mu, for a UseRecorder
+	gone    []uint64         // uses ended under mu, for a UseRecorder
+	inline  []*Subscription  // inline subscribers to deliver to after unlock
 
 	snap     atomic.Pointer[Snapshot]
 	timeouts atomic.Uint64
@@ -330,8 +341,28 @@ func (e *Engine) Start(r StartRequest) (Started, error) {
 		e.showUse(u, now)
 		changed = true
 	}
+	e.journal(u, ind)
 	e.finishOp(now, changed)
 	return Started{Use: u.id, Indicated: ind, Seq: e.snap.Load().Seq}, nil
+}
+
+// journal notes u as begun for a UseRecorder: the records to write if
+// the daemon stops before u ends (the ledger fills in duration and
+// reason then): its span and, when shown, its app's shown span.
+func (e *Engine) journal(u *use, shown bool) {
+	if _, ok := e.rec.(UseRecorder); !ok {
+		return
+	}
+	n := len(e.pending)
+	e.record(u.start, u.app.UID, "span", u.res, u.op, "allowed", u.appState, spanDetail{PID: u.app.PID, Proxy: u.via})
+	if en := e.entries[entryKey{u.res, appKey{u.app.UID, u.app.Package}}]; shown && en != nil {
+		e.record(en.from, u.app.UID, "indicator", u.res, "", "", "", shownDetail{
+			Resource: u.res, Proxy: en.via, Package: u.app.Package, Uses: en.uses,
+		})
+	}
+	recs := slices.Clone(e.pending[n:])
+	e.pending = e.pending[:n]
+	e.begun = append(e.begun, ledger.OpenUse{ID: u.id, Start: u.start, Recs: recs})
 }
 
 // showUse counts u in its app's entry under its resource, opening the
@@ -567,13 +598,17 @@ func (e *Engine) finishOp(now time.Time, changed bool) {
 func (e *Engine) unlockAndFlush() {
 	recs := e.pending
 	e.pending = nil
+	opened, closed := e.begun, e.gone
+	e.begun, e.gone = nil, nil
 	inline := e.inline
 	e.inline = nil
 	e.mu.Unlock()
 	for _, s := range inline {
 		s.tryInline()
 	}
-	if len(recs) > 0 && e.rec != nil {
+	if ur, ok := e.rec.(UseRecorder); ok && (len(opened) > 0 || len(closed) > 0) {
+		ur.EnqueueUses(opened, closed, recs...)
+	} else if len(recs) > 0 && e.rec != nil {
 		e.rec.Enqueue(recs...)
 	}
 }
@@ -614,6 +649,9 @@ func (e *Engine) expire(now time.Time) bool {
 // endUse ends u at at and reports whether the shown state changed.
 func (e *Engine) endUse(u *use, at time.Time, reason string) bool {
 	delete(e.uses, u.id)
+	if _, ok := e.rec.(UseRecorder); ok {
+		e.gone = append(e.gone, u.id)
+	}
 	e.ended[u.id] = endInfo{reason, at}
 	e.endedQ = append(e.endedQ, u.id)
 	if len(e.endedQ) > endedMemory {

@@ -183,14 +183,15 @@ func TestMigrationToV3KeepsEverything(t *testing.T) {
 		}
 	}
 	// A copy taken while rows are open is what a crash leaves. Schema 2
-	// is schema 3 without ledger_tip: the rows are written the same way.
+	// is schema 3 without ledger_tip and ledger_use: the rows are
+	// written the same way.
 	path := copyFile(t, f.path)
 	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{`DROP TABLE ledger_tip`, `UPDATE schema_version SET version = 2 WHERE component = 'ledger'`} {
+	for _, q := range []string{`DROP TABLE ledger_tip`, `DROP TABLE ledger_use`, `UPDATE schema_version SET version = 2 WHERE component = 'ledger'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -109,6 +109,9 @@ type request struct {
 	// with, from AppendTx, writes other tables in the records' own
 	// transaction (committed alone, not grouped with other requests).
 	with func(context.Context, *sql.Tx) error
+	// open and closed, from EnqueueUses: uses in progress (uses.go).
+	open   []OpenUse
+	closed []uint64
 }
 
 type row struct {
@@ -147,6 +150,12 @@ type writerState struct {
 	mergeFailed bool
 	// tipStale means ledger_tip has no digest yet (just migrated).
 	tipStale bool
+	// uses counts the rows of ledger_use (uses in progress); usesSeen is
+	// when they were last noted as still in progress, ms.
+	uses, usesSeen int64
+	// open and closed are the uses to write with the next commit.
+	openUses   []OpenUse
+	closedUses []uint64
 }
 
 // Open migrates the schema, seals rows left open by a crash and starts
@@ -217,9 +226,10 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	if err := l.load(ctx); err != nil {
 		return err
 	}
-	// Rows left open by a crash hold committed content: seal them now so
+	// Uses a crash left in progress are recorded as ended by it, and
+	// rows left open by a crash hold committed content: seal them now so
 	// that everything acknowledged before the crash verifies.
-	if err := l.commit(ctx, nil, nil, true, nil); err != nil {
+	if err := l.closeRestartUses(ctx); err != nil {
 		return fmt.Errorf("seal rows left open: %w", err)
 	}
 	return nil
@@ -532,7 +542,7 @@ func (l *Ledger) run() {
 		if len(batch) > 0 && !slices.ContainsFunc(batch, waits) && n < l.opt.MaxBatch {
 			l.gather(take, func() bool { return n >= l.opt.MaxBatch })
 		}
-		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() {
+		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() || l.usesDue() {
 			l.commitBatch(ctx, batch, false)
 		}
 		if l.w.staged >= mergeRows && !l.w.mergeFailed || l.w.staged > 0 && (ticked || pruneMore) {
@@ -668,6 +678,8 @@ func (l *Ledger) commitGroup(ctx context.Context, batch []*request, force bool) 
 	var pre []prep
 	seen := map[int]appKey{} // uids resolved for this commit's hot-path records
 	for _, r := range batch {
+		l.w.openUses = append(l.w.openUses, r.open...)
+		l.w.closedUses = append(l.w.closedUses, r.closed...)
 		if r.unchecked {
 			norm, err := l.Validate(r.recs)
 			if err != nil {
@@ -732,6 +744,9 @@ func (l *Ledger) load(ctx context.Context) error {
 	w := &l.w
 	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}}
 	db := l.conn
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_use`).Scan(&w.uses); err != nil {
+		return err
+	}
 	// The tip's last_seq counts too: a seq is never handed out twice,
 	// even after the newest rows were removed, so the gap stays visible.
 	var tipHeads []byte
@@ -980,6 +995,11 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			return &withError{err}
 		}
 	}
+	if len(w.openUses) > 0 || len(w.closedUses) > 0 || l.usesDue() {
+		if err := l.applyUses(ctx, tx, w.openUses, w.closedUses); err != nil {
+			return err
+		}
+	}
 	var newCodes []string
 	code := func(s string) (int64, error) {
 		if s == "" {
@@ -1180,6 +1200,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		return err
 	}
 	w.tipStale = false
+	w.openUses, w.closedUses = w.openUses[:0], w.closedUses[:0]
 	for _, c := range w.chains {
 		c.changed = false
 	}

@@ -94,7 +94,17 @@ INSERT INTO ledger_tip(id, last_seq) SELECT 1, MAX(
 	COALESCE((SELECT MAX(seq) FROM ledger_event), 0),
 	COALESCE((SELECT MAX(seq) FROM ledger_recent), 0),
 	COALESCE((SELECT MAX(MAX(anchor_seq, head_seq)) FROM ledger_chain), 0));
+CREATE TABLE ledger_use (
+	id       INTEGER PRIMARY KEY,
+	start_ms INTEGER NOT NULL,
+	seen_ms  INTEGER NOT NULL,
+	recs     TEXT NOT NULL
+) STRICT;
 `}}
+
+// ledger_use (migration 3) holds the uses in progress (uses.go): one row
+// per use, with the records to write if the daemon stops before the use
+// ends, and when it was last known to be in progress.
 
 // ledger_tip (migration 3) makes every deletion visible to Verify. Seq is
 // one sequence over all kinds, allocated without gaps, so a missing seq
