@@ -60,6 +60,7 @@ aosp-check:
 	done
 
 ## bench: the benchmarks the README's performance section reports.
+## PERMD_SOAK=10m runs BenchmarkSoak for ten minutes (default 20 s).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
 	@bash .ci/fuzz.sh 60s

@@ -26,7 +26,7 @@ type daemonProc struct {
 	exited chan error
 }
 
-func startDaemonProc(t *testing.T, dir string) *daemonProc {
+func startDaemonProc(t testing.TB, dir string) *daemonProc {
 	t.Helper()
 	cfg := filepath.Join(dir, "config")
 	if _, err := os.Stat(cfg); errors.Is(err, os.ErrNotExist) {
@@ -55,7 +55,7 @@ func startDaemonProc(t *testing.T, dir string) *daemonProc {
 	return d
 }
 
-func (d *daemonProc) dial(t *testing.T) *client.Client {
+func (d *daemonProc) dial(t testing.TB) *client.Client {
 	t.Helper()
 	c, err := client.Dial(context.Background(), d.socket)
 	if err != nil {

@@ -94,7 +94,8 @@ func (p *ledgerPart) health() map[string]any {
 	return map[string]any{
 		"queue_depth": st.QueueDepth, "queue_capacity": st.QueueCap, "dropped": st.Dropped,
 		"committed": st.Committed, "rows_written": st.Rows, "commits": st.Commits,
-		"open_rows": st.Open, "pruned_rows": st.Pruned, "rules_version": st.Rules,
+		"open_rows": st.Open, "open_rows_bytes": st.OpenBytes, "sealed_early": st.SealedEarly,
+		"pruned_rows": st.Pruned, "rules_version": st.Rules,
 		"last_error": st.LastError,
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,11 +87,28 @@ func childDaemon() int {
 		fmt.Fprintln(os.Stderr, "new:", err)
 		return 1
 	}
+	if path := os.Getenv(envHeapLog); path != "" {
+		go logHeap(path)
+	}
 	if err := svc.Run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 1
 	}
 	return 0
+}
+
+// envHeapLog names a file a daemon child rewrites every 200 ms with its
+// Go heap in bytes (HeapInuse), for the soak benchmark.
+const envHeapLog = "PERMD_TEST_HEAPLOG"
+
+func logHeap(path string) {
+	for {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		os.WriteFile(path+".tmp", []byte(strconv.FormatUint(m.HeapInuse, 10)), 0o644)
+		os.Rename(path+".tmp", path)
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // selfExecutable copies the test binary to a directory every uid can

@@ -63,8 +63,10 @@ type Options struct {
 
 // DefaultMaxOpenBytes is the default bound on the memory of open rows.
 // A row of the usual shape costs about 600 bytes here, so this holds
-// some 50,000 open rows: far more than a phone makes in a window.
-const DefaultMaxOpenBytes = 32 << 20
+// some 27,000 open rows: far more distinct events than a phone makes in
+// a window, and few enough that a restart after a crash seals them all
+// in about a second (BenchmarkSoak).
+const DefaultMaxOpenBytes = 16 << 20
 
 // Ledger is the writer side of the record (and embeds the reader). One
 // goroutine owns all writes and group-commits what producers hand it.
