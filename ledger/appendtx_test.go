@@ -84,3 +84,17 @@ func TestReadsSeeEnqueuedRecords(t *testing.T) {
 		t.Fatalf("frequency count right after Enqueue: want 2, got %d %v", n, err)
 	}
 }
+
+// TestWriterCommitsAreFsynced: the writer's own connection, which
+// commits every acknowledged record and grant change, runs with
+// synchronous=FULL.
+func TestWriterCommitsAreFsynced(t *testing.T) {
+	f := newFixture(t, nil)
+	var mode int
+	if err := f.l.conn.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 2 {
+		t.Fatalf("writer connection: want synchronous=FULL (2), got %d", mode)
+	}
+}

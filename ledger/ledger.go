@@ -213,7 +213,11 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	l.conn = conn
 	// The writer touches one index page per app and category in every
 	// merge; a cache that holds them saves re-reading them each time.
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000`); err != nil {
+	// synchronous=FULL on this very connection: every commit the writer
+	// acknowledges (records, and the grant changes committed with them)
+	// is fsync'd, whichever pooled connection the database's own setting
+	// reached.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000; PRAGMA synchronous = FULL`); err != nil {
 		return err
 	}
 	if l.insOne, err = db.PrepareContext(ctx, insertSQL); err != nil {
