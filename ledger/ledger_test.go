@@ -352,8 +352,11 @@ func TestStagedRowsAreReadAndMerged(t *testing.T) {
 	if err := f.l.Append(ctx, batch(mergeRows+10, 1)...); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(`ledger_event`); got < mergeRows {
-		t.Fatalf("after %d rows: want at least %d merged into ledger_event, got %d", mergeRows+11, mergeRows, got)
+	// Whether the once-a-second merge took part of them first depends
+	// on the machine's speed; either way the stage never holds a whole
+	// mergeRows.
+	if got := count(`ledger_recent`); got >= mergeRows {
+		t.Fatalf("after %d rows: want the stage merged once it reached %d rows, got %d staged", mergeRows+11, mergeRows, got)
 	}
 	if all := count(`ledger_all`); all != mergeRows+11 {
 		t.Fatalf("want %d rows in all, got %d", mergeRows+11, all)
