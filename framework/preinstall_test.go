@@ -75,9 +75,15 @@ func TestPreinstallAudit(t *testing.T) {
 	}
 
 	// An unregistered app appears in /product/app: rescan, fail recorded.
-	bad := filepath.Join(root, "product", "app", "Rogue")
-	os.MkdirAll(bad, 0o755)
-	apktest.Build(t, bad, apktest.Opts{Pkg: "com.rogue", Signers: []string{"ec"}, V2: true})
+	// The APK is built outside the watched tree and its folder renamed in,
+	// as a partition's content appears whole: a scan that raced the build
+	// would see a half-written zip and its finding would not be this one.
+	staging := filepath.Join(root, "staging", "Rogue")
+	os.MkdirAll(staging, 0o755)
+	apktest.Build(t, staging, apktest.Opts{Pkg: "com.rogue", Signers: []string{"ec"}, V2: true})
+	if err := os.Rename(staging, filepath.Join(root, "product", "app", "Rogue")); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "rescan after a new app folder", func() bool {
 		st = preinstallStatus(t, ts, map[string]any{"severity": "fail"})
 		return st.Summary.APKs == 2 && len(st.Findings) > 0
