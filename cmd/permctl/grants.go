@@ -112,7 +112,21 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		var res struct {
+			Grants []json.RawMessage `json:"grants"`
+		}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		items := make([]any, len(res.Grants))
+		for i, g := range res.Grants {
+			v, err := decodeNumbers(g)
+			if err != nil {
+				return err
+			}
+			items[i] = withMS(v)
+		}
+		return e.printList(items, "")
 	}
 	var res struct {
 		Grants []grantView `json:"grants"`
@@ -121,11 +135,11 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(res.Grants) == 0 {
-		fmt.Fprintln(e.stdout, "no grants")
+		fmt.Fprintln(e.stdout, e.msg("no grants"))
 		return nil
 	}
-	tw := e.table()
-	fmt.Fprintln(tw, "USER\tPACKAGE\tCATEGORY\tDECISION\tTIME\tFREQUENCY\tPRECISION\tBY\tSET")
+	tw := e.table().cutColumn(4)
+	fmt.Fprintln(tw, e.heads("USER", "PACKAGE", "CATEGORY", "DECISION", "TIME", "FREQUENCY", "PRECISION", "BY", "SET"))
 	for _, g := range res.Grants {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.User, g.Package, g.Category, g.Decision,
 			g.timeText(), g.freqText(), g.precisionText(), g.By, g.Set.Local().Format("2006-01-02 15:04"))
@@ -161,8 +175,8 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "grant", "PACKAGE CATEGORY [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
 	once := fs.Bool("once", false, "only this time: ends when the app leaves the foreground (after a grace)")
 	inUse := fs.Bool("while-in-use", false, "while the app is in the foreground")
-	dur := fs.String("for", "", "for a duration, e.g. 1h, 24h, 168h")
-	until := fs.String("until", "", "until the end of DATE (YYYY-MM-DD, local time) or an RFC 3339 time")
+	dur := fs.String("for", "", "for a duration: 30m, 1h, 24h, 7d, 1w")
+	until := fs.String("until", "", "until the end of DATE (2026-12-01, the device's time zone), an RFC 3339 time, or a duration ahead (7d)")
 	window := fs.String("window", "", "every day between HH:MM-HH:MM (local time)")
 	always := fs.Bool("always", false, "always, including in the background")
 	background := fs.Bool("background", false, "with --for/--until/--window: include background use")
@@ -197,18 +211,21 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 		modes, tr["mode"] = append(modes, "--while-in-use"), "while_in_use"
 	}
 	if *dur != "" {
-		d, err := time.ParseDuration(*dur)
+		d, err := parseSpan(*dur)
 		if err != nil || d <= 0 {
-			return usagef("grant: --for %q is not a duration such as 1h or 24h", *dur)
+			return usagef("grant: --for %q is not a duration such as 1h, 24h or 7d", *dur)
 		}
 		modes, tr["mode"], tr["for"] = append(modes, "--for"), "duration", d.String()
 	}
 	if *until != "" {
-		t, err := parseUntil(*until)
+		w, err := parseWhen(*until, time.Now(), true, true)
 		if err != nil {
 			return usagef("grant: --until: %v", err)
 		}
-		modes, tr["mode"], tr["until"] = append(modes, "--until"), "until", t.Format(time.RFC3339)
+		if w.note != "" {
+			fmt.Fprintf(e.stderr, "permctl: --until %s\n", w.note)
+		}
+		modes, tr["mode"], tr["until"] = append(modes, "--until"), "until", w.t.Format(time.RFC3339)
 	}
 	if *window != "" {
 		modes, tr["mode"], tr["window"] = append(modes, "--window"), "window", *window
@@ -275,7 +292,7 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	var res struct {
 		Grant grantView `json:"grant"`
@@ -293,18 +310,6 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 	return nil
 }
 
-// parseUntil reads YYYY-MM-DD (the end of that local day) or RFC 3339.
-func parseUntil(s string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
-		return t.AddDate(0, 0, 1), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s)
-	}
-	return t, nil
-}
-
 func runRevoke(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "revoke", "PACKAGE CATEGORY [--user U]")
 	user := fs.Int("user", 0, "Android user id")
@@ -320,7 +325,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	fmt.Fprintf(e.stdout, "revoked %s %s (user %d); the next check is denied\n", pos[0], pos[1], *user)
 	return nil
@@ -328,7 +333,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 
 func runCatalogue(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "catalogue", "[--lang zh-CN|en]")
-	lang := fs.String("lang", "en", "language of labels and risk texts: en or zh-CN")
+	lang := &e.lang
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -340,7 +345,7 @@ func runCatalogue(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	var cat struct {
 		Categories []struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,15 +39,12 @@ type indicatorSnapshot struct {
 func runIndicators(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "indicators", "[--watch] [--lang en|zh-CN]")
 	watch := fs.Bool("watch", false, "stream every change as one line until interrupted")
-	lang := fs.String("lang", "en", "label language: en or zh-CN")
+	lang := &e.lang
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("indicators: unexpected argument %q", fs.Arg(0))
-	}
-	if *lang != "en" && *lang != "zh-CN" {
-		return usagef("indicators: --lang must be en or zh-CN, not %q", *lang)
 	}
 	if !*watch {
 		var raw json.RawMessage
@@ -56,7 +52,7 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if e.json {
-			return e.printJSON(raw)
+			return e.printObject(raw)
 		}
 		var s indicatorSnapshot
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -69,8 +65,8 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 }
 
 func printIndicatorTable(e *env, s *indicatorSnapshot, lang string) {
-	tw := e.table()
-	fmt.Fprintln(tw, "RESOURCE\tSTATE\tAPP\tUID\tUSES\tSINCE\tVIA")
+	tw := e.table().cutColumn(6)
+	fmt.Fprintln(tw, e.heads("RESOURCE", "STATE", "APP", "UID", "USES", "SINCE", "VIA"))
 	for _, r := range s.Resources {
 		name := r.Resource
 		if l := r.Labels[lang]; l != "" && lang != "en" {
@@ -127,11 +123,15 @@ func watchIndicators(ctx context.Context, e *env, lang string) error {
 		}
 		last = s.Seq
 		if e.json {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
+			v, err := decodeNumbers(raw)
+			if err != nil {
 				return err
 			}
-			_, err := fmt.Fprintln(e.stdout, buf.String())
+			b, err := json.Marshal(withMS(v))
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, string(b))
 			return err
 		}
 		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))

@@ -75,7 +75,7 @@ func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
 		testWatch(t, nil, "camera=off microphone=off location=off", "microphone=on[com.rec(10200)]", "seq ")
 	})
 	t.Run("json", func(t *testing.T) {
-		testWatch(t, []string{"--json"}, `"resource":"camera"`, `"package":"com.rec"`, `{"seq":`)
+		testWatch(t, []string{"--json"}, `"resource":"camera"`, `"package":"com.rec"`, `{"resources":`)
 	})
 }
 
@@ -118,7 +118,8 @@ func testWatch(t *testing.T, global []string, first, after, prefix string) {
 		t.Fatal("watch did not stop when interrupted")
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], prefix) || !strings.HasPrefix(lines[len(lines)-1], prefix) {
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], prefix) || !strings.HasPrefix(lines[len(lines)-1], prefix) ||
+		(prefix == `{"resources":` && !strings.Contains(lines[len(lines)-1], `"time_ms":`)) {
 		t.Fatalf("watch lines:\n%s", out.String())
 	}
 }

@@ -28,7 +28,8 @@ func permctl(t *testing.T, socket string, args ...string) (int, string, string) 
 func TestStatusAndVersion(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	code, out, errs := permctl(t, d.Socket, "status")
-	if code != exitOK || !strings.Contains(out, "status       ok") || !strings.Contains(out, "role root") {
+	if code != exitOK || !strings.Contains(out, "status:       ok\n") || !strings.Contains(out, "role root") ||
+		!strings.Contains(out, "\nledger:\n  ") || strings.Contains(out, "{") {
 		t.Fatalf("status: code %d\n%s%s", code, out, errs)
 	}
 	code, out, _ = permctl(t, d.Socket, "--json", "version")
@@ -57,7 +58,10 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"nosuch"}, exitUsage, "unknown command"},
 		{[]string{}, exitUsage, "usage"},
 		{[]string{"call", "sys.health", "{bad"}, exitUsage, "not valid JSON"},
-		{[]string{"call", "no.such"}, exitRPCFailure, "not found"},
+		{[]string{"call", "no.such"}, exitUsage, `no method "no.such"`},
+		{[]string{"call", "sys.helth"}, exitUsage, "did you mean sys.health?"},
+		{[]string{"call", "grants.set", `{"package":"a"}`}, exitUsage, "not a valid package name"},
+		{[]string{"call", "ledger.verify", `{"x":1}`}, exitUsage, "x: unknown field"},
 		{[]string{"--socket", filepath.Join(t.TempDir(), "none.sock"), "status"}, exitNoDaemon, "permd is not running"},
 	} {
 		code, _, errs := permctl(t, d.Socket, tc.args...)
