@@ -45,9 +45,9 @@ test-nocgo:
 ## real artefacts).
 cross:
 	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
-	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags nosqlite -o /dev/null ./cmd/permctl
 	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
-	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags nosqlite -o /dev/null ./cmd/permctl
 
 ## fuzz-smoke: each fuzz target briefly, on top of its seed corpus.
 fuzz-smoke:
