@@ -25,6 +25,7 @@ type config struct {
 	demo                             string
 	logLevel                         slog.Level
 	logJSON                          bool
+	logTo                            string
 	showVersion                      bool
 }
 
@@ -39,6 +40,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.demo, "demo", "", "host demo: run under DIR (socket, data, an editable copy of the default config) against this machine's real /proc")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
+	fs.StringVar(&c.logTo, "log", "auto", "where log lines go: logd (<root>/dev/socket/logdw, read with adb logcat -s permd), stderr, or auto (logd on Android when its socket exists, else stderr)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -54,9 +56,9 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "permd %s (sqlite: %s, %s, %s/%s)\n", version, store.Driver, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel})
-	if c.logJSON {
-		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel})
+	h, err := logHandler(c, os.Stderr)
+	if err != nil {
+		return err
 	}
 	log := slog.New(h)
 	slog.SetDefault(log)
