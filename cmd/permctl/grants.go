@@ -51,7 +51,7 @@ func (g grantView) timeText() string {
 	s := t.Mode
 	switch t.Mode {
 	case "duration":
-		s = "for " + t.For + " (to " + g.Set.Add(mustDuration(t.For)).Local().Format("2006-01-02 15:04") + ")"
+		s = "for " + shortDuration(t.For) + " (to " + g.Set.Add(mustDuration(t.For)).Local().Format("2006-01-02 15:04") + ")"
 	case "until":
 		s = "until " + t.Until.Local().Format("2006-01-02 15:04")
 	case "window":
@@ -59,6 +59,17 @@ func (g grantView) timeText() string {
 	}
 	if t.Background && t.Mode != "always" {
 		s += " +background"
+	}
+	return s
+}
+
+// shortDuration drops the zero tails time.Duration.String adds:
+// "24h0m0s" → "24h", "1h30m0s" → "1h30m".
+func shortDuration(s string) string {
+	if d, err := time.ParseDuration(s); err == nil && d >= time.Minute {
+		s = d.String()
+		s = strings.TrimSuffix(s, "0s")
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
@@ -138,7 +149,8 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, e.msg("no grants"))
 		return nil
 	}
-	tw := e.table().cutColumn(4)
+	// No column is cut: a grant's every field matters.
+	tw := e.table()
 	fmt.Fprintln(tw, e.heads("USER", "PACKAGE", "CATEGORY", "DECISION", "TIME", "FREQUENCY", "PRECISION", "BY", "SET"))
 	for _, g := range res.Grants {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.User, g.Package, g.Category, g.Decision,
@@ -302,11 +314,10 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 	}
 	v := res.Grant
 	if v.Decision == "deny" {
-		fmt.Fprintf(e.stdout, "denied %s %s (user %d, version %d)\n", v.Package, v.Category, v.User, v.Version)
+		fmt.Fprintln(e.stdout, e.msg("denied_set", v.Package, v.Category, v.User, v.Version))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "granted %s %s: %s, frequency %s, precision %s (user %d, version %d)\n",
-		v.Package, v.Category, v.timeText(), v.freqText(), v.precisionText(), v.User, v.Version)
+	fmt.Fprintln(e.stdout, e.msg("granted", v.Package, v.Category, v.timeText(), v.freqText(), v.precisionText(), v.User, v.Version))
 	return nil
 }
 
@@ -327,7 +338,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printObject(raw)
 	}
-	fmt.Fprintf(e.stdout, "revoked %s %s (user %d); the next check is denied\n", pos[0], pos[1], *user)
+	fmt.Fprintln(e.stdout, e.msg("revoked", pos[0], pos[1], *user))
 	return nil
 }
 
@@ -370,18 +381,20 @@ func runCatalogue(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stdout)
 		}
 		fmt.Fprintf(e.stdout, "%s — %s\n", c.ID, c.Label[*lang])
-		fmt.Fprintf(e.stdout, "  risk:        %s\n", c.Risk[*lang])
-		fmt.Fprintf(e.stdout, "  permissions: %s\n", strings.Join(c.Permissions, ", "))
-		fmt.Fprintf(e.stdout, "  time:        %s (background: %s)\n", strings.Join(c.TimeModes, ", "), c.Background)
+		kv := e.table()
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("risk"), c.Risk[*lang])
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("permissions"), strings.Join(c.Permissions, ", "))
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("time"), e.msg("time_modes", strings.Join(c.TimeModes, ", "), c.Background))
 		var lv []string
 		for _, l := range c.Levels {
 			s := l.ID + " (" + l.Label[*lang] + ")"
 			if l.ID == c.DefaultLevel {
-				s += " [default]"
+				s += " " + e.msg("[default]")
 			}
 			lv = append(lv, s)
 		}
-		fmt.Fprintf(e.stdout, "  precision:   %s\n", strings.Join(lv, ", "))
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("precision"), strings.Join(lv, ", "))
+		kv.Flush()
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestGrantCommands(t *testing.T) {
 func TestCatalogueCommand(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	code, out, errs := permctl(t, d.Socket, "catalogue", "--lang", "zh-CN")
-	if code != exitOK || !strings.Contains(out, "location — 位置信息") || !strings.Contains(out, "approx_3km (大致位置（约3公里）) [default]") {
+	if code != exitOK || !strings.Contains(out, "location — 位置信息") || !strings.Contains(out, "approx_3km (大致位置（约3公里）) [默认]") {
 		t.Fatalf("catalogue zh-CN: %d\n%s%s", code, out, errs)
 	}
 	for _, id := range []string{"calendar", "call_log", "camera", "contacts", "location", "microphone", "phone", "sms", "storage", "body_activity"} {

@@ -73,13 +73,13 @@ func printIndicatorTable(e *env, s *indicatorSnapshot, lang string) {
 			name += " (" + l + ")"
 		}
 		if len(r.Apps) == 0 {
-			fmt.Fprintf(tw, "%s\toff\t-\t-\t-\t-\t-\n", name)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", name, e.msg("off"))
 			continue
 		}
 		for _, a := range r.Apps {
-			state := "on"
+			state := e.msg("on")
 			if a.Active == 0 && a.HeldUntil != nil {
-				state = "held until " + a.HeldUntil.Local().Format("15:04:05")
+				state = e.msg("held_until", a.HeldUntil.Local().Format("15:04:05"))
 			}
 			var via []string
 			for _, v := range a.Via {

@@ -275,13 +275,13 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 		} else {
-			fmt.Fprintf(e.stdout, "rows %d: %d sealed, %d open (window not ended), %d removed by retention, %d chains\n", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains)
+			fmt.Fprintln(e.stdout, e.msg("verify_rows", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains))
 		}
 		if !rep.OK {
 			return fmt.Errorf("ledger does not verify: row %d (%s): %s", rep.FirstBad.Seq, rep.FirstBad.Kind, rep.FirstBad.Problem)
 		}
 		if !e.json {
-			fmt.Fprintln(e.stdout, "ok: every sealed row verifies")
+			fmt.Fprintln(e.stdout, e.msg("verify_ok"))
 		}
 	}
 	return nil

@@ -74,10 +74,10 @@ func runPreinstall(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	s := st.Summary
-	fmt.Fprintf(e.stdout, "preinstall audit at %s (%d ms, scan %d): %d APKs, %d passed, %d failed, %d warnings\n",
-		st.ScannedAt.Local().Format(time.DateTime), st.DurationMS, st.Scans, s.APKs, s.Passed, s.Failed, s.Warnings)
-	fmt.Fprintf(e.stdout, "registry: %d records (%s)\n", st.Registry.Records, strings.Join(st.Registry.Files, ", "))
-	fmt.Fprintf(e.stdout, "scanned: %s\n", strings.Join(st.Roots, ", "))
+	fmt.Fprintln(e.stdout, e.msg("audit_at",
+		st.ScannedAt.Local().Format(time.DateTime), st.DurationMS, st.Scans, s.APKs, s.Passed, s.Failed, s.Warnings))
+	fmt.Fprintln(e.stdout, e.msg("registry", st.Registry.Records, strings.Join(st.Registry.Files, ", ")))
+	fmt.Fprintln(e.stdout, e.msg("scanned", strings.Join(st.Roots, ", ")))
 	if len(st.Findings) == 0 {
 		fmt.Fprintln(e.stdout, e.msg("no findings"))
 		return nil

@@ -67,8 +67,8 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("uptime"), (time.Duration(h.UptimeMS) * time.Millisecond).Round(time.Second))
 	fmt.Fprintf(kv, "%s:\t%s (%s)\n", e.msg("storage"), st, h.Storage.Driver)
 	fmt.Fprintf(kv, "%s:\t%d\n", e.msg("connections"), h.Connections)
-	fmt.Fprintf(kv, "%s:\t%s (%d reloads, %d rejected)\n", e.msg("config"), h.ConfigDir, h.ConfigLoads, h.ConfigRejects)
-	fmt.Fprintf(kv, "%s:\tuid %d, role %s\n", e.msg("you"), h.You.UID, h.You.Role)
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("config"), e.msg("config_loads", h.ConfigDir, h.ConfigLoads, h.ConfigRejects))
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("you"), e.msg("you_are", h.You.UID, h.You.Role))
 	kv.Flush()
 	names := make([]string, 0, len(h.Parts))
 	for n := range h.Parts {
