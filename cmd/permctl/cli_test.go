@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -258,6 +259,74 @@ func TestKnownMethodsDocumented(t *testing.T) {
 	for _, m := range knownMethods {
 		if !strings.Contains(string(doc), "### "+m+" ") {
 			t.Errorf("knownMethods has %s, which docs/protocol.md does not document", m)
+		}
+	}
+}
+
+// TestAndroidNames: permissions and app-ops as pm grant and cmd appops
+// users type them resolve to permd's categories.
+func TestAndroidNames(t *testing.T) {
+	d := frameworktest.Start(t, frameworktest.Options{})
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"grant", "com.example.maps", "android.permission.ACCESS_FINE_LOCATION", "--while-in-use"}, exitOK, "granted com.example.maps location: while_in_use"},
+		{[]string{"grant", "com.example.maps", "android:camera", "--once"}, exitOK, "granted com.example.maps camera: once"},
+		{[]string{"grant", "com.example.maps", "READ_CONTACTS", "--once"}, exitOK, "granted com.example.maps contacts"},
+		{[]string{"grants", "--category", "android:fine_location"}, exitOK, "location"},
+		{[]string{"revoke", "com.example.maps", "android.permission.CAMERA"}, exitOK, "revoked com.example.maps camera"},
+		{[]string{"ledger", "--category", "android.permission.RECORD_AUDIO"}, exitOK, "TIME"},
+		{[]string{"grant", "com.example.maps", "android.permission.ACCESS_FINE_LOCATON", "--once"}, exitUsage, "did you mean android.permission.ACCESS_FINE_LOCATION?"},
+		{[]string{"grant", "com.example.maps", "android.permission.INTERNET", "--once"}, exitUsage, "not a permission or app-op permd mediates"},
+	} {
+		code, out, errs := permctl(t, d.Socket, tc.args...)
+		where := out
+		if tc.code != exitOK {
+			where = errs
+		}
+		if code != tc.code || !strings.Contains(where, tc.want) {
+			t.Errorf("permctl %v: code %d\n%s%s\nwant %d and %q", tc.args, code, out, errs, tc.code, tc.want)
+		}
+	}
+	_, out, _ := permctl(t, d.Socket, "grants", "--category", "android:fine_location")
+	if strings.Contains(out, "contacts") {
+		t.Errorf("grants --category android:fine_location shows other categories:\n%s", out)
+	}
+}
+
+// TestChineseLabelsComplete: every word and sentence the commands print
+// through e.heads and e.msg has its Chinese.
+func TestChineseLabelsComplete(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	call := regexp.MustCompile(`e\.(heads|msg)\(([^()]*)`)
+	lit := regexp.MustCompile(`"([^"]+)"`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, _ := os.ReadFile(f)
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			keys := lit.FindAllStringSubmatch(m[2], -1)
+			if m[1] == "msg" && len(keys) > 1 {
+				keys = keys[:1] // the rest are arguments
+			}
+			for _, k := range keys {
+				n++
+				if _, ok := zhCN[k[1]]; !ok {
+					t.Errorf("%s: %q has no zh-CN text in i18n.go", f, k[1])
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Errorf("found only %d labels: the scan is broken", n)
+	}
+	for k := range enSentences {
+		if _, ok := zhCN[k]; !ok {
+			t.Errorf("sentence %q has no zh-CN text", k)
 		}
 	}
 }

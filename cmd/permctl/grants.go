@@ -116,7 +116,11 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		params["user"] = *user
 	}
 	if *category != "" {
-		params["category"] = *category
+		c, err := resolveCategory(ctx, e, *category)
+		if err != nil {
+			return err
+		}
+		params["category"] = c
 	}
 	var raw json.RawMessage
 	if err := e.call(ctx, "grants.list", params, &raw); err != nil {
@@ -184,7 +188,7 @@ var (
 var precisionLevels = map[string]string{"1km": "approx_1km", "3km": "approx_3km", "10km": "city"}
 
 func runGrant(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "grant", "PACKAGE CATEGORY [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
+	fs := newFlags(e, "grant", "PACKAGE CATEGORY|PERMISSION|APP-OP [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
 	once := fs.Bool("once", false, "only this time: ends when the app leaves the foreground (after a grace)")
 	inUse := fs.Bool("while-in-use", false, "while the app is in the foreground")
 	dur := fs.String("for", "", "for a duration: 30m, 1h, 24h, 7d, 1w")
@@ -204,6 +208,9 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) != 2 {
 		return usagef("grant: want PACKAGE CATEGORY, got %d arguments", len(pos))
+	}
+	if pos[1], err = resolveCategory(ctx, e, pos[1]); err != nil {
+		return err
 	}
 	g := map[string]any{"package": pos[0], "category": pos[1], "user": *user}
 	if *uid >= 0 {
@@ -322,7 +329,7 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 }
 
 func runRevoke(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "revoke", "PACKAGE CATEGORY [--user U]")
+	fs := newFlags(e, "revoke", "PACKAGE CATEGORY|PERMISSION|APP-OP [--user U]")
 	user := fs.Int("user", 0, "Android user id")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -330,6 +337,9 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) != 2 {
 		return usagef("revoke: want PACKAGE CATEGORY, got %d arguments", len(pos))
+	}
+	if pos[1], err = resolveCategory(ctx, e, pos[1]); err != nil {
+		return err
 	}
 	var raw json.RawMessage
 	if err := e.call(ctx, "grants.revoke", map[string]any{"package": pos[0], "category": pos[1], "user": *user}, &raw); err != nil {

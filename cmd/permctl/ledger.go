@@ -181,6 +181,13 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	if f.Category != "" && *dbPath == "" {
+		c, err := resolveCategory(ctx, e, f.Category)
+		if err != nil {
+			return err
+		}
+		f.Category = c
+	}
 	var src ledgerSource = rpcSource{e}
 	if *dbPath != "" {
 		r, closeDB, err := openPulled(*dbPath)
