@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run
 
 all: build
 
@@ -15,7 +15,8 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/permd ./cmd/permctl ./cmd/preinstall-check
 
 ## run: build, then start permd in host mode under ./run (socket, data,
-## an editable copy of the default config), against this machine's /proc.
+## an editable copy of the default config, brought up to date with new
+## defaults while keeping edited files), against this machine's /proc.
 run: build
 	./bin/permd --demo ./run
 
@@ -70,3 +71,8 @@ android:
 
 clean:
 	rm -rf bin out
+
+## clean-run: remove the demo's ./run (socket, database, config and your
+## edits to it).
+clean-run:
+	rm -rf run
