@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,16 +101,63 @@ func orDash(s string) string {
 }
 
 // watchIndicators subscribes and prints one line per change (one JSON
-// object per line with --json) until ctx ends or permd goes away. A
-// notification whose seq is not newer than what was printed is skipped:
-// notifications may overtake the subscribe reply.
+// object per line with --json) until ctx ends. A notification whose seq
+// is not newer than what was printed is skipped: notifications may
+// overtake the subscribe reply. When permd goes away (a restart, an
+// update) it says so on stderr, reconnects as soon as permd serves
+// again and goes on with the new daemon's state, as logcat does across
+// logd restarts.
 func watchIndicators(ctx context.Context, e *env, lang string) error {
+	first := true
+	for {
+		err := watchOnce(ctx, e, lang)
+		if ctx.Err() != nil {
+			return nil // interrupted: the normal way to stop watching
+		}
+		var nd *noDaemonError
+		if first && errors.As(err, &nd) {
+			return err // never connected: say why, as every command does
+		}
+		if !errors.Is(err, client.ErrClosed) && !errors.As(err, &nd) && !isConnReset(err) {
+			return err
+		}
+		first = false
+		if e.conn != nil {
+			e.conn.Close()
+			e.conn = nil
+		}
+		fmt.Fprintf(e.stderr, "permctl: lost permd (%v); reconnecting to %s\n", err, e.socket)
+		if err := waitForDaemon(ctx, e); err != nil {
+			return nil // interrupted while waiting
+		}
+		fmt.Fprintf(e.stderr, "permctl: reconnected to permd; watching again (a new daemon starts its seq anew)\n")
+	}
+}
+
+// waitForDaemon redials with backoff (50 ms doubling to 2 s) until
+// permd answers or ctx ends.
+func waitForDaemon(ctx context.Context, e *env) error {
+	wait := 50 * time.Millisecond
+	for {
+		if _, err := e.client(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func watchOnce(ctx context.Context, e *env, lang string) error {
 	c, err := e.client(ctx)
 	if err != nil {
 		return err
 	}
-	var first json.RawMessage
-	if err := c.Call(ctx, "indicator.subscribe", nil, &first); err != nil {
+	var snap json.RawMessage
+	if err := c.Call(ctx, "indicator.subscribe", nil, &snap); err != nil {
 		return err
 	}
 	var last uint64
@@ -137,13 +185,13 @@ func watchIndicators(ctx context.Context, e *env, lang string) error {
 		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))
 		return err
 	}
-	if err := show(first); err != nil {
+	if err := show(snap); err != nil {
 		return err
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil // interrupted: the normal way to stop watching
+			return nil
 		case n, ok := <-c.Notifications():
 			if !ok {
 				return fmt.Errorf("watching indicators: %w", client.ErrClosed)
