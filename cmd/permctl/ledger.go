@@ -294,12 +294,17 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// exportProgressEvery is how often (in rows) export says how far it got
+// when stderr is not a terminal (a log, adb shell without a pty).
+const exportProgressEvery = 100000
+
 // exportLedger writes every matching row as NDJSON on stdout, in pages,
 // and progress and the final row count on stderr, so stdout stays
-// byte-for-byte the export.
+// byte-for-byte the export (pull it with adb exec-out, which keeps bytes
+// as they are).
 func exportLedger(ctx context.Context, e *env, src ledgerSource, f ledger.Filter) error {
 	tty := isTerminal(e.stderr)
-	cursor, n := "", 0
+	cursor, n, said := "", 0, 0
 	for {
 		p, err := src.Export(ctx, f, cursor, 1000)
 		if err != nil {
@@ -312,8 +317,12 @@ func exportLedger(ctx context.Context, e *env, src ledgerSource, f ledger.Filter
 		if cursor = p.Next; cursor == "" {
 			break
 		}
-		if tty {
+		switch {
+		case tty:
 			fmt.Fprintf(e.stderr, "\rpermctl: exported %d rows...", n)
+		case n-said >= exportProgressEvery:
+			fmt.Fprintf(e.stderr, "permctl: exported %d rows...\n", n)
+			said = n
 		}
 	}
 	if tty {
