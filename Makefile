@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean
 
 all: build
 
@@ -60,8 +60,11 @@ aosp-check:
 		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
 	done
 
-## bench: the benchmarks the README's performance section reports.
+## bench: the benchmarks the README's performance section reports. The
+## first run generates a 10 M-row ledger (minutes) and caches it in the
+## temp dir; bench-clean removes the cached files.
 bench:
+	@echo "bench: running every benchmark once; the first run also builds and caches a 10 M-row ledger ($${TMPDIR:-/tmp}/permd-bench-*.db)"
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
 	@bash .ci/fuzz.sh 60s
 
@@ -76,3 +79,7 @@ clean:
 ## edits to it).
 clean-run:
 	rm -rf run
+
+## bench-clean: remove the ledgers make bench generated and cached.
+bench-clean:
+	rm -f $${TMPDIR:-/tmp}/permd-bench-*
