@@ -44,7 +44,7 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 		}
 	}
 	// After "--" nothing is a flag.
-	if code, _, errs := permctl(t, d.Socket, "call", "--", "--json"); code != exitUsage || !strings.Contains(errs, `no method "--json"`) {
+	if code, _, errs := permctl(t, d.Socket, "call", "--", "--json"); code != exitRPCFailure || !strings.Contains(errs, `no method "--json"`) {
 		t.Errorf("call -- --json: code %d %q", code, errs)
 	}
 	if code, _, errs := permctl(t, d.Socket, "status", "--socket"); code != exitUsage || !strings.Contains(errs, "--socket needs a value") {
@@ -123,8 +123,12 @@ func TestDidYouMean(t *testing.T) {
 		{[]string{"--jsn", "status"}, "did you mean json?"},
 	} {
 		code, out, errs := permctl(t, d.Socket, tc.args...)
-		if code != exitUsage || !strings.Contains(errs, tc.msg) || out != "" || strings.Count(errs, "\n") != 1 {
-			t.Errorf("permctl %v: code %d stdout %q stderr %q; want exit 2 and one line containing %q", tc.args, code, out, errs, tc.msg)
+		want := exitUsage
+		if tc.args[0] == "call" {
+			want = exitRPCFailure // call keeps JSON-RPC's codes
+		}
+		if code != want || !strings.Contains(errs, tc.msg) || out != "" || strings.Count(errs, "\n") != 1 {
+			t.Errorf("permctl %v: code %d stdout %q stderr %q; want exit %d and one line containing %q", tc.args, code, out, errs, want, tc.msg)
 		}
 	}
 }

@@ -226,7 +226,11 @@ func report(stderr io.Writer, err error) int {
 	var ue *usageError
 	var nd *noDaemonError
 	var re *client.RPCError
+	var raw *rawRPCError
 	switch {
+	case errors.As(err, &raw):
+		fmt.Fprintf(stderr, "permctl: %s\n", raw)
+		return exitRPCFailure
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "permctl: %s\n", ue.msg)
 		return exitUsage

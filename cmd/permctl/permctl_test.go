@@ -58,10 +58,11 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"nosuch"}, exitUsage, "unknown command"},
 		{[]string{}, exitUsage, "usage"},
 		{[]string{"call", "sys.health", "{bad"}, exitUsage, "not valid JSON"},
-		{[]string{"call", "no.such"}, exitUsage, `no method "no.such"`},
-		{[]string{"call", "sys.helth"}, exitUsage, "did you mean sys.health?"},
-		{[]string{"call", "grants.set", `{"package":"a"}`}, exitUsage, "not a valid package name"},
-		{[]string{"call", "ledger.verify", `{"x":1}`}, exitUsage, "x: unknown field"},
+		// call keeps JSON-RPC's codes for scripts and the e2e runner.
+		{[]string{"call", "no.such"}, exitRPCFailure, `no method "no.such" (docs/protocol.md lists them) (code -32601)`},
+		{[]string{"call", "sys.helth"}, exitRPCFailure, "did you mean sys.health?) (docs/protocol.md lists them) (code -32601)"},
+		{[]string{"call", "grants.set", `{"package":"a"}`}, exitRPCFailure, "not a valid package name (code -32602)"},
+		{[]string{"call", "ledger.verify", `{"x":1}`}, exitRPCFailure, "x: unknown field"},
 		{[]string{"--socket", filepath.Join(t.TempDir(), "none.sock"), "status"}, exitNoDaemon, "permd is not running"},
 	} {
 		code, _, errs := permctl(t, d.Socket, tc.args...)

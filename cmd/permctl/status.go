@@ -211,8 +211,16 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	var res json.RawMessage
 	if err := e.call(ctx, fs.Arg(0), params, &res); err != nil {
 		var re *client.RPCError
-		if errors.As(err, &re) && re.Code == codeMethodNotFound {
-			return usagef("call: no method %q%s (docs/protocol.md lists them)", fs.Arg(0), didYouMean(fs.Arg(0), methodNames(ctx, e)))
+		if errors.As(err, &re) && re.Code != codePermissionDenied {
+			// call is the JSON-RPC escape hatch: scripts and the e2e
+			// runner read the code, so every daemon error keeps it
+			// ("message (code N)", exit 5), a mistyped method with a
+			// suggestion.
+			msg := re.Message
+			if re.Code == codeMethodNotFound {
+				msg = fmt.Sprintf("no method %q%s (docs/protocol.md lists them)", fs.Arg(0), didYouMean(fs.Arg(0), methodNames(ctx, e)))
+			}
+			return &rawRPCError{msg: msg, code: re.Code}
 		}
 		return err
 	}
@@ -244,3 +252,12 @@ func methodNames(ctx context.Context, e *env) []string {
 	sort.Strings(names)
 	return names
 }
+
+// rawRPCError is a daemon error as permctl call reports it: the message
+// and its JSON-RPC code, exit 5.
+type rawRPCError struct {
+	msg  string
+	code int
+}
+
+func (e *rawRPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.msg, e.code) }
