@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,10 +68,10 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 	setpriv := needSetpriv(t)
 	top := openDir(t, demoUID)
 	buildBinaries(t, top)
-	var dout bytes.Buffer
+	dout := &syncBuffer{}
 	d := asUser(setpriv, demoUID, filepath.Join(top, "bin", "permd"), "--demo", filepath.Join(top, "run"))
 	d.Dir = top
-	d.Stdout, d.Stderr = &dout, &dout
+	d.Stdout, d.Stderr = dout, dout
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +148,23 @@ func TestPermctlExitCodesAsOtherUser(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "built without SQLite") || !strings.Contains(string(out), "adb exec-out") {
 		t.Errorf("nosqlite permctl ledger --db: exit %d %q", code, out)
 	}
+}
+
+// syncBuffer is a daemon's output, written by exec's copying goroutine
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
