@@ -63,13 +63,22 @@ func asUser(setpriv string, uid int, name string, args ...string) *exec.Cmd {
 
 // TestDemoExamplesAsNormalUser is make run for a user without root: it
 // builds the binaries, starts permd --demo as uid 1001 and pastes every
-// example of the banner (= README) into a shell as that user.
+// example of the banner (= README) into a shell as that user; then the
+// same as root.
 func TestDemoExamplesAsNormalUser(t *testing.T) {
 	setpriv := needSetpriv(t)
-	top := openDir(t, demoUID)
-	buildBinaries(t, top)
+	bins := openDir(t, demoUID)
+	buildBinaries(t, bins)
+	for _, uid := range []int{demoUID, 0} {
+		t.Run(fmt.Sprintf("uid%d", uid), func(t *testing.T) { pasteDemoExamples(t, setpriv, bins, uid) })
+	}
+}
+
+func pasteDemoExamples(t *testing.T, setpriv, bins string, uid int) {
+	top := openDir(t, uid)
+	os.Symlink(filepath.Join(bins, "bin"), filepath.Join(top, "bin"))
 	dout := &syncBuffer{}
-	d := asUser(setpriv, demoUID, filepath.Join(top, "bin", "permd"), "--demo", filepath.Join(top, "run"))
+	d := asUser(setpriv, uid, filepath.Join(top, "bin", "permd"), "--demo", filepath.Join(top, "run"))
 	d.Dir = top
 	d.Stdout, d.Stderr = dout, dout
 	if err := d.Start(); err != nil {
@@ -88,7 +97,7 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("permd --demo as uid %d did not serve %s: %v\n%s", demoUID, sock, err, dout.String())
+			t.Fatalf("permd --demo as uid %d did not serve %s: %v\n%s", uid, sock, err, dout.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -98,15 +107,15 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 	for i, line := range lines {
 		fmt.Fprintf(&script, "echo '### example %d'\n%s\nrc=$?; [ $rc = 0 ] || { echo \"### example %d failed: exit $rc\"; exit 1; }\n", i, line, i)
 	}
-	sh := asUser(setpriv, demoUID, "bash", "-c", script.String())
+	sh := asUser(setpriv, uid, "bash", "-c", script.String())
 	sh.Dir = top
 	out, err := sh.CombinedOutput()
 	if err != nil {
-		t.Fatalf("pasting the demo examples as uid %d: %v\n%s\ndaemon:\n%s", demoUID, err, out, dout.String())
+		t.Fatalf("pasting the demo examples as uid %d: %v\n%s\ndaemon:\n%s", uid, err, out, dout.String())
 	}
 	for _, want := range []string{
-		fmt.Sprintf("uid %d, role root", demoUID), // status
-		"location — 位置信息",                         // catalogue --lang zh-CN
+		fmt.Sprintf("uid %d, role root", uid), // status
+		"location — 位置信息",                     // catalogue --lang zh-CN
 		"granted org.example.host.user location: while_in_use",
 		`"allowed": true`,               // perm.check
 		"com.example.chat",              // indicators while the use runs
@@ -118,7 +127,10 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 			t.Errorf("the examples' output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(dout.String(), "your role: root (given to your uid") {
+	if strings.Contains(string(out), "kthreadd") {
+		t.Errorf("procs --apps lists kernel threads as an app:\n%s", out)
+	}
+	if uid != 0 && !strings.Contains(dout.String(), "your role: root (given to your uid") {
 		t.Errorf("banner does not say the role:\n%s", dout.String())
 	}
 }
