@@ -168,6 +168,8 @@ func TestGolden(t *testing.T) {
 		check(base+".json", append([]string{"--json"}, args...), "")
 	}
 	check("help.en", []string{"help"}, "")
+	check("call_sys.version", []string{"call", "sys.version"}, "")
+	check("completion_bash", []string{"completion", "bash"}, "")
 	check("grant_help.en", []string{"grant", "-h"}, "")
 	if !*update {
 		// Every golden file is one this test writes: a stale file would
