@@ -167,9 +167,11 @@ func TestGolden(t *testing.T) {
 		}
 		check(base+".json", append([]string{"--json"}, args...), "")
 	}
-	check("help.en", []string{"help"}, "")
+	// The overview (permctl help) and the completion script list every
+	// command and global flag, which other files add with one line each;
+	// TestHelpOnStdout and TestBashCompletion check them without pinning
+	// the list.
 	check("call_sys.version", []string{"call", "sys.version"}, "")
-	check("completion_bash", []string{"completion", "bash"}, "")
 	check("grant_help.en", []string{"grant", "-h"}, "")
 	if !*update {
 		// Every golden file is one this test writes: a stale file would
