@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean
 
 all: build
 
@@ -15,7 +15,8 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/permd ./cmd/permctl ./cmd/preinstall-check
 
 ## run: build, then start permd in host mode under ./run (socket, data,
-## an editable copy of the default config), against this machine's /proc.
+## an editable copy of the default config, brought up to date with new
+## defaults while keeping edited files), against this machine's /proc.
 run: build
 	./bin/permd --demo ./run
 
@@ -45,9 +46,9 @@ test-nocgo:
 ## real artefacts).
 cross:
 	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
-	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags nosqlite -o /dev/null ./cmd/permctl
 	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permd
-	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/permctl
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags nosqlite -o /dev/null ./cmd/permctl
 
 ## fuzz-smoke: each fuzz target briefly, on top of its seed corpus.
 fuzz-smoke:
@@ -59,9 +60,12 @@ aosp-check:
 		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
 	done
 
-## bench: the benchmarks the README's performance section reports.
-## PERMD_SOAK=10m runs BenchmarkSoak for ten minutes (default 20 s).
+## bench: the benchmarks docs/performance.md reports. The first run
+## generates a 10 M-row ledger (minutes) and caches it in the temp dir;
+## bench-clean removes the cached files. PERMD_SOAK=10m runs BenchmarkSoak
+## for ten minutes (default 20 s).
 bench:
+	@echo "bench: running every benchmark once; the first run also builds and caches a 10 M-row ledger ($${TMPDIR:-/tmp}/permd-bench-*.db)"
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
 	@bash .ci/fuzz.sh 60s
 
@@ -71,3 +75,12 @@ android:
 
 clean:
 	rm -rf bin out
+
+## clean-run: remove the demo's ./run (socket, database, config and your
+## edits to it).
+clean-run:
+	rm -rf run
+
+## bench-clean: remove the ledgers make bench generated and cached.
+bench-clean:
+	rm -f $${TMPDIR:-/tmp}/permd-bench-*

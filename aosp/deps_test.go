@@ -63,6 +63,20 @@ func goList(t *testing.T, env []string, pkgs ...string) []pkg {
 	return deps
 }
 
+// deviceTags are the build tags build-android.sh gives each device
+// binary: permctl talks to permd over the socket only, so it is built
+// without any SQLite driver (ledger/store's nosqlite tag); --db on a
+// pulled database is for the host permctl.
+var deviceTags = map[string]string{"permd/cmd/permctl": "nosqlite"}
+
+// socketOnlyForbidden must not reach a binary built with nosqlite: each
+// is SQLite or exists only for it (about 4 MB of arm64 code).
+var socketOnlyForbidden = map[string]string{
+	"modernc.org/sqlite":          "SQLite in the socket-only device permctl",
+	"modernc.org/libc":            "modernc SQLite's C runtime in the socket-only device permctl",
+	"github.com/mattn/go-sqlite3": "SQLite in the socket-only device permctl",
+}
+
 // deviceTargets are the builds build-android.sh makes.
 var deviceTargets = map[string][]string{
 	"android/arm64": {"GOOS=android", "GOARCH=arm64", "CGO_ENABLED=0"},
@@ -81,10 +95,17 @@ func TestDeviceDeps(t *testing.T) {
 
 func testDeviceDeps(t *testing.T, target string, env []string, main string) {
 	have := map[string]bool{}
+	tags := deviceTags[main]
+	if tags != "" {
+		env = append(env[:len(env):len(env)], "GOFLAGS=-tags="+tags)
+	}
 	for _, d := range goList(t, env, main) {
 		have[d.path] = true
 		if why, bad := deviceForbidden[d.path]; bad {
 			t.Errorf("%s (%s) links %s: %s", main, target, d.path, why)
+		}
+		if why, bad := socketOnlyForbidden[d.path]; bad && tags == "nosqlite" {
+			t.Errorf("%s (%s, -tags %s) links %s: %s", main, target, tags, d.path, why)
 		}
 	}
 	if main == "permd/cmd/permd" {
@@ -148,5 +169,28 @@ func TestDeviceDepsGuardSeesCgo(t *testing.T) {
 		if !found[want] {
 			t.Errorf("cgo listing of permd: expected %s among the forbidden packages found, got %v", want, found)
 		}
+	}
+}
+
+// TestDevicePermctlBuiltWithoutSQLite: the script that builds the device
+// binaries passes each one its tags, and the guard above can fail: the
+// same permctl listed without the tag does show SQLite.
+func TestDevicePermctlBuiltWithoutSQLite(t *testing.T) {
+	script, err := os.ReadFile("scripts/build-android.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for main, tags := range deviceTags {
+		name := main[strings.LastIndexByte(main, '/')+1:]
+		if !bytes.Contains(script, []byte(name+") echo "+tags)) {
+			t.Errorf("build-android.sh does not build %s with -tags %s (want a line \"%s) echo %s\" in its tags function)", name, tags, name, tags)
+		}
+	}
+	found := false
+	for _, d := range goList(t, deviceTargets["android/arm64"], "permd/cmd/permctl") {
+		found = found || d.path == "modernc.org/sqlite"
+	}
+	if !found {
+		t.Error("permctl listed without -tags nosqlite does not link modernc.org/sqlite: the guard above proves nothing")
 	}
 }

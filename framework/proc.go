@@ -498,6 +498,12 @@ func (p *procPart) list(ctx context.Context, c *Call) (any, error) {
 		if q.AppsOnly && len(names) == 0 {
 			continue
 		}
+		// kthreadd (pid 2) and its children are kernel threads, never an
+		// app's process, even when their uid (0) names a package, as in
+		// a host demo run as root.
+		if q.AppsOnly && (pr.PID == 2 || pr.PPID == 2) {
+			continue
+		}
 		e := ProcEntry{PID: pr.PID, PPID: pr.PPID, UID: pr.UID, User: packages.UserID(pr.UID), Name: pr.Name, StartTicks: pr.Start, Packages: names}
 		if e.Packages == nil {
 			e.Packages = []string{}

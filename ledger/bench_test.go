@@ -251,6 +251,9 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 	// Build under a private name and rename, so that concurrent test
 	// runs never see (or delete) a half-built file.
 	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
+	// Minutes of silence for 10 M rows look like a hang: say what runs
+	// (make bench-clean removes the cached files).
+	fmt.Fprintf(os.Stderr, "bench: generating a %d-row ledger once, cached as %s\n", rows, path)
 	db, err := store.Open(tmp)
 	if err != nil {
 		tb.Fatal(err)

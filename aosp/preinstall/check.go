@@ -95,6 +95,10 @@ type Checker struct {
 	Inspect apk.Options
 	// Workers is how many APKs are checked at once; 0 means GOMAXPROCS.
 	Workers int
+	// Progress, when set, is called after each APK is checked with how
+	// many are done of how many; calls may come from several goroutines
+	// but never at once.
+	Progress func(done, total int)
 }
 
 const dateLayout = "2006-01-02"
@@ -417,12 +421,20 @@ func (c *Checker) CheckPathsContext(ctx context.Context, paths ...string) (*Resu
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var pmu sync.Mutex
+	done := 0
 	for w := 0; w < min(workers, len(apks)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				per[i], _ = c.CheckAPK(apks[i])
+				if c.Progress != nil {
+					pmu.Lock()
+					done++
+					c.Progress(done, len(apks))
+					pmu.Unlock()
+				}
 			}
 		}()
 	}

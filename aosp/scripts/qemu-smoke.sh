@@ -48,7 +48,9 @@ trap cleanup EXIT
 say "building linux/arm64 (static, no cgo)"
 mkdir -p "$tmp/bin"
 for c in permd permctl; do
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 "$GO" build -trimpath \
+	tags=""
+	[ "$c" = permctl ] && tags=nosqlite # as on a device (build-android.sh)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 "$GO" build -trimpath -tags "$tags" \
 		-ldflags "-s -w -X main.version=qemu-smoke" -o "$tmp/bin/$c" "./cmd/$c"
 done
 readelf -h "$tmp/bin/permd" | grep -q 'AArch64' || fail "built binary is not AArch64"

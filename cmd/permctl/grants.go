@@ -51,7 +51,7 @@ func (g grantView) timeText() string {
 	s := t.Mode
 	switch t.Mode {
 	case "duration":
-		s = "for " + t.For + " (to " + g.Set.Add(mustDuration(t.For)).Local().Format("2006-01-02 15:04") + ")"
+		s = "for " + shortDuration(t.For) + " (to " + g.Set.Add(mustDuration(t.For)).Local().Format("2006-01-02 15:04") + ")"
 	case "until":
 		s = "until " + t.Until.Local().Format("2006-01-02 15:04")
 	case "window":
@@ -59,6 +59,17 @@ func (g grantView) timeText() string {
 	}
 	if t.Background && t.Mode != "always" {
 		s += " +background"
+	}
+	return s
+}
+
+// shortDuration drops the zero tails time.Duration.String adds:
+// "24h0m0s" → "24h", "1h30m0s" → "1h30m".
+func shortDuration(s string) string {
+	if d, err := time.ParseDuration(s); err == nil && d >= time.Minute {
+		s = d.String()
+		s = strings.TrimSuffix(s, "0s")
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
@@ -105,14 +116,32 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		params["user"] = *user
 	}
 	if *category != "" {
-		params["category"] = *category
+		c, err := resolveCategory(ctx, e, *category)
+		if err != nil {
+			return err
+		}
+		params["category"] = c
 	}
 	var raw json.RawMessage
 	if err := e.call(ctx, "grants.list", params, &raw); err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		var res struct {
+			Grants []json.RawMessage `json:"grants"`
+		}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		items := make([]any, len(res.Grants))
+		for i, g := range res.Grants {
+			v, err := decodeNumbers(g)
+			if err != nil {
+				return err
+			}
+			items[i] = withMS(v)
+		}
+		return e.printList(items, "")
 	}
 	var res struct {
 		Grants []grantView `json:"grants"`
@@ -121,11 +150,12 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(res.Grants) == 0 {
-		fmt.Fprintln(e.stdout, "no grants")
+		fmt.Fprintln(e.stdout, e.msg("no grants"))
 		return nil
 	}
+	// No column is cut: a grant's every field matters.
 	tw := e.table()
-	fmt.Fprintln(tw, "USER\tPACKAGE\tCATEGORY\tDECISION\tTIME\tFREQUENCY\tPRECISION\tBY\tSET")
+	fmt.Fprintln(tw, e.heads("USER", "PACKAGE", "CATEGORY", "DECISION", "TIME", "FREQUENCY", "PRECISION", "BY", "SET"))
 	for _, g := range res.Grants {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.User, g.Package, g.Category, g.Decision,
 			g.timeText(), g.freqText(), g.precisionText(), g.By, g.Set.Local().Format("2006-01-02 15:04"))
@@ -158,11 +188,11 @@ var (
 var precisionLevels = map[string]string{"1km": "approx_1km", "3km": "approx_3km", "10km": "city"}
 
 func runGrant(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "grant", "PACKAGE CATEGORY [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
+	fs := newFlags(e, "grant", "PACKAGE CATEGORY|PERMISSION|APP-OP [time option] [--max N/WINDOW] [--precision LEVEL] [--user U]")
 	once := fs.Bool("once", false, "only this time: ends when the app leaves the foreground (after a grace)")
 	inUse := fs.Bool("while-in-use", false, "while the app is in the foreground")
-	dur := fs.String("for", "", "for a duration, e.g. 1h, 24h, 168h")
-	until := fs.String("until", "", "until the end of DATE (YYYY-MM-DD, local time) or an RFC 3339 time")
+	dur := fs.String("for", "", "for a duration: 30m, 1h, 24h, 7d, 1w")
+	until := fs.String("until", "", "until the end of DATE (2026-12-01, the device's time zone), an RFC 3339 time, or a duration ahead (7d)")
 	window := fs.String("window", "", "every day between HH:MM-HH:MM (local time)")
 	always := fs.Bool("always", false, "always, including in the background")
 	background := fs.Bool("background", false, "with --for/--until/--window: include background use")
@@ -178,6 +208,9 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) != 2 {
 		return usagef("grant: want PACKAGE CATEGORY, got %d arguments", len(pos))
+	}
+	if pos[1], err = resolveCategory(ctx, e, pos[1]); err != nil {
+		return err
 	}
 	g := map[string]any{"package": pos[0], "category": pos[1], "user": *user}
 	if *uid >= 0 {
@@ -197,18 +230,21 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 		modes, tr["mode"] = append(modes, "--while-in-use"), "while_in_use"
 	}
 	if *dur != "" {
-		d, err := time.ParseDuration(*dur)
+		d, err := parseSpan(*dur)
 		if err != nil || d <= 0 {
-			return usagef("grant: --for %q is not a duration such as 1h or 24h", *dur)
+			return usagef("grant: --for %q is not a duration such as 1h, 24h or 7d", *dur)
 		}
 		modes, tr["mode"], tr["for"] = append(modes, "--for"), "duration", d.String()
 	}
 	if *until != "" {
-		t, err := parseUntil(*until)
+		w, err := parseWhen(*until, time.Now(), true, true)
 		if err != nil {
 			return usagef("grant: --until: %v", err)
 		}
-		modes, tr["mode"], tr["until"] = append(modes, "--until"), "until", t.Format(time.RFC3339)
+		if w.note != "" {
+			fmt.Fprintf(e.stderr, "permctl: --until %s\n", w.note)
+		}
+		modes, tr["mode"], tr["until"] = append(modes, "--until"), "until", w.t.Format(time.RFC3339)
 	}
 	if *window != "" {
 		modes, tr["mode"], tr["window"] = append(modes, "--window"), "window", *window
@@ -275,7 +311,7 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	var res struct {
 		Grant grantView `json:"grant"`
@@ -285,28 +321,15 @@ func setGrant(ctx context.Context, e *env, g map[string]any) error {
 	}
 	v := res.Grant
 	if v.Decision == "deny" {
-		fmt.Fprintf(e.stdout, "denied %s %s (user %d, version %d)\n", v.Package, v.Category, v.User, v.Version)
+		fmt.Fprintln(e.stdout, e.msg("denied_set", v.Package, v.Category, v.User, v.Version))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "granted %s %s: %s, frequency %s, precision %s (user %d, version %d)\n",
-		v.Package, v.Category, v.timeText(), v.freqText(), v.precisionText(), v.User, v.Version)
+	fmt.Fprintln(e.stdout, e.msg("granted", v.Package, v.Category, v.timeText(), v.freqText(), v.precisionText(), v.User, v.Version))
 	return nil
 }
 
-// parseUntil reads YYYY-MM-DD (the end of that local day) or RFC 3339.
-func parseUntil(s string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
-		return t.AddDate(0, 0, 1), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s)
-	}
-	return t, nil
-}
-
 func runRevoke(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "revoke", "PACKAGE CATEGORY [--user U]")
+	fs := newFlags(e, "revoke", "PACKAGE CATEGORY|PERMISSION|APP-OP [--user U]")
 	user := fs.Int("user", 0, "Android user id")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -315,20 +338,23 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("revoke: want PACKAGE CATEGORY, got %d arguments", len(pos))
 	}
+	if pos[1], err = resolveCategory(ctx, e, pos[1]); err != nil {
+		return err
+	}
 	var raw json.RawMessage
 	if err := e.call(ctx, "grants.revoke", map[string]any{"package": pos[0], "category": pos[1], "user": *user}, &raw); err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
-	fmt.Fprintf(e.stdout, "revoked %s %s (user %d); the next check is denied\n", pos[0], pos[1], *user)
+	fmt.Fprintln(e.stdout, e.msg("revoked", pos[0], pos[1], *user))
 	return nil
 }
 
 func runCatalogue(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "catalogue", "[--lang zh-CN|en]")
-	lang := fs.String("lang", "en", "language of labels and risk texts: en or zh-CN")
+	lang := &e.lang
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -340,7 +366,7 @@ func runCatalogue(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	var cat struct {
 		Categories []struct {
@@ -365,18 +391,20 @@ func runCatalogue(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stdout)
 		}
 		fmt.Fprintf(e.stdout, "%s — %s\n", c.ID, c.Label[*lang])
-		fmt.Fprintf(e.stdout, "  risk:        %s\n", c.Risk[*lang])
-		fmt.Fprintf(e.stdout, "  permissions: %s\n", strings.Join(c.Permissions, ", "))
-		fmt.Fprintf(e.stdout, "  time:        %s (background: %s)\n", strings.Join(c.TimeModes, ", "), c.Background)
+		kv := e.table()
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("risk"), c.Risk[*lang])
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("permissions"), strings.Join(c.Permissions, ", "))
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("time"), e.msg("time_modes", strings.Join(c.TimeModes, ", "), c.Background))
 		var lv []string
 		for _, l := range c.Levels {
 			s := l.ID + " (" + l.Label[*lang] + ")"
 			if l.ID == c.DefaultLevel {
-				s += " [default]"
+				s += " " + e.msg("[default]")
 			}
 			lv = append(lv, s)
 		}
-		fmt.Fprintf(e.stdout, "  precision:   %s\n", strings.Join(lv, ", "))
+		fmt.Fprintf(kv, "  %s:\t%s\n", e.msg("precision"), strings.Join(lv, ", "))
+		kv.Flush()
 	}
 	return nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,15 +40,12 @@ type indicatorSnapshot struct {
 func runIndicators(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "indicators", "[--watch] [--lang en|zh-CN]")
 	watch := fs.Bool("watch", false, "stream every change as one line until interrupted")
-	lang := fs.String("lang", "en", "label language: en or zh-CN")
+	lang := &e.lang
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("indicators: unexpected argument %q", fs.Arg(0))
-	}
-	if *lang != "en" && *lang != "zh-CN" {
-		return usagef("indicators: --lang must be en or zh-CN, not %q", *lang)
 	}
 	if !*watch {
 		var raw json.RawMessage
@@ -56,7 +53,7 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if e.json {
-			return e.printJSON(raw)
+			return e.printObject(raw)
 		}
 		var s indicatorSnapshot
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -69,21 +66,21 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 }
 
 func printIndicatorTable(e *env, s *indicatorSnapshot, lang string) {
-	tw := e.table()
-	fmt.Fprintln(tw, "RESOURCE\tSTATE\tAPP\tUID\tUSES\tSINCE\tVIA")
+	tw := e.table().cutColumn(6)
+	fmt.Fprintln(tw, e.heads("RESOURCE", "STATE", "APP", "UID", "USES", "SINCE", "VIA"))
 	for _, r := range s.Resources {
 		name := r.Resource
 		if l := r.Labels[lang]; l != "" && lang != "en" {
 			name += " (" + l + ")"
 		}
 		if len(r.Apps) == 0 {
-			fmt.Fprintf(tw, "%s\toff\t-\t-\t-\t-\t-\n", name)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", name, e.msg("off"))
 			continue
 		}
 		for _, a := range r.Apps {
-			state := "on"
+			state := e.msg("on")
 			if a.Active == 0 && a.HeldUntil != nil {
-				state = "held until " + a.HeldUntil.Local().Format("15:04:05")
+				state = e.msg("held_until", a.HeldUntil.Local().Format("15:04:05"))
 			}
 			var via []string
 			for _, v := range a.Via {
@@ -104,16 +101,63 @@ func orDash(s string) string {
 }
 
 // watchIndicators subscribes and prints one line per change (one JSON
-// object per line with --json) until ctx ends or permd goes away. A
-// notification whose seq is not newer than what was printed is skipped:
-// notifications may overtake the subscribe reply.
+// object per line with --json) until ctx ends. A notification whose seq
+// is not newer than what was printed is skipped: notifications may
+// overtake the subscribe reply. When permd goes away (a restart, an
+// update) it says so on stderr, reconnects as soon as permd serves
+// again and goes on with the new daemon's state, as logcat does across
+// logd restarts.
 func watchIndicators(ctx context.Context, e *env, lang string) error {
+	first := true
+	for {
+		err := watchOnce(ctx, e, lang)
+		if ctx.Err() != nil {
+			return nil // interrupted: the normal way to stop watching
+		}
+		var nd *noDaemonError
+		if first && errors.As(err, &nd) {
+			return err // never connected: say why, as every command does
+		}
+		if !errors.Is(err, client.ErrClosed) && !errors.As(err, &nd) && !isConnReset(err) {
+			return err
+		}
+		first = false
+		if e.conn != nil {
+			e.conn.Close()
+			e.conn = nil
+		}
+		fmt.Fprintf(e.stderr, "permctl: lost permd (%v); reconnecting to %s\n", err, e.socket)
+		if err := waitForDaemon(ctx, e); err != nil {
+			return nil // interrupted while waiting
+		}
+		fmt.Fprintf(e.stderr, "permctl: reconnected to permd; watching again (a new daemon starts its seq anew)\n")
+	}
+}
+
+// waitForDaemon redials with backoff (50 ms doubling to 2 s) until
+// permd answers or ctx ends.
+func waitForDaemon(ctx context.Context, e *env) error {
+	wait := 50 * time.Millisecond
+	for {
+		if _, err := e.client(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func watchOnce(ctx context.Context, e *env, lang string) error {
 	c, err := e.client(ctx)
 	if err != nil {
 		return err
 	}
-	var first json.RawMessage
-	if err := c.Call(ctx, "indicator.subscribe", nil, &first); err != nil {
+	var snap json.RawMessage
+	if err := c.Call(ctx, "indicator.subscribe", nil, &snap); err != nil {
 		return err
 	}
 	var last uint64
@@ -127,23 +171,27 @@ func watchIndicators(ctx context.Context, e *env, lang string) error {
 		}
 		last = s.Seq
 		if e.json {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
+			v, err := decodeNumbers(raw)
+			if err != nil {
 				return err
 			}
-			_, err := fmt.Fprintln(e.stdout, buf.String())
+			b, err := json.Marshal(withMS(v))
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, string(b))
 			return err
 		}
 		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))
 		return err
 	}
-	if err := show(first); err != nil {
+	if err := show(snap); err != nil {
 		return err
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil // interrupted: the normal way to stop watching
+			return nil
 		case n, ok := <-c.Notifications():
 			if !ok {
 				return fmt.Errorf("watching indicators: %w", client.ErrClosed)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"permd/framework"
 	"permd/framework/client"
 	"permd/framework/frameworktest"
 )
@@ -75,7 +78,7 @@ func TestIndicatorsWatchStreamsUntilInterrupted(t *testing.T) {
 		testWatch(t, nil, "camera=off microphone=off location=off", "microphone=on[com.rec(10200)]", "seq ")
 	})
 	t.Run("json", func(t *testing.T) {
-		testWatch(t, []string{"--json"}, `"resource":"camera"`, `"package":"com.rec"`, `{"seq":`)
+		testWatch(t, []string{"--json"}, `"resource":"camera"`, `"package":"com.rec"`, `{"resources":`)
 	})
 }
 
@@ -118,7 +121,63 @@ func testWatch(t *testing.T, global []string, first, after, prefix string) {
 		t.Fatal("watch did not stop when interrupted")
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], prefix) || !strings.HasPrefix(lines[len(lines)-1], prefix) {
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], prefix) || !strings.HasPrefix(lines[len(lines)-1], prefix) ||
+		(prefix == `{"resources":` && !strings.Contains(lines[len(lines)-1], `"time_ms":`)) {
 		t.Fatalf("watch lines:\n%s", out.String())
+	}
+}
+
+// TestIndicatorsWatchReconnects: when permd restarts, --watch says so,
+// reconnects to the new daemon and goes on streaming its changes.
+func TestIndicatorsWatchReconnects(t *testing.T) {
+	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"indicators", "--watch"}, out, errb, func(k string) string {
+			if k == "PERMD_SOCKET" {
+				return d.Socket
+			}
+			return ""
+		})
+	}()
+	wait := func(b *lockedBuffer, what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(b.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q; stdout:\n%s\nstderr:\n%s", what, out.String(), errb.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	wait(out, "camera=off")
+	d.Stop(t)
+	wait(errb, "permctl: lost permd")
+	// The same daemon comes back on the same socket, config and data.
+	svc, err := framework.New(framework.Options{Root: d.Root, DataDir: d.DataDir, ConfigDir: d.ConfigDir, SocketPath: d.Socket, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	sdone := make(chan error, 1)
+	go func() { sdone <- svc.Run(sctx) }()
+	defer func() {
+		stop()
+		<-sdone
+	}()
+	wait(errb, "permctl: reconnected to permd")
+	startUse(t, d.Socket, map[string]any{"resource": "microphone", "uid": 10200, "package": "com.rec"})
+	wait(out, "microphone=on[com.rec(10200)]")
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("watch exit %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch did not stop when interrupted")
 	}
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"permd/ledger"
-	"permd/ledger/store"
 )
 
 func init() {
@@ -70,88 +69,133 @@ func (s rpcSource) Verify(ctx context.Context) (ledger.VerifyReport, error) {
 	return r, s.e.call(ctx, "ledger.verify", nil, &r)
 }
 
-// parseSince accepts a duration back from now ("24h", "7d") or a date
-// ("2026-01-01", RFC 3339).
-func parseSince(s string, now time.Time) (int64, error) {
-	if s == "" {
-		return 0, nil
+// ledgerSubs are ledger's subcommands, with what each is for.
+var ledgerSubs = []struct{ name, summary string }{
+	{"query", "rows of the record, newest first (the default)"},
+	{"summary", "per app and category: counts, background share, first and last use"},
+	{"timeline", "counts per hour or day"},
+	{"verify", "check every row's hash chain"},
+	{"export", "every matching row as NDJSON on stdout (progress on stderr)"},
+}
+
+func ledgerUsage(e *env) {
+	fmt.Fprintln(e.stdout, "usage: permctl ledger [query|summary|timeline|verify|export] [flags]")
+	fmt.Fprintln(e.stdout, "\nsubcommands:")
+	tw := e.table()
+	for _, s := range ledgerSubs {
+		fmt.Fprintf(tw, "  %s\t%s\n", s.name, s.summary)
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if d, err := strconv.Atoi(n); err == nil && d >= 0 {
-			return now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli(), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d).UnixMilli(), nil
-	}
-	for _, layout := range []string{"2006-01-02", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t.UnixMilli(), nil
-		}
-	}
-	return 0, usagef("bad time %q: want a duration such as 24h or 7d, a date 2026-01-01, or RFC 3339", s)
+	tw.Flush()
+	fmt.Fprintln(e.stdout, "\n\"permctl ledger SUBCOMMAND -h\" lists its flags.")
+	fmt.Fprintln(e.stdout, "\nglobal flags (before or after the command):")
+	fmt.Fprint(e.stdout, globalsHelp())
 }
 
 func runLedger(ctx context.Context, e *env, args []string) error {
 	sub := "query"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		ledgerUsage(e)
+		return errHelp
 	}
+	var names []string
+	for _, s := range ledgerSubs {
+		names = append(names, s.name)
+	}
+	if !slices.Contains(names, sub) {
+		return usagef("unknown ledger subcommand %q%s (one of %s)", sub, didYouMean(sub, names), strings.Join(names, ", "))
+	}
+	filters := "[--package P] [--uid U] [--user U] [--category C] [--kind K] [--result R] [--since 24h|7d|2026-01-01] [--until T]"
+	usageLine := map[string]string{
+		"query":    filters + " [--limit N] [--ndjson] [--db FILE]",
+		"summary":  filters + " [--db FILE]",
+		"timeline": filters + " [--bucket hour|day] [--db FILE]",
+		"verify":   "[--db FILE]",
+		"export":   filters + " [--db FILE]",
+	}[sub]
+	fs := newFlags(e, "ledger "+sub, usageLine)
+	var pkg, cat, kind, result, since, until *string
+	uid, user := new(int), new(int)
+	*uid, *user = -1, -1
+	if sub != "verify" {
+		pkg = fs.String("package", "", "only this package")
+		uid = fs.Int("uid", -1, "only this uid")
+		user = fs.Int("user", -1, "only this Android user")
+		cat = fs.String("category", "", "only this category (see permctl rules)")
+		kind = fs.String("kind", "", "only this kind")
+		result = fs.String("result", "", "only this result (none: rows without one)")
+		defSince := map[string]string{"summary": " (default 24h)", "timeline": " (default 7d)"}[sub]
+		since = fs.String("since", "", "from: a duration back (30s, 10m, 24h, 7d, 1w), a date 2026-12-01 or RFC 3339"+defSince)
+		until = fs.String("until", "", "until: same forms; a date means the end of that day in the device's time zone")
+	}
+	limit := new(int)
+	ndjson := new(bool)
+	bucket := new(string)
 	switch sub {
-	case "query", "summary", "timeline", "verify", "export":
-	default:
-		return usagef("unknown ledger subcommand %q (query, summary, timeline, verify, export)", sub)
+	case "query":
+		limit = fs.Int("limit", 50, "rows to show")
+		ndjson = fs.Bool("ndjson", false, "print one JSON event per line")
+	case "timeline":
+		bucket = fs.String("bucket", "hour", "bucket: hour or day")
 	}
-	fs := newFlags(e, "ledger "+sub, "[--package P] [--uid U] [--category C] [--kind K] [--result R] [--since 24h|2026-01-01] [--until T] [--limit N] [--json|--ndjson] [--db FILE]")
-	pkg := fs.String("package", "", "only this package")
-	uid := fs.Int("uid", -1, "only this uid")
-	user := fs.Int("user", -1, "only this Android user")
-	cat := fs.String("category", "", "only this category (see permctl rules)")
-	kind := fs.String("kind", "", "only this kind")
-	result := fs.String("result", "", "only this result")
-	since := fs.String("since", "", "from: 24h, 7d, 2026-01-01 or RFC 3339 (summary default 24h, timeline 7d)")
-	until := fs.String("until", "", "until (same forms as --since)")
-	limit := fs.Int("limit", 50, "rows to show (query)")
-	asJSON := fs.Bool("json", e.json, "print JSON")
-	ndjson := fs.Bool("ndjson", false, "print one JSON event per line (query, export)")
-	bucket := fs.String("bucket", "hour", "timeline bucket: hour or day")
-	dbPath := fs.String("db", "", "read this database file (e.g. pulled with adb pull) instead of asking permd")
+	dbPath := fs.String("db", "", "read this database file (e.g. pulled with adb exec-out) instead of asking permd")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+		return usagef("ledger %s: unexpected argument %q", sub, fs.Arg(0))
 	}
 	now := time.Now()
-	f := ledger.Filter{Package: *pkg, Category: *cat, Kind: *kind}
-	if *uid >= 0 {
-		f.UID = uid
-	}
-	if *user >= 0 {
-		f.User = user
-	}
-	if *result != "" {
-		r := *result
-		if r == "none" {
-			r = ""
+	var f ledger.Filter
+	if sub != "verify" {
+		f = ledger.Filter{Package: *pkg, Category: *cat, Kind: *kind}
+		if *uid >= 0 {
+			f.UID = uid
 		}
-		f.Result = &r
+		if *user >= 0 {
+			f.User = user
+		}
+		if *result != "" {
+			r := *result
+			if r == "none" {
+				r = ""
+			}
+			f.Result = &r
+		}
+		if *since != "" {
+			w, err := parseWhen(*since, now, false, false)
+			if err != nil {
+				return usagef("--since: %v", err)
+			}
+			f.Since = w.t.UnixMilli()
+		}
+		if *until != "" {
+			w, err := parseWhen(*until, now, true, false)
+			if err != nil {
+				return usagef("--until: %v", err)
+			}
+			f.Until = w.t.UnixMilli()
+			if w.note != "" {
+				fmt.Fprintf(e.stderr, "permctl: --until %s\n", w.note)
+			}
+		}
 	}
-	var err error
-	if f.Since, err = parseSince(*since, now); err != nil {
-		return err
-	}
-	if f.Until, err = parseSince(*until, now); err != nil {
-		return err
-	}
-	var src ledgerSource = rpcSource{e}
-	if *dbPath != "" {
-		db, err := store.OpenReadOnly(*dbPath)
+	if f.Category != "" && *dbPath == "" {
+		c, err := resolveCategory(ctx, e, f.Category)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		src = ledger.NewReader(db)
+		f.Category = c
+	}
+	var src ledgerSource = rpcSource{e}
+	if *dbPath != "" {
+		r, closeDB, err := openPulled(*dbPath)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		src = r
 	}
 	switch sub {
 	case "query":
@@ -173,24 +217,18 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		switch {
 		case *ndjson:
 			return writeNDJSON(e.stdout, evs)
-		case *asJSON:
-			return e.printJSON(evs)
+		case e.json:
+			return e.printList(evs, cursor)
 		}
-		return printEvents(e, evs)
+		if err := printEvents(e, evs); err != nil {
+			return err
+		}
+		if cursor != "" {
+			fmt.Fprintf(e.stdout, "%s\n", e.msg("more", len(evs)))
+		}
+		return nil
 	case "export":
-		cursor := ""
-		for {
-			p, err := src.Export(ctx, f, cursor, 1000)
-			if err != nil {
-				return err
-			}
-			if err := writeNDJSON(e.stdout, p.Events); err != nil {
-				return err
-			}
-			if cursor = p.Next; cursor == "" {
-				return nil
-			}
-		}
+		return exportLedger(ctx, e, src, f)
 	case "summary":
 		if f.Since == 0 {
 			f.Since = now.Add(-24 * time.Hour).UnixMilli()
@@ -199,11 +237,11 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return e.printJSON(rows)
+		if e.json {
+			return e.printList(rows, "")
 		}
-		tw := e.table()
-		fmt.Fprintln(tw, "UID\tPACKAGES\tCATEGORY\tCOUNT\tBACKGROUND\tFIRST\tLAST\tRESULTS")
+		tw := e.table().cutColumn(1)
+		fmt.Fprintln(tw, e.heads("UID", "PACKAGES", "CATEGORY", "COUNT", "BACKGROUND", "FIRST", "LAST", "RESULTS"))
 		for _, r := range rows {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f%%\t%s\t%s\t%s\n", r.UID, pkgs(r.Packages), r.Category, r.Count, 100*r.BackgroundShare,
 				fmtMS(r.First), fmtMS(r.Last), fmtCounts(r.ByResult))
@@ -225,11 +263,11 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return e.printJSON(bs)
+		if e.json {
+			return e.printList(bs, "")
 		}
 		tw := e.table()
-		fmt.Fprintln(tw, "FROM\tCOUNT\tROWS\tRESULTS")
+		fmt.Fprintln(tw, e.heads("FROM", "COUNT", "ROWS", "RESULTS"))
 		for _, x := range bs {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", fmtMS(x.Start), x.Count, x.Rows, fmtCounts(x.ByResult))
 		}
@@ -239,15 +277,15 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if e.json {
 			if err := e.printJSON(rep); err != nil {
 				return err
 			}
 		} else {
-			fmt.Fprintf(e.stdout, "rows %d: %d sealed, %d open (window not ended), %d removed by retention, %d chains\n", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains)
+			fmt.Fprintln(e.stdout, e.msg("verify_rows", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains))
 		}
 		if !rep.OK {
-			if !*asJSON {
+			if !e.json {
 				for _, p := range rep.Problems[1:] {
 					fmt.Fprintln(e.stdout, "also:", p.Problem)
 				}
@@ -258,10 +296,48 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 			// Problems across kinds name their rows in the text.
 			return fmt.Errorf("ledger does not verify: %s", rep.FirstBad.Problem)
 		}
-		if !*asJSON {
-			fmt.Fprintln(e.stdout, "ok: every sealed row verifies")
+		if !e.json {
+			fmt.Fprintln(e.stdout, e.msg("verify_ok"))
 		}
 	}
+	return nil
+}
+
+// exportProgressEvery is how often (in rows) export says how far it got
+// when stderr is not a terminal (a log, adb shell without a pty).
+const exportProgressEvery = 100000
+
+// exportLedger writes every matching row as NDJSON on stdout, in pages,
+// and progress and the final row count on stderr, so stdout stays
+// byte-for-byte the export (pull it with adb exec-out, which keeps bytes
+// as they are).
+func exportLedger(ctx context.Context, e *env, src ledgerSource, f ledger.Filter) error {
+	tty := isTerminal(e.stderr)
+	cursor, n, said := "", 0, 0
+	for {
+		p, err := src.Export(ctx, f, cursor, 1000)
+		if err != nil {
+			return err
+		}
+		if err := writeNDJSON(e.stdout, p.Events); err != nil {
+			return err
+		}
+		n += len(p.Events)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+		switch {
+		case tty:
+			fmt.Fprintf(e.stderr, "\rpermctl: exported %d rows...", n)
+		case n-said >= exportProgressEvery:
+			fmt.Fprintf(e.stderr, "permctl: exported %d rows...\n", n)
+			said = n
+		}
+	}
+	if tty {
+		fmt.Fprint(e.stderr, "\r")
+	}
+	fmt.Fprintf(e.stderr, "permctl: exported %d rows\n", n)
 	return nil
 }
 
@@ -276,8 +352,8 @@ func writeNDJSON(w io.Writer, evs []ledger.Event) error {
 }
 
 func printEvents(e *env, evs []ledger.Event) error {
-	tw := e.table()
-	fmt.Fprintln(tw, "TIME\tCOUNT\tUID\tPACKAGES\tKIND\tCATEGORY\tOP\tRESULT\tSTATE\tDETAIL")
+	tw := e.table().cutColumn(9)
+	fmt.Fprintln(tw, e.heads("TIME", "COUNT", "UID", "PACKAGES", "KIND", "CATEGORY", "OP", "RESULT", "STATE", "DETAIL"))
 	for _, ev := range evs {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtMS(ev.Time), ev.Count, ev.UID, pkgs(ev.Packages),
 			ev.Kind, ev.Category, dash(ev.Op), dash(ev.Result), dash(ev.AppState), dash(string(ev.Detail)))

@@ -26,6 +26,9 @@ func TestLedgerCommandsDaemonAndPulledDB(t *testing.T) {
 			t.Errorf("ledger %v: want the location row only; code %d\n%s%s", src, code, out, errs)
 		}
 		code, out, errs = permctl(t, d.Socket, append([]string{"ledger", "export"}, src...)...)
+		if errs != "permctl: exported 2 rows\n" {
+			t.Errorf("ledger export %v: stderr %q, want the row count", src, errs)
+		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		var ev map[string]any
 		if code != exitOK || len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &ev) != nil || ev["kind"] != "clipboard_read" {

@@ -9,9 +9,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"sort"
+	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"permd/framework/client"
 )
@@ -26,7 +25,8 @@ const (
 	exitRPCFailure = 5 // permd answered with another error
 )
 
-// command is one permctl subcommand.
+// command is one permctl subcommand. Each file registers its commands
+// in init with register(command{...}).
 type command struct {
 	name    string
 	summary string
@@ -48,6 +48,10 @@ type env struct {
 	stdout, stderr io.Writer
 	json           bool
 	socket         string
+	lang           string // en or zh-CN
+	wide           bool   // --wide: never cut the free-text column
+	columns        int    // terminal width tables fit
+	getenv         func(string) string
 	conn           *client.Client
 }
 
@@ -80,9 +84,15 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// table returns a tab writer for aligned columns; call Flush.
-func (e *env) table() *tabwriter.Writer {
-	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+// table returns a table on stdout for aligned columns (write cells
+// ending in tabs, rows ending in newlines, then Flush); cutColumn marks
+// the free-text column that is cut to the terminal width unless --wide.
+func (e *env) table() *table {
+	w := e.columns
+	if e.wide {
+		w = 0
+	}
+	return newTable(e.stdout, w, -1)
 }
 
 type noDaemonError struct {
@@ -92,12 +102,31 @@ type noDaemonError struct {
 
 func (e *noDaemonError) Error() string {
 	switch {
-	case errors.Is(e.err, os.ErrNotExist), errors.Is(e.err, syscall.ECONNREFUSED):
+	case errors.Is(e.err, os.ErrNotExist):
+		return fmt.Sprintf("permd is not running (no daemon at %s)", e.socket)
+	case errors.Is(e.err, syscall.ECONNREFUSED):
+		if fi, err := os.Stat(e.socket); err == nil && fi.Mode().Type() != os.ModeSocket {
+			return fmt.Sprintf("%s is %s, not a socket (--socket or $PERMD_SOCKET names the wrong path)", e.socket, fileKind(fi.Mode()))
+		}
 		return fmt.Sprintf("permd is not running (no daemon at %s)", e.socket)
 	case errors.Is(e.err, os.ErrPermission):
 		return fmt.Sprintf("cannot connect to %s: permission denied (run as shell or root)", e.socket)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", e.socket, e.err)
+}
+
+// denied says whether the socket exists but this user may not open it:
+// that is a permission problem (exit 4), not an absent daemon.
+func (e *noDaemonError) denied() bool { return errors.Is(e.err, os.ErrPermission) }
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "not a socket (" + m.Type().String() + ")"
 }
 
 // usageError marks a bad command line.
@@ -108,24 +137,41 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // newFlags makes a subcommand flag set that reports errors instead of
-// exiting, so tests can run the CLI in-process.
+// exiting, so tests can run the CLI in-process. -h prints the usage
+// line and every flag (as --name) on stdout.
 func newFlags(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(e.stdout)
+	summary := ""
+	if c, ok := commands[strings.Fields(name)[0]]; ok {
+		summary = c.summary
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: permctl %s %s\n", name, usage)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: permctl %s %s\n", name, usage)
+		if summary != "" {
+			fmt.Fprintf(w, "\n%s\n", summary)
+		}
+		printFlags(w, fs)
 	}
 	return fs
 }
 
-// parseFlags parses args and turns flag errors into usage errors.
+// parseFlags parses args and turns flag errors into usage errors: -h
+// prints help on stdout; a bad flag is one line on stderr naming it.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out, help := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = help
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return errHelp
 		}
-		return &usageError{err.Error()}
+		return &usageError{unknownFlag(fs, err.Error()) + " (see permctl " + fs.Name() + " -h)"}
 	}
 	return nil
 }
@@ -133,41 +179,43 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help shown")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, lang: langFromEnv(getenv)}
 	defer func() {
 		if e.conn != nil {
 			e.conn.Close()
 		}
 	}()
-	fs := flag.NewFlagSet("permctl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&e.socket, "socket", "", "permd socket (default $PERMD_SOCKET, else "+client.DefaultSocket+")")
-	fs.BoolVar(&e.json, "json", false, "print JSON instead of tables")
-	fs.Usage = func() { usage(stderr) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	rest, err := extractGlobals(e, args)
+	if err != nil {
+		return report(stderr, err)
 	}
+	e.columns = terminalWidth(stdout, getenv)
 	if e.socket == "" {
 		e.socket = getenv("PERMD_SOCKET")
 	}
 	if e.socket == "" {
 		e.socket = client.DefaultSocket
 	}
-	rest := fs.Args()
 	if len(rest) == 0 {
 		usage(stderr)
 		return exitUsage
 	}
+	switch rest[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		fmt.Fprintf(stdout, "permctl %s\n", version)
+		return exitOK
+	}
+	if strings.HasPrefix(rest[0], "-") {
+		return report(stderr, usagef("unknown flag %s before the command%s (see permctl help)", rest[0], didYouMean(strings.TrimLeft(rest[0], "-"), []string{"json", "socket", "lang", "wide", "version", "help"})))
+	}
 	cmd, ok := commands[rest[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "permctl: unknown command %q (see permctl -h)\n", rest[0])
-		return exitUsage
+		return report(stderr, unknownCommand(rest[0]))
 	}
-	err := cmd.run(ctx, e, rest[1:])
-	return report(stderr, err)
+	return report(stderr, cmd.run(ctx, e, rest[1:]))
 }
 
 // report prints err as one line and picks the exit code.
@@ -178,18 +226,30 @@ func report(stderr io.Writer, err error) int {
 	var ue *usageError
 	var nd *noDaemonError
 	var re *client.RPCError
+	var raw *rawRPCError
 	switch {
+	case errors.As(err, &raw):
+		fmt.Fprintf(stderr, "permctl: %s\n", raw)
+		return exitRPCFailure
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "permctl: %s\n", ue.msg)
 		return exitUsage
 	case errors.As(err, &nd):
 		fmt.Fprintf(stderr, "permctl: %s\n", nd)
+		if nd.denied() {
+			return exitDenied
+		}
 		return exitNoDaemon
-	case errors.As(err, &re) && re.Code == -32000:
+	case errors.As(err, &re) && re.Code == codePermissionDenied:
 		fmt.Fprintf(stderr, "permctl: permission denied: %s\n", re.Message)
 		return exitDenied
+	case errors.As(err, &re) && re.Code == codeInvalidParams:
+		// The daemon rejected what the user typed: a usage error, said
+		// in words.
+		fmt.Fprintf(stderr, "permctl: %s\n", rejectedText(re.Message))
+		return exitUsage
 	case errors.As(err, &re):
-		fmt.Fprintf(stderr, "permctl: %s\n", re)
+		fmt.Fprintf(stderr, "permctl: %s\n", re.Message)
 		return exitRPCFailure
 	case errors.Is(err, client.ErrClosed), isConnReset(err):
 		fmt.Fprintf(stderr, "permctl: permd closed the connection: %v\n", err)
@@ -202,20 +262,4 @@ func report(stderr io.Writer, err error) int {
 func isConnReset(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: permctl [--socket PATH] [--json] COMMAND [ARGS]")
-	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, n := range names {
-		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 error, 2 usage, 3 permd not running, 4 permission denied, 5 other permd error")
 }

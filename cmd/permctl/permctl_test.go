@@ -28,7 +28,8 @@ func permctl(t *testing.T, socket string, args ...string) (int, string, string) 
 func TestStatusAndVersion(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	code, out, errs := permctl(t, d.Socket, "status")
-	if code != exitOK || !strings.Contains(out, "status       ok") || !strings.Contains(out, "role root") {
+	if code != exitOK || !strings.Contains(out, "status:       ok\n") || !strings.Contains(out, "role root") ||
+		!strings.Contains(out, "\nledger:\n  ") || strings.Contains(out, "{") {
 		t.Fatalf("status: code %d\n%s%s", code, out, errs)
 	}
 	code, out, _ = permctl(t, d.Socket, "--json", "version")
@@ -57,7 +58,11 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"nosuch"}, exitUsage, "unknown command"},
 		{[]string{}, exitUsage, "usage"},
 		{[]string{"call", "sys.health", "{bad"}, exitUsage, "not valid JSON"},
-		{[]string{"call", "no.such"}, exitRPCFailure, "not found"},
+		// call keeps JSON-RPC's codes for scripts and the e2e runner.
+		{[]string{"call", "no.such"}, exitRPCFailure, `no method "no.such" (docs/protocol.md lists them) (code -32601)`},
+		{[]string{"call", "sys.helth"}, exitRPCFailure, "did you mean sys.health?) (docs/protocol.md lists them) (code -32601)"},
+		{[]string{"call", "grants.set", `{"package":"a"}`}, exitRPCFailure, "not a valid package name (code -32602)"},
+		{[]string{"call", "ledger.verify", `{"x":1}`}, exitRPCFailure, "x: unknown field"},
 		{[]string{"--socket", filepath.Join(t.TempDir(), "none.sock"), "status"}, exitNoDaemon, "permd is not running"},
 	} {
 		code, _, errs := permctl(t, d.Socket, tc.args...)

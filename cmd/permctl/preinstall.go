@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -59,30 +60,30 @@ func runPreinstall(ctx context.Context, e *env, args []string) error {
 	}
 	var st preinstallStatus
 	if e.json {
-		var raw any
+		var raw json.RawMessage
 		if err := e.call(ctx, "preinstall.status", params, &raw); err != nil {
 			return err
 		}
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	if err := e.call(ctx, "preinstall.status", params, &st); err != nil {
 		return err
 	}
 	if st.State != "done" {
-		fmt.Fprintln(e.stdout, "preinstall audit: first scan still running")
+		fmt.Fprintln(e.stdout, e.msg("still_scan"))
 		return nil
 	}
 	s := st.Summary
-	fmt.Fprintf(e.stdout, "preinstall audit at %s (%d ms, scan %d): %d APKs, %d passed, %d failed, %d warnings\n",
-		st.ScannedAt.Local().Format(time.DateTime), st.DurationMS, st.Scans, s.APKs, s.Passed, s.Failed, s.Warnings)
-	fmt.Fprintf(e.stdout, "registry: %d records (%s)\n", st.Registry.Records, strings.Join(st.Registry.Files, ", "))
-	fmt.Fprintf(e.stdout, "scanned: %s\n", strings.Join(st.Roots, ", "))
+	fmt.Fprintln(e.stdout, e.msg("audit_at",
+		st.ScannedAt.Local().Format(time.DateTime), st.DurationMS, st.Scans, s.APKs, s.Passed, s.Failed, s.Warnings))
+	fmt.Fprintln(e.stdout, e.msg("registry", st.Registry.Records, strings.Join(st.Registry.Files, ", ")))
+	fmt.Fprintln(e.stdout, e.msg("scanned", strings.Join(st.Roots, ", ")))
 	if len(st.Findings) == 0 {
-		fmt.Fprintln(e.stdout, "no findings")
+		fmt.Fprintln(e.stdout, e.msg("no findings"))
 		return nil
 	}
-	tw := e.table()
-	fmt.Fprintln(tw, "RESULT\tPACKAGE\tRULE\tPROBLEM\tFIX")
+	tw := e.table().cutColumn(4)
+	fmt.Fprintln(tw, e.heads("RESULT", "PACKAGE", "RULE", "PROBLEM", "FIX"))
 	for _, f := range st.Findings {
 		p := f.Package
 		if p == "" {

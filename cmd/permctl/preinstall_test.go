@@ -38,7 +38,7 @@ func TestPreinstall(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || len(st.Findings) != 0 || st.Summary.APKs != 1 {
 		t.Fatalf("preinstall --json --severity ok: code %d %s", code, out)
 	}
-	if code, _, errs = permctl(t, d.Socket, "preinstall", "--severity", "bad"); code != exitRPCFailure || !strings.Contains(errs, "severity") {
+	if code, _, errs = permctl(t, d.Socket, "preinstall", "--severity", "bad"); code != exitUsage || !strings.Contains(errs, "severity") {
 		t.Errorf("bad severity: code %d %s", code, errs)
 	}
 	if code, _, _ = permctl(t, d.Socket, "preinstall", "extra"); code != exitUsage {

@@ -21,7 +21,7 @@ func init() {
 
 func runRules(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rules", "[--lang zh-CN|en] [--format text|markdown|json] [--file FILE] [--version N]")
-	lang := fs.String("lang", "en", "language: en or zh-CN")
+	lang := &e.lang
 	format := fs.String("format", "text", "text, markdown or json")
 	file := fs.String("file", "", "render this rules file instead of asking permd")
 	version := fs.Int("version", 0, "rules version rows were recorded under (asks permd)")

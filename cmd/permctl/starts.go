@@ -42,7 +42,7 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "starts", "[--package P] [--kind self|associated|user] [--since 24h] [--limit N]")
 	pkg := fs.String("package", "", "only this package")
 	kind := fs.String("kind", "", "self, associated or user (default all)")
-	since := fs.Duration("since", 24*time.Hour, "how far back")
+	since := fs.String("since", "24h", "from: a duration back (30m, 24h, 7d, 1w), a date 2026-12-01 or RFC 3339")
 	limit := fs.Int("limit", 100, "most rows to show (1..1000)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,13 +58,14 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 		}
 		params["kind"] = k
 	}
-	if *since <= 0 {
-		return usagef("starts: --since must be positive")
+	from, err := parseWhen(*since, time.Now(), false, false)
+	if err != nil {
+		return usagef("starts: --since: %v", err)
 	}
 	if *limit < 1 || *limit > 1000 {
 		return usagef("starts: --limit %d is outside 1..1000", *limit)
 	}
-	params["since_ms"] = time.Now().Add(-*since).UnixMilli()
+	params["since_ms"] = from.t.UnixMilli()
 	if *pkg != "" {
 		params["package"] = *pkg
 	}
@@ -76,10 +77,10 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(page)
+		return e.printList(page.Events, page.Next)
 	}
-	tw := e.table()
-	fmt.Fprintln(tw, "TIME\tPACKAGE\tKIND\tSTATE\tREASON\tCALLER\tCOMPONENT\tCOUNT\tNOTE")
+	tw := e.table().cutColumn(8)
+	fmt.Fprintln(tw, e.heads("TIME", "PACKAGE", "KIND", "STATE", "REASON", "CALLER", "COMPONENT", "COUNT", "NOTE"))
 	for _, raw := range page.Events {
 		var r startRow
 		if err := json.Unmarshal(raw, &r); err != nil {
@@ -98,12 +99,12 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 			note = "sources disagree: " + r.Detail.Conflict
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
-			time.UnixMilli(r.Time).Format("01-02 15:04:05"), name, strings.TrimSuffix(r.Kind, "_start"), dash(r.AppState),
+			fmtMS(r.Time), name, strings.TrimSuffix(r.Kind, "_start"), dash(r.AppState),
 			dash(r.Detail.Reason), dash(caller), dash(r.Detail.Component), r.Count, note)
 	}
 	tw.Flush()
 	if page.Next != "" {
-		fmt.Fprintf(e.stdout, "(more rows: narrow with --since or --package, or raise --limit)\n")
+		fmt.Fprintln(e.stdout, e.msg("more_starts", len(page.Events)))
 	}
 	return nil
 }
@@ -139,14 +140,20 @@ func runProcs(ctx context.Context, e *env, args []string) error {
 	if err := e.call(ctx, "proc.list", params, &raw); err != nil {
 		return err
 	}
-	if e.json {
-		return e.printJSON(raw)
-	}
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return err
 	}
-	tw := e.table()
-	fmt.Fprintln(tw, "PID\tPPID\tUID\tNAME\tOOM_ADJ\tBAND\tAPP_STATE\tPACKAGES")
+	if e.json {
+		var all struct {
+			Processes []json.RawMessage `json:"processes"`
+		}
+		if err := json.Unmarshal(raw, &all); err != nil {
+			return err
+		}
+		return e.printList(all.Processes, "", "mode", res.Mode)
+	}
+	tw := e.table().cutColumn(7)
+	fmt.Fprintln(tw, e.heads("PID", "PPID", "UID", "NAME", "OOM_ADJ", "BAND", "APP_STATE", "PACKAGES"))
 	for _, p := range res.Processes {
 		oom := "-"
 		if p.Oom != nil {
@@ -155,6 +162,6 @@ func runProcs(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.PID, p.PPID, p.UID, p.Name, oom, dash(p.Band), dash(p.AppState), dash(strings.Join(p.Packages, ",")))
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "%d processes (tracking mode %s)\n", len(res.Processes), res.Mode)
+	fmt.Fprintln(e.stdout, e.msg("procs_total", len(res.Processes), res.Mode))
 	return nil
 }

@@ -77,3 +77,30 @@ func TestProcsAndStarts(t *testing.T) {
 		t.Errorf("starts --kind associated shows the self-start:\n%s", out)
 	}
 }
+
+// TestProcsAppsSkipsKernelThreads: with uid 0 mapped to an app (a host
+// demo run as root), kthreadd and its children still are not listed as
+// that app's processes.
+func TestProcsAppsSkipsKernelThreads(t *testing.T) {
+	root := procFixtureRoot(t)
+	os.Remove(filepath.Join(root, "data", "system", "packages.list")) // host mode: host_packages names the apps
+	for pid, st := range map[string]string{
+		"2":  "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0\n",
+		"15": "15 (ksoftirqd/0) S 2 0 0 0 -1 69238848 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0\n",
+		"1":  "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+	} {
+		dir := filepath.Join(root, "proc", pid)
+		os.MkdirAll(dir, 0o755)
+		ppid := strings.Fields(st)[3]
+		os.WriteFile(filepath.Join(dir, "stat"), []byte(st), 0o644)
+		os.WriteFile(filepath.Join(dir, "status"), []byte("Name:\tx\nPid:\t"+pid+"\nPPid:\t"+ppid+"\nUid:\t0\t0\t0\t0\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "cmdline"), nil, 0o644)
+	}
+	d := frameworktest.Start(t, frameworktest.Options{Root: root, Config: map[string]string{
+		"process.json": `{"mode": "poll", "window": "100ms", "logd": false, "host_packages": {"0": ["org.example.host.user"]}}`,
+	}})
+	code, out, errs := permctl(t, d.Socket, "--wide", "procs", "--apps")
+	if code != exitOK || strings.Contains(out, "kthreadd") || strings.Contains(out, "ksoftirqd") || !strings.Contains(out, "init") {
+		t.Errorf("procs --apps with uid 0 as an app: want init and no kernel threads; code %d\n%s%s", code, out, errs)
+	}
+}

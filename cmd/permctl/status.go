@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
+
+	"permd/framework/client"
 )
 
 func init() {
@@ -47,36 +52,37 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(raw)
+		return e.printObject(raw)
 	}
 	var h health
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return err
 	}
-	tw := e.table()
-	fmt.Fprintf(tw, "status\t%s\n", h.Status)
-	fmt.Fprintf(tw, "uptime\t%s\n", (time.Duration(h.UptimeMS) * time.Millisecond).Round(time.Second))
-	st := "ok"
+	st := e.msg("status_ok")
 	if !h.Storage.OK {
-		st = "FAILING: " + h.Storage.Error
+		st = e.msg("storage_fail", h.Storage.Error)
 	}
-	fmt.Fprintf(tw, "storage\t%s (%s)\n", st, h.Storage.Driver)
-	fmt.Fprintf(tw, "connections\t%d\n", h.Connections)
-	fmt.Fprintf(tw, "config\t%s (%d reloads, %d rejected)\n", h.ConfigDir, h.ConfigLoads, h.ConfigRejects)
-	fmt.Fprintf(tw, "you\tuid %d, role %s\n", h.You.UID, h.You.Role)
+	kv := e.table()
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("status"), h.Status)
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("uptime"), (time.Duration(h.UptimeMS) * time.Millisecond).Round(time.Second))
+	fmt.Fprintf(kv, "%s:\t%s (%s)\n", e.msg("storage"), st, h.Storage.Driver)
+	fmt.Fprintf(kv, "%s:\t%d\n", e.msg("connections"), h.Connections)
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("config"), e.msg("config_loads", h.ConfigDir, h.ConfigLoads, h.ConfigRejects))
+	fmt.Fprintf(kv, "%s:\t%s\n", e.msg("you"), e.msg("you_are", h.You.UID, h.You.Role))
+	kv.Flush()
 	names := make([]string, 0, len(h.Parts))
 	for n := range h.Parts {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(tw, "%s\t%s\n", n, string(h.Parts[n]))
+		fmt.Fprintf(e.stdout, "\n%s:\n", n)
+		printKV(e, "  ", h.Parts[n])
 	}
-	tw.Flush()
 	if len(h.Methods) > 0 {
-		fmt.Fprintln(e.stdout, "\ncalls:")
-		tw = e.table()
-		fmt.Fprintln(tw, "  METHOD\tOK\tFAILED")
+		fmt.Fprintf(e.stdout, "\n%s:\n", e.msg("calls"))
+		tw := e.table()
+		fmt.Fprintln(tw, "  "+e.heads("METHOD", "OK", "FAILED"))
 		ms := make([]string, 0, len(h.Methods))
 		for m := range h.Methods {
 			ms = append(ms, m)
@@ -88,6 +94,69 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		tw.Flush()
 	}
 	return nil
+}
+
+// printKV prints a part's health object as aligned "key: value" lines,
+// nested objects as dotted keys, lists comma-separated.
+func printKV(e *env, indent string, raw json.RawMessage) {
+	v, err := decodeNumbers(raw)
+	if err != nil {
+		fmt.Fprintf(e.stdout, "%s%s\n", indent, raw)
+		return
+	}
+	tw := e.table()
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			if len(keys) == 0 && prefix != "" {
+				fmt.Fprintf(tw, "%s%s:\t-\n", indent, prefix)
+			}
+			for _, k := range keys {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x[k])
+			}
+		default:
+			fmt.Fprintf(tw, "%s%s:\t%s\n", indent, prefix, kvText(x))
+		}
+	}
+	walk("", v)
+	tw.Flush()
+}
+
+func kvText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case string:
+		if x == "" {
+			return "-"
+		}
+		return x
+	case []any:
+		if len(x) == 0 {
+			return "-"
+		}
+		parts := make([]string, len(x))
+		for i, y := range x {
+			if _, obj := y.(map[string]any); obj {
+				b, _ := json.Marshal(y)
+				parts[i] = string(b)
+				continue
+			}
+			parts[i] = kvText(y)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
 }
 
 func runVersion(ctx context.Context, e *env, args []string) error {
@@ -141,7 +210,54 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	}
 	var res json.RawMessage
 	if err := e.call(ctx, fs.Arg(0), params, &res); err != nil {
+		var re *client.RPCError
+		if errors.As(err, &re) && re.Code != codePermissionDenied {
+			// call is the JSON-RPC escape hatch: scripts and the e2e
+			// runner read the code, so every daemon error keeps it
+			// ("message (code N)", exit 5), a mistyped method with a
+			// suggestion.
+			msg := re.Message
+			if re.Code == codeMethodNotFound {
+				msg = fmt.Sprintf("no method %q%s (docs/protocol.md lists them)", fs.Arg(0), didYouMean(fs.Arg(0), methodNames(ctx, e)))
+			}
+			return &rawRPCError{msg: msg, code: re.Code}
+		}
 		return err
 	}
 	return e.printJSON(res)
 }
+
+// knownMethods are the methods docs/protocol.md documents (a test keeps
+// the two in step), for suggestions when a name is mistyped.
+var knownMethods = []string{
+	"sys.version", "sys.health", "ledger.report", "ledger.query", "ledger.summary", "ledger.timeline",
+	"ledger.export", "ledger.verify", "rules.get", "perm.request", "perm.decide", "perm.check", "loc.fudge",
+	"app.state", "grants.list", "grants.get", "grants.set", "grants.revoke", "grants.catalogue", "op.start",
+	"op.finish", "op.heartbeat", "proc.died", "indicator.get", "indicator.subscribe", "proc.report",
+	"proc.list", "preinstall.status",
+}
+
+// methodNames is knownMethods plus any other method this daemon has
+// served (sys.health counts calls per method).
+func methodNames(ctx context.Context, e *env) []string {
+	names := slices.Clone(knownMethods)
+	var h health
+	if err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &h); err == nil {
+		for m := range h.Methods {
+			if !strings.HasPrefix(m, "(") && !slices.Contains(names, m) {
+				names = append(names, m)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// rawRPCError is a daemon error as permctl call reports it: the message
+// and its JSON-RPC code, exit 5.
+type rawRPCError struct {
+	msg  string
+	code int
+}
+
+func (e *rawRPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.msg, e.code) }

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
+	"strings"
 
-	"permd/aosp/etc"
 	"permd/framework"
 	"permd/ledger/store"
 )
@@ -25,6 +21,7 @@ type config struct {
 	demo                             string
 	logLevel                         slog.Level
 	logJSON                          bool
+	logTo                            string
 	showVersion                      bool
 }
 
@@ -39,6 +36,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.demo, "demo", "", "host demo: run under DIR (socket, data, an editable copy of the default config) against this machine's real /proc")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
+	fs.StringVar(&c.logTo, "log", "auto", "where log lines go: logd (<root>/dev/socket/logdw, read with adb logcat -s permd), stderr, or auto (logd on Android when its socket exists, else stderr)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -54,9 +52,9 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "permd %s (sqlite: %s, %s, %s/%s)\n", version, store.Driver, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel})
-	if c.logJSON {
-		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel})
+	h, err := logHandler(c, os.Stderr)
+	if err != nil {
+		return err
 	}
 	log := slog.New(h)
 	slog.SetDefault(log)
@@ -93,8 +91,8 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 }
 
 // prepareDemo lays out DIR for a host run: the socket and database under
-// it, and a copy of the embedded default config that the user may edit to
-// watch it reload. An existing config copy is kept, so edits survive.
+// it, and a copy of the demo's default config that the user may edit to
+// watch it reload (edits survive restarts; see refreshDemoConfig).
 func prepareDemo(c *config, stdout io.Writer) error {
 	dir, err := filepath.Abs(c.demo)
 	if err != nil {
@@ -104,25 +102,12 @@ func prepareDemo(c *config, stdout io.Writer) error {
 	c.dataDir = filepath.Join(dir, "data")
 	c.configDir = filepath.Join(dir, "config")
 	c.socket = filepath.Join(dir, "permd.sock")
-	if _, err := os.Stat(filepath.Join(c.configDir, framework.MainFile)); errors.Is(err, os.ErrNotExist) {
-		if err := os.CopyFS(c.configDir, etc.Default()); err != nil {
-			return fmt.Errorf("demo: write default config: %w", err)
-		}
-		if err := writeDemoPackages(c.configDir); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		// CopyFS keeps the embedded files' read-only mode; make them
-		// editable, since editing them is the point.
-		filepath.WalkDir(c.configDir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil {
-				mode := os.FileMode(0o644)
-				if d.IsDir() {
-					mode = 0o755
-				}
-				os.Chmod(p, mode)
-			}
-			return nil
-		})
+	if err := refreshDemoConfig(dir, os.Getuid(), stdout); err != nil {
+		return err
+	}
+	role := "root"
+	if os.Getuid() != 0 {
+		role = "root (given to your uid by the demo's permd.json)"
 	}
 	fmt.Fprintf(stdout, `permd demo
   socket: %[1]s
@@ -132,42 +117,31 @@ identity (process.json host_packages): your uid %[4]d is the app
 org.example.host.user, so your real processes count as its process; two
 more apps, com.example.maps (uid 10123) and com.example.chat (uid 10124),
 have no process here (the process table reports them not running).
-try, in another terminal:
+your role: %[5]s.
+try, in another terminal at %[6]s:
   export PERMD_SOCKET=%[1]s
-  ./bin/permctl status
-  ./bin/permctl catalogue --lang zh-CN
-  ./bin/permctl grant org.example.host.user location --while-in-use --precision 3km --max 10/hour
-  ./bin/permctl call perm.check '{"uid":%[4]d,"package":"org.example.host.user","category":"location"}'
-  ./bin/permctl call loc.fudge '{"uid":%[4]d,"package":"org.example.host.user","lat":39.9087,"lon":116.3975}'
-  ./bin/permctl indicators --watch      # and in a third terminal:
-  ./bin/permctl call op.start '{"resource":"camera","uid":10124,"package":"com.example.chat"}'
-  ./bin/permctl ledger --since 1h
-  ./bin/permctl ledger verify
-  ./bin/permctl procs --apps
-  ./bin/permctl rules --lang en
-`, c.socket, c.configDir, c.dataDir, os.Getuid())
+%[7]s`, c.socket, c.configDir, c.dataDir, os.Getuid(), role, repoDir(dir), indent(demoExamples, "  "))
 	return nil
 }
 
-// writeDemoPackages gives the demo an identity source: on a host there is
-// no packages.list, so process.json's host map names two demo apps and
-// the user running the demo, whose real processes then show as an app.
-func writeDemoPackages(configDir string) error {
-	p := filepath.Join(configDir, "process.json")
-	cfg := map[string]any{}
-	if b, err := os.ReadFile(p); err == nil {
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+// repoDir is where the examples' ./bin/permctl is: the folder above this
+// permd's bin/ (make build puts both there), else the demo dir's parent.
+func repoDir(demoDir string) string {
+	if exe, err := os.Executable(); err == nil {
+		bin := filepath.Dir(exe)
+		if _, err := os.Stat(filepath.Join(bin, "permctl")); err == nil && filepath.Base(bin) == "bin" {
+			return filepath.Dir(bin)
 		}
 	}
-	cfg["host_packages"] = map[string][]string{
-		strconv.Itoa(os.Getuid()): {"org.example.host.user"},
-		"10123":                   {"com.example.maps"},
-		"10124":                   {"com.example.chat"},
+	return filepath.Dir(demoDir)
+}
+
+func indent(s, prefix string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line != "" {
+			b.WriteString(prefix + line)
+		}
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(p, append(b, '\n'), 0o644)
+	return b.String()
 }

@@ -210,6 +210,16 @@ func runVerify(args []string, stdout, stderr io.Writer, now func() time.Time) er
 		return err
 	}
 	c := &preinstall.Checker{Registry: r, Now: t, Root: *root}
+	if isTerminal(stderr) {
+		// A big image folder takes a while: show how far it got, on
+		// the terminal only (logs of a build stay clean).
+		c.Progress = func(done, total int) {
+			fmt.Fprintf(stderr, "\rchecked %d of %d APKs", done, total)
+			if done == total {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
 	res, err := c.CheckPaths(pos...)
 	if err != nil {
 		return err
@@ -269,4 +279,16 @@ func runInit(args []string, stdout, stderr io.Writer, now func() time.Time) erro
 	}
 	fmt.Fprintf(stderr, "wrote %s: fill in and verify every empty field, then run verify\n", *out)
 	return nil
+}
+
+// isTerminal says whether w is a character device (a terminal), with
+// the standard library only: this tool is built by Soong, which has no
+// golang.org/x/sys.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
