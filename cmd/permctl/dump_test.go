@@ -2,15 +2,35 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"permd/aosp/etc"
 	"permd/framework/frameworktest"
+	"permd/ledger"
 )
+
+// shippedRulesVersion is the version of the rules file the test daemon
+// runs with (the embedded default), so the test follows a rules bump.
+func shippedRulesVersion(t *testing.T) int {
+	t.Helper()
+	raw, err := fs.ReadFile(etc.Default(), "rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ledger.ParseRules(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Version
+}
 
 func TestDump(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
+	rulesVersion := shippedRulesVersion(t)
 	permctl(t, d.Socket, "call", "perm.check", `{"uid":10123,"package":"com.example.maps"}`) // fails: no category
 	code, out, errs := permctl(t, d.Socket, "dump")
 	if code != exitOK {
@@ -18,7 +38,7 @@ func TestDump(t *testing.T) {
 	}
 	for _, want := range []string{
 		"PERMD (permctl dump) at ", "\npermctl: ", "\npermd: ", "protocol 1", "\nstatus: ok\n",
-		"\nCONFIG IN FORCE\n", "  rules.json: version 1\n", "  catalogue: version ",
+		"\nCONFIG IN FORCE\n", fmt.Sprintf("  rules.json: version %d\n", rulesVersion), "  catalogue: version ",
 		"\nPARTS\n", "  ledger:\n    ", "  grants:\n", "  indicator:\n",
 		"\nCALLS ", "  perm.check  ", "\nERRORS ", "  calls: perm.check failed 1 times\n",
 	} {
@@ -37,7 +57,7 @@ func TestDump(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"health"`
 	}
-	if code != exitOK || json.Unmarshal([]byte(out), &v) != nil || v.Permd.Protocol != 1 || v.ConfigVersions["rules.json"] != 1 ||
+	if code != exitOK || json.Unmarshal([]byte(out), &v) != nil || v.Permd.Protocol != 1 || v.ConfigVersions["rules.json"] != rulesVersion ||
 		v.Health.Status != "ok" || len(v.Errors) != 1 {
 		t.Errorf("dump --json: %d %+v\n%s", code, v, out)
 	}
