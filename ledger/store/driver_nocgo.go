@@ -17,5 +17,8 @@ func dsn(path string, readOnly bool) (driverName, source string) {
 	if readOnly {
 		mode = "ro"
 	}
-	return "sqlite", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)", path, mode)
+	// The per-connection pragmas are in the DSN, which the driver applies
+	// to every connection it opens: an Exec on the pool reaches only one
+	// of them, and the others would commit at synchronous=NORMAL.
+	return "sqlite", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", path, mode, busyTimeoutMS)
 }
