@@ -42,6 +42,16 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("no socket: set a socket path or inherit one from init")
 	}
 	s := &Service{opt: opt, log: opt.Logger, started: time.Now()}
+	lock, err := lockDataDir(opt.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.release()
+		}
+	}()
 	snap, err := s.readConfig()
 	if err != nil {
 		return nil, err
@@ -53,7 +63,7 @@ func New(opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.db = db
+	s.db, s.lock, ok = db, lock, true
 	return s, nil
 }
 
@@ -130,6 +140,7 @@ func (s *Service) reload(why string) {
 func (s *Service) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	defer s.lock.release()
 	defer s.db.Close()
 
 	var started []part
