@@ -78,7 +78,11 @@ func (s *Service) configFS() (fs.FS, string) {
 
 func (s *Service) readConfig() (*Snapshot, error) {
 	fsys, label := s.configFS()
-	snap, err := readSnapshot(fsys, label)
+	snap, skipped, err := readSnapshotKeeping(fsys, label, s.snap.Load())
+	for _, ce := range skipped {
+		s.log.Error("config file refused; its previous content stays in force", "dir", label, "file", ce.File, "problem", ce.Problem)
+		s.configRejects.Add(1)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", label, err)
 	}
