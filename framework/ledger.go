@@ -50,6 +50,9 @@ func (p *ledgerPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkPublished(s, r); err != nil {
+		return nil, err
+	}
 	return func() {
 		p.rules.Store(r)
 		if p.l != nil {
@@ -289,12 +292,17 @@ func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {
 		return nil, err
 	}
 	cur := p.l.Rules()
-	if req.Version == 0 || req.Version == cur.Version {
+	if req.Version == 0 {
 		return json.RawMessage(cur.Raw()), nil
 	}
+	// What records of version N were made under is what the database
+	// stored for N; the rules in force serve only before their first record.
 	raw, err := p.l.RulesVersion(ctx, req.Version)
 	if err != nil {
 		return nil, err
+	}
+	if raw == nil && req.Version == cur.Version {
+		raw = cur.Raw()
 	}
 	if raw == nil {
 		return nil, NotFound("rules version %d was never used on this device", req.Version)

@@ -52,6 +52,18 @@ func New(opt Options) (*Service, error) {
 			lock.release()
 		}
 	}()
+	// The database opens before the config is applied: the rules check
+	// against the versions already published in it.
+	db, err := store.Open(filepath.Join(opt.DataDir, store.FileName))
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
 	snap, err := s.readConfig()
 	if err != nil {
 		return nil, err
@@ -59,11 +71,7 @@ func New(opt Options) (*Service, error) {
 	if err := s.applyConfig(snap); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(filepath.Join(opt.DataDir, store.FileName))
-	if err != nil {
-		return nil, err
-	}
-	s.db, s.lock, ok = db, lock, true
+	s.lock, ok = lock, true
 	return s, nil
 }
 

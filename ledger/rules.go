@@ -216,7 +216,7 @@ func (r *Rules) validate() error {
 			}
 		}
 	}
-	return nil
+	return r.checkArt32()
 }
 
 // category returns the definition of a category code, or nil.
