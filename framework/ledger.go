@@ -11,6 +11,7 @@ import (
 
 	"permd/aosp/etc"
 	"permd/ledger"
+	"permd/ledger/store"
 )
 
 // RulesFile is the ledger's config file: the published recording rules.
@@ -76,7 +77,7 @@ func (p *ledgerPart) start(ctx context.Context, s *Service) error {
 		Logger: s.Logger().With("part", "ledger"),
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("open the record in %s: %w (if the file is damaged: %s)", s.storage.path, err, store.Recovery)
 	}
 	p.l = l
 	s.sink = l
@@ -110,7 +111,7 @@ func (p *ledgerPart) methods(s *Service) []Method {
 		{Name: "ledger.summary", Roles: readers, Handler: p.summary},
 		{Name: "ledger.timeline", Roles: readers, Handler: p.timeline},
 		{Name: "ledger.export", Roles: readers, Handler: p.export},
-		{Name: "ledger.verify", Roles: Readers, Handler: p.verify},
+		{Name: "ledger.verify", Roles: Readers, Handler: p.verify(s)},
 		{Name: "rules.get", Roles: AllRoles, Handler: p.rulesGet},
 	}
 }
@@ -164,6 +165,9 @@ func ledgerError(err error) error {
 		return InvalidParams("cursor", "not a cursor this daemon returned")
 	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Errorf(CodeUnavailable, "ledger is shutting down or the request ended before the commit")
+	}
+	if e := storageRPCError(err); e != nil {
+		return e
 	}
 	return err
 }
@@ -273,14 +277,19 @@ func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
 	return map[string]any{"bucket_ms": b.Milliseconds(), "buckets": buckets}, nil
 }
 
-func (p *ledgerPart) verify(ctx context.Context, c *Call) (any, error) {
+func (p *ledgerPart) verify(s *Service) Handler {
+	return func(ctx context.Context, c *Call) (any, error) { return p.verifyWith(ctx, s, c) }
+}
+
+func (p *ledgerPart) verifyWith(ctx context.Context, s *Service, c *Call) (any, error) {
 	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
 		return nil, err
 	}
-	rep, err := p.l.Verify(ctx)
+	rep, err := p.l.CheckAndVerify(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.noteIntegrity(rep.Integrity)
 	return rep, nil
 }
 

@@ -54,11 +54,13 @@ func New(opt Options) (*Service, error) {
 	}()
 	// The database opens before the config is applied: the rules check
 	// against the versions already published in it.
-	db, err := store.Open(filepath.Join(opt.DataDir, store.FileName))
+	s.storage.path = filepath.Join(opt.DataDir, store.FileName)
+	db, err := store.Open(s.storage.path)
 	if err != nil {
 		return nil, err
 	}
 	s.db = db
+	s.checkIntegrity(context.Background())
 	defer func() {
 		if !ok {
 			db.Close()
@@ -194,6 +196,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ready.Store(true)
 
 	stopWatch := s.watchConfig(ctx)
+	stopStorage := s.watchStorage(ctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- sv.serve() }()
 	s.log.Info("permd serving", "socket", listenerName(ln, s.opt.SocketPath), "root", s.opt.Root, "data", s.opt.DataDir, "config", s.snap.Load().Dir, "driver", store.Driver, "version", s.opt.Version)
@@ -208,6 +211,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.log.Info("permd stopping")
 	stopWatch()
+	stopStorage()
 	shCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	sv.shutdown(shCtx)
 	cancel()

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"permd/ledger/store"
 )
 
 // Errors a producer may need to tell apart.
@@ -81,6 +83,7 @@ type Ledger struct {
 	openRows  atomic.Int64
 	pruned    atomic.Int64
 	lastErr   atomic.Value // string
+	failing   failState    // whether commits fail now (disk full, I/O)
 	pruneNow  chan chan error
 
 	// Writer-owned state.
@@ -193,9 +196,19 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	// Rows left open by a crash hold committed content: seal them now so
-	// that everything acknowledged before the crash verifies.
+	// that everything acknowledged before the crash verifies. On a full
+	// disk the ledger starts anyway, degraded: the rows stay open, and
+	// the writer seals them with its first commit once space returns.
 	if err := l.commit(ctx, nil, nil, true); err != nil {
-		return fmt.Errorf("seal rows left open: %w", err)
+		if !store.IsFull(err) {
+			return fmt.Errorf("seal rows left open: %w", err)
+		}
+		l.failing.note(err, l.opt.Now())
+		l.lastErr.Store(err.Error())
+		l.opt.Logger.Error("ledger starts degraded: cannot seal rows left open", "err", err)
+		if err := l.load(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -595,6 +608,7 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		pre = append(pre, l.prepare(over, seen)...)
 	}
 	err := l.commit(ctx, recs, pre, force)
+	l.failing.note(err, l.opt.Now())
 	if err != nil {
 		l.lastErr.Store(err.Error())
 		l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(recs))

@@ -3,9 +3,10 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 
-	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+	"github.com/mattn/go-sqlite3" // registers "sqlite3"
 )
 
 // Driver names the SQLite implementation linked into this binary; it is
@@ -23,4 +24,13 @@ func dsn(path string, readOnly bool) (driverName, source string) {
 	// to every connection it opens: an Exec on the pool reaches only one
 	// of them, and the others would commit at synchronous=NORMAL.
 	return "sqlite3", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_busy_timeout=%d&_foreign_keys=on&_synchronous=FULL", path, mode, busyTimeoutMS)
+}
+
+// code returns SQLite's primary result code carried by err, or 0.
+func code(err error) int {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return int(se.Code)
+	}
+	return 0
 }

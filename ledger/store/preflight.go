@@ -28,10 +28,10 @@ var (
 	ErrConflict = errors.New("schema conflicts with permd's")
 )
 
-// recovery is what to do with a database permd will not open: permd
-// never deletes the record, so the way out is to keep the file for audit
-// and let permd start a fresh one.
-const recovery = "stop permd, move the file (and its -wal and -shm files) aside to keep it for audit, and start permd again to create a fresh database; see docs/operations.md"
+// Recovery is what to do with a database permd will not open or found
+// damaged: permd never deletes the record, so the way out is to keep the
+// file for audit and let permd start a fresh one.
+const Recovery = "stop permd, move the file (and its -wal and -shm files) aside to keep it for audit, and start permd again to create a fresh database; see docs/operations.md"
 
 // OpenError is a database Open refused or could not open. It names the
 // file and says what to do; Err is one of the reasons above, ErrNewerSchema
@@ -125,57 +125,57 @@ func preflight(path string) error {
 		return nil // empty: SQLite creates the database in it
 	}
 	if !bytes.Equal(head[:n], []byte(sqliteMagic)) {
-		return &OpenError{Path: path, Problem: "the file is not an SQLite database (its header is wrong: damaged or another kind of file)", Action: recovery, Err: ErrNotDatabase}
+		return &OpenError{Path: path, Problem: "the file is not an SQLite database (its header is wrong: damaged or another kind of file)", Action: Recovery, Err: ErrNotDatabase}
 	}
 	name, src := dsn(path, true)
 	db, err := sql.Open(name, src)
 	if err != nil {
-		return &OpenError{Path: path, Problem: err.Error(), Action: recovery, Err: err}
+		return &OpenError{Path: path, Problem: err.Error(), Action: Recovery, Err: err}
 	}
 	defer db.Close()
 	ctx := context.Background()
 	rows, err := db.QueryContext(ctx, `SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
 	if err != nil {
-		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: recovery, Err: err}
+		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: Recovery, Err: err}
 	}
 	have := map[string]string{} // lower-case name -> type
 	for rows.Next() {
 		var typ, n string
 		if err := rows.Scan(&typ, &n); err != nil {
 			rows.Close()
-			return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: recovery, Err: err}
+			return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: Recovery, Err: err}
 		}
 		have[strings.ToLower(n)] = typ
 	}
 	if err := rows.Close(); err != nil {
-		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: recovery, Err: err}
+		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: Recovery, Err: err}
 	}
 	if err := rows.Err(); err != nil {
-		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: recovery, Err: err}
+		return &OpenError{Path: path, Problem: "cannot read its schema (damaged?): " + err.Error(), Action: Recovery, Err: err}
 	}
 	if len(have) == 0 {
 		return nil
 	}
-	foreign := "point --data-dir at a directory of permd's own, or " + recovery
+	foreign := "point --data-dir at a directory of permd's own, or " + Recovery
 	if _, ok := have["schema_version"]; !ok {
 		return &OpenError{Path: path, Problem: fmt.Sprintf("it holds %s but no permd schema_version table: it belongs to another application", listNames(have)), Action: foreign, Err: ErrForeign}
 	}
 	versions := map[string]int{}
 	vrows, err := db.QueryContext(ctx, `SELECT component, version FROM schema_version`)
 	if err != nil {
-		return &OpenError{Path: path, Problem: "cannot read schema_version: " + err.Error(), Action: recovery, Err: err}
+		return &OpenError{Path: path, Problem: "cannot read schema_version: " + err.Error(), Action: Recovery, Err: err}
 	}
 	for vrows.Next() {
 		var c string
 		var v int
 		if err := vrows.Scan(&c, &v); err != nil {
 			vrows.Close()
-			return &OpenError{Path: path, Problem: "cannot read schema_version: " + err.Error(), Action: recovery, Err: err}
+			return &OpenError{Path: path, Problem: "cannot read schema_version: " + err.Error(), Action: Recovery, Err: err}
 		}
 		versions[c] = v
 	}
 	vrows.Close()
-	newer := "run the permd release that wrote it, or " + recovery
+	newer := "run the permd release that wrote it, or " + Recovery
 	comps := make([]string, 0, len(versions))
 	for c := range versions {
 		comps = append(comps, c)

@@ -55,7 +55,7 @@ func Open(path string) (*sql.DB, error) {
 	name, src := dsn(path, false)
 	db, err := sql.Open(name, src)
 	if err != nil {
-		return nil, &OpenError{Path: path, Problem: err.Error(), Action: recovery, Err: err}
+		return nil, &OpenError{Path: path, Problem: err.Error(), Action: Recovery, Err: err}
 	}
 	for _, p := range []string{
 		"PRAGMA journal_mode=WAL",
@@ -66,7 +66,7 @@ func Open(path string) (*sql.DB, error) {
 	} {
 		if _, err := db.Exec(p); err != nil {
 			db.Close()
-			return nil, &OpenError{Path: path, Problem: strings.Fields(p)[0] + " " + strings.Fields(p)[1] + ": " + err.Error(), Action: recovery, Err: err}
+			return nil, &OpenError{Path: path, Problem: strings.Fields(p)[0] + " " + strings.Fields(p)[1] + ": " + err.Error(), Action: Recovery, Err: err}
 		}
 	}
 	return db, nil

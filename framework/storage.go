@@ -1,0 +1,143 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"permd/ledger/store"
+)
+
+// storageState is what the daemon knows about its database file beyond
+// "does it answer": the last structural check and the space left.
+type storageState struct {
+	path      string
+	integrity atomic.Pointer[[]string] // quick_check findings, nil when sound
+	freeBytes atomic.Int64             // -1 when unknown
+}
+
+// checkIntegrity runs the quick structural check and remembers its
+// findings for health. A damaged file is served as far as it can be:
+// the daemon logs what is wrong and how to recover instead of refusing
+// to start, since refusing would also stop decisions and indicators.
+func (s *Service) checkIntegrity(ctx context.Context) {
+	findings, err := store.QuickCheck(ctx, s.db)
+	if err != nil {
+		findings = append(findings, err.Error())
+	}
+	s.noteIntegrity(findings)
+}
+
+func (s *Service) noteIntegrity(findings []string) {
+	if len(findings) == 0 {
+		s.storage.integrity.Store(nil)
+		return
+	}
+	s.storage.integrity.Store(&findings)
+	s.log.Error("database is damaged; serving what can be read", "db", s.storage.path, "problem", strings.Join(findings, "; "), "recover", store.Recovery)
+}
+
+// storageHealth is the storage part of sys.health: degraded, with the
+// reason, when the file is damaged or the record cannot be written now.
+func (s *Service) storageHealth(ctx context.Context) StorageHealth {
+	h := StorageHealth{OK: true, Driver: store.Driver, Path: s.storage.path, FreeBytes: s.storage.freeBytes.Load()}
+	var why []string
+	if err := s.db.PingContext(ctx); err != nil {
+		why = append(why, err.Error())
+	}
+	if f := s.storage.integrity.Load(); f != nil {
+		h.Integrity = *f
+		why = append(why, "database damaged: "+(*f)[0]+"; "+store.Recovery)
+	}
+	if l := s.ledger.l; l != nil {
+		h.Unrecorded = l.Unrecorded()
+		if msg, since, full := l.WriteFailure(); msg != "" {
+			h.WriteFailingSinceMS = since.UnixMilli()
+			w := "the record cannot be written: " + msg
+			if full {
+				w += fmt.Sprintf(" (%d bytes free in %s); decisions and indicators go on, and what is not recorded is counted and recorded as an overload row when space returns", h.FreeBytes, filepath.Dir(s.storage.path))
+			}
+			why = append(why, w)
+		}
+	}
+	if len(why) > 0 {
+		h.OK, h.Error = false, strings.Join(why, "; ")
+	}
+	return h
+}
+
+// storageRPCError maps an error of the storage itself (disk full, I/O,
+// damaged file) to CodeUnavailable, the documented "storage is failing"
+// code, with what failed; nil when err is something else.
+func storageRPCError(err error) *Error {
+	if !store.IsStorageFailure(err) {
+		return nil
+	}
+	return Errorf(CodeUnavailable, "storage is failing: %v", err)
+}
+
+// Storage upkeep. walCheckpointBytes is the WAL size past which the
+// monitor checkpoints and truncates it: SQLite's own automatic
+// checkpoint (at thousands of pages, for write speed) would otherwise
+// leave a small database entirely in its WAL, where a full disk can
+// keep it from ever being checkpointed.
+const (
+	storageTick        = 2 * time.Second
+	walCheckpointBytes = 1 << 20
+)
+
+// watchStorage keeps the free-space figure current and checkpoints the
+// WAL; it returns a function that stops it.
+func (s *Service) watchStorage(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.storageStep(ctx)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(storageTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.storageStep(ctx)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func (s *Service) storageStep(ctx context.Context) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(filepath.Dir(s.storage.path), &st); err == nil {
+		s.storage.freeBytes.Store(int64(st.Bavail) * int64(st.Bsize))
+	} else {
+		s.storage.freeBytes.Store(-1)
+	}
+	wal, err := os.Stat(s.storage.path + "-wal")
+	if err != nil {
+		return
+	}
+	db, _ := os.Stat(s.storage.path)
+	failing := false
+	if l := s.ledger.l; l != nil {
+		msg, _, _ := l.WriteFailure()
+		failing = msg != ""
+	}
+	// Checkpoint when the WAL is big, when it holds more than the
+	// database file (a small database living in its WAL), and while
+	// writes fail: moving the WAL into the database and truncating it
+	// gives space back.
+	if wal.Size() >= walCheckpointBytes || (db != nil && wal.Size() > db.Size() && wal.Size() > 0) || (failing && wal.Size() > 0) {
+		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && ctx.Err() == nil {
+			s.log.Debug("wal checkpoint failed", "err", err)
+		}
+	}
+}

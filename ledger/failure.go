@@ -1,0 +1,47 @@
+package ledger
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"permd/ledger/store"
+)
+
+// failState remembers whether the last commit failed, since when and
+// why, so that health can say the record is not being written now (the
+// last error alone stays after the storage recovers).
+type failState struct {
+	mu    sync.Mutex
+	err   string
+	since time.Time
+	full  bool // the last failure was SQLite's "database or disk is full"
+}
+
+func (f *failState) note(err error, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil || errors.Is(err, ErrClosed) {
+		f.err, f.since, f.full = "", time.Time{}, false
+		return
+	}
+	if f.err == "" {
+		f.since = now
+	}
+	f.err, f.full = err.Error(), store.IsFull(err)
+}
+
+// WriteFailure says whether the record cannot be written now: the error
+// of the last commit, when the failures began and whether the disk is
+// full. An empty msg means the last commit succeeded. While
+// commits fail, records handed over without waiting are counted and
+// written as an overload row by the first commit that succeeds.
+func (l *Ledger) WriteFailure() (msg string, since time.Time, full bool) {
+	l.failing.mu.Lock()
+	defer l.failing.mu.Unlock()
+	return l.failing.err, l.failing.since, l.failing.full
+}
+
+// Unrecorded is how many records are counted but not yet written (they
+// go into the next overload row).
+func (l *Ledger) Unrecorded() int64 { return l.dropped.Load() }
