@@ -81,12 +81,21 @@ func (p *ledgerPart) start(ctx context.Context, s *Service) error {
 	}
 	p.l = l
 	s.sink = l
+	if n, why := s.openUnrecorded(); n > 0 {
+		s.log.Warn("events an earlier run could not record are counted in an overload row", "dropped", n, "reason", why)
+		l.Lost(n, "before a restart: "+why)
+	}
 	return nil
 }
 
 func (p *ledgerPart) stop(s *Service) {
 	if p.l != nil {
 		p.l.Close()
+		if n, why := p.l.Unrecorded(); n > 0 {
+			s.log.Error("events not recorded at shutdown; the count is kept for the next run", "dropped", n, "reason", why)
+		}
+		s.saveUnrecorded(p.l.Unrecorded())
+		s.closeUnrecorded()
 	}
 }
 

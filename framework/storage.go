@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,9 @@ type storageState struct {
 	path      string
 	integrity atomic.Pointer[[]string] // quick_check findings, nil when sound
 	freeBytes atomic.Int64             // -1 when unknown
+	// unrecorded is owned by the ledger part's start and stop and the
+	// storage monitor, which run one after the other.
+	unrecorded unrecordedState
 }
 
 // checkIntegrity runs the quick structural check and remembers its
@@ -56,7 +60,7 @@ func (s *Service) storageHealth(ctx context.Context) StorageHealth {
 		why = append(why, "database damaged: "+(*f)[0]+"; "+store.Recovery)
 	}
 	if l := s.ledger.l; l != nil {
-		h.Unrecorded = l.Unrecorded()
+		h.Unrecorded, _ = l.Unrecorded()
 		if msg, since, full := l.WriteFailure(); msg != "" {
 			h.WriteFailingSinceMS = since.UnixMilli()
 			w := "the record cannot be written: " + msg
@@ -115,6 +119,9 @@ func (s *Service) watchStorage(ctx context.Context) (stop func()) {
 }
 
 func (s *Service) storageStep(ctx context.Context) {
+	if l := s.ledger.l; l != nil {
+		s.saveUnrecorded(l.Unrecorded())
+	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(filepath.Dir(s.storage.path), &st); err == nil {
 		s.storage.freeBytes.Store(int64(st.Bavail) * int64(st.Bsize))
@@ -139,5 +146,86 @@ func (s *Service) storageStep(ctx context.Context) {
 		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && ctx.Err() == nil {
 			s.log.Debug("wal checkpoint failed", "err", err)
 		}
+	}
+}
+
+// UnrecordedFile keeps, across restarts, the count of records that could
+// not be written. It is allocated once at full size while there is
+// space and then only overwritten in place, which needs no new blocks:
+// so a daemon stopping on a full disk still keeps the count, and the
+// next run writes it in an overload row once space returns, instead of
+// losing it silently.
+const UnrecordedFile = "permd.unrecorded"
+
+const unrecordedSize = 4096
+
+type unrecordedState struct {
+	f    *os.File
+	last string
+}
+
+// openUnrecorded opens (allocating when new) the counter file and
+// returns the count an earlier run left in it.
+func (s *Service) openUnrecorded() (n int64, why string) {
+	path := filepath.Join(filepath.Dir(s.storage.path), UnrecordedFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		s.log.Warn("cannot keep the count of unrecorded events across restarts", "file", path, "err", err)
+		return 0, ""
+	}
+	buf := make([]byte, unrecordedSize)
+	m, _ := f.ReadAt(buf, 0)
+	if fi, err := f.Stat(); err == nil && fi.Size() < unrecordedSize {
+		if err := unix.Fallocate(int(f.Fd()), 0, 0, unrecordedSize); err != nil {
+			if _, err := f.WriteAt(make([]byte, unrecordedSize-fi.Size()), fi.Size()); err != nil {
+				s.log.Warn("cannot allocate the unrecorded-events counter", "file", path, "err", err)
+			}
+		}
+	}
+	s.storage.unrecorded.f = f
+	var c struct {
+		Dropped int64  `json:"dropped"`
+		Reason  string `json:"reason"`
+	}
+	if txt := strings.TrimRight(string(buf[:m]), "\x00 \n"); txt != "" {
+		if err := json.Unmarshal([]byte(txt), &c); err != nil {
+			s.log.Error("unrecorded-events counter unreadable", "file", path, "err", err)
+		}
+	}
+	return c.Dropped, c.Reason
+}
+
+// saveUnrecorded overwrites the counter file with n and why when they
+// changed.
+func (s *Service) saveUnrecorded(n int64, why string) {
+	u := &s.storage.unrecorded
+	if u.f == nil {
+		return
+	}
+	if n == 0 {
+		why = ""
+	}
+	b, _ := json.Marshal(map[string]any{"dropped": n, "reason": why})
+	if len(b) >= unrecordedSize {
+		b, _ = json.Marshal(map[string]any{"dropped": n, "reason": why[:unrecordedSize/2]})
+	}
+	if string(b) == u.last {
+		return
+	}
+	buf := make([]byte, unrecordedSize)
+	copy(buf, b)
+	if _, err := u.f.WriteAt(buf, 0); err != nil {
+		return // tried again at the next tick
+	}
+	if err := u.f.Sync(); err != nil {
+		return
+	}
+	u.last = string(b)
+}
+
+func (s *Service) closeUnrecorded() {
+	if u := &s.storage.unrecorded; u.f != nil {
+		u.f.Close()
+		u.f = nil
 	}
 }

@@ -43,5 +43,17 @@ func (l *Ledger) WriteFailure() (msg string, since time.Time, full bool) {
 }
 
 // Unrecorded is how many records are counted but not yet written (they
-// go into the next overload row).
-func (l *Ledger) Unrecorded() int64 { return l.dropped.Load() }
+// go into the next overload row), and why the last of them was lost.
+func (l *Ledger) Unrecorded() (n int64, why string) {
+	why, _ = l.dropWhy.Load().(string)
+	return l.dropped.Load(), why
+}
+
+// Lost counts n records that could not be recorded (for instance counted
+// by an earlier run that stopped while the disk was full); the next
+// commit writes them in an overload row.
+func (l *Ledger) Lost(n int64, why string) {
+	if n > 0 {
+		l.drop(int(n), why)
+	}
+}
