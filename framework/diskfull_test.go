@@ -109,6 +109,18 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("report on a full disk: %v; want code %d saying the disk is full", werr, CodeUnavailable)
 	}
 
+	// Other writes fail with the same code, never as an internal error.
+	for i := range 20 {
+		err := ts.call(t, "grants.set", map[string]any{"package": "com.example.full", "category": "contacts", "time": map[string]any{"mode": "while_in_use"},
+			"frequency": map[string]any{"max": i + 1, "per": "hour"}}, nil)
+		if i == 0 {
+			t.Logf("grants.set on a full disk: %v", err)
+		}
+		if err != nil && rpcCode(err) != CodeUnavailable {
+			t.Fatalf("grants.set on a full disk: %v; want success or code %d", err, CodeUnavailable)
+		}
+	}
+
 	checks, checkUID := 40, 10151
 	whileFull := func(ts *testService) {
 		t.Helper()
