@@ -141,6 +141,12 @@ func TestDamagedDatabaseReported(t *testing.T) {
 			if err := ts.call(t, "ledger.query", map[string]any{"limit": 10}, &p); err != nil || len(p.Events) == 0 {
 				t.Errorf("newest records on a damaged file: %v, %d events", err, len(p.Events))
 			}
+			// What touches the damage fails with the storage code.
+			for _, m := range []string{"ledger.timeline", "ledger.summary", "ledger.export"} {
+				if err := ts.call(t, m, map[string]any{}, nil); err != nil && rpcCode(err) != CodeUnavailable {
+					t.Errorf("%s on a damaged file: %v; want success or code %d", m, err, CodeUnavailable)
+				}
+			}
 			var d map[string]any
 			if err := ts.call(t, "perm.check", map[string]any{"uid": 10123, "package": "com.example.maps", "category": "location"}, &d); err != nil {
 				t.Errorf("perm.check on a damaged file: %v", err)
