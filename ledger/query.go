@@ -713,8 +713,11 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 		if head == nil {
 			head = zeroHash
 		}
-		if ch.last != ch.headSeq || string(ch.lastHash) != string(head) {
+		switch {
+		case ch.last != ch.headSeq:
 			bad(ch.headSeq, kind, "chain ends at row %d, but its recorded head is row %d (newest rows removed or head altered)", ch.last, ch.headSeq)
+		case string(ch.lastHash) != string(head):
+			bad(ch.headSeq, kind, "chain ends at its recorded head row %d, but that row's hash differs from the recorded head hash (row or head altered)", ch.headSeq)
 		}
 	}
 	rep.OK = rep.FirstBad == nil
