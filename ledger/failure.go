@@ -1,7 +1,9 @@
 package ledger
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -56,4 +58,23 @@ func (l *Ledger) Lost(n int64, why string) {
 	if n > 0 {
 		l.drop(int(n), why)
 	}
+}
+
+// applicationID marks the file as permd's in the SQLite header ("perm").
+const applicationID = 0x7065726d
+
+// probeIfFailing tries one small real write while commits fail and
+// nothing else is due, so that the failure clears (and health says ok)
+// as soon as the storage takes writes again, not only at the next
+// record. Setting the header's application id writes page 1 even when
+// the value is unchanged, so it fails exactly when a commit would.
+func (l *Ledger) probeIfFailing(ctx context.Context) {
+	l.failing.mu.Lock()
+	failing := l.failing.err != ""
+	l.failing.mu.Unlock()
+	if !failing {
+		return
+	}
+	_, err := l.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID))
+	l.failing.note(err, l.opt.Now())
 }

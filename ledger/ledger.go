@@ -495,6 +495,8 @@ func (l *Ledger) run() {
 		}
 		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() {
 			l.commitBatch(ctx, batch, false)
+		} else if ticked {
+			l.probeIfFailing(ctx)
 		}
 		if l.w.staged >= mergeRows && !l.w.mergeFailed || l.w.staged > 0 && (ticked || pruneMore) {
 			l.mergeStaged(ctx)
