@@ -166,7 +166,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, p := range s.parts() {
 		if err := p.start(ctx, s); err != nil {
 			stopParts()
-			return fmt.Errorf("start: %w", err)
+			return fmt.Errorf("start: %w", s.nameDatabase(err))
 		}
 		started = append(started, p)
 	}

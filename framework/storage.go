@@ -2,7 +2,9 @@ package framework
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,10 +145,45 @@ func (s *Service) storageStep(ctx context.Context) {
 	// writes fail: moving the WAL into the database and truncating it
 	// gives space back.
 	if wal.Size() >= walCheckpointBytes || (db != nil && wal.Size() > db.Size() && wal.Size() > 0) || (failing && wal.Size() > 0) {
-		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && ctx.Err() == nil {
-			s.log.Debug("wal checkpoint failed", "err", err)
+		if err := s.checkpoint(ctx); err != nil && ctx.Err() == nil {
+			s.log.Debug("wal checkpoint not done; retried at the next tick", "err", err)
 		}
 	}
+}
+
+// checkpointBusyMS bounds how long a checkpoint waits for readers. A
+// truncating checkpoint holds new writers back while it waits, so it
+// gives up early and tries again at the next tick rather than stall
+// the ledger writer for the connection's full busy timeout.
+const checkpointBusyMS = 100
+
+func (s *Service) checkpoint(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointBusyMS)); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	// Back to the DSN's timeout before the connection returns to the pool.
+	if _, rerr := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", store.BusyTimeoutMS)); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // drop it from the pool
+	}
+	return err
+}
+
+// nameDatabase makes a start error that comes from the database name the
+// file and the way to recover, as the store's own refusals do.
+func (s *Service) nameDatabase(err error) error {
+	if err == nil || strings.Contains(err.Error(), s.storage.path) {
+		return err
+	}
+	if store.IsStorageFailure(err) || errors.Is(err, store.ErrNewerSchema) {
+		return fmt.Errorf("database %s: %w; to recover: %s", s.storage.path, err, store.Recovery)
+	}
+	return err
 }
 
 // UnrecordedFile keeps, across restarts, the count of records that could

@@ -23,7 +23,7 @@ func dsn(path string, readOnly bool) (driverName, source string) {
 	// The per-connection pragmas are in the DSN, which the driver applies
 	// to every connection it opens: an Exec on the pool reaches only one
 	// of them, and the others would commit at synchronous=NORMAL.
-	return "sqlite3", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_busy_timeout=%d&_foreign_keys=on&_synchronous=FULL", path, mode, busyTimeoutMS)
+	return "sqlite3", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_busy_timeout=%d&_foreign_keys=on&_synchronous=FULL", path, mode, BusyTimeoutMS)
 }
 
 // code returns SQLite's primary result code carried by err, or 0.

@@ -35,7 +35,7 @@ func TestPragmasOnEveryPooledConnection(t *testing.T) {
 		for _, p := range []struct {
 			pragma string
 			want   int
-		}{{"synchronous", 2}, {"busy_timeout", busyTimeoutMS}, {"foreign_keys", 1}} {
+		}{{"synchronous", 2}, {"busy_timeout", BusyTimeoutMS}, {"foreign_keys", 1}} {
 			var got int
 			if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
 				t.Fatal(err)

@@ -17,9 +17,9 @@ import (
 // FileName is the database's name inside the data dir.
 const FileName = "permd.db"
 
-// busyTimeoutMS is how long a connection waits for another's lock before
+// BusyTimeoutMS is how long a connection waits for another's lock before
 // failing with SQLITE_BUSY.
-const busyTimeoutMS = 5000
+const BusyTimeoutMS = 5000
 
 // Migration is one numbered schema step of one component. Steps run in
 // order, each in its own transaction together with the version bump, so a
