@@ -122,9 +122,10 @@ func TestDamagedDatabaseReported(t *testing.T) {
 
 			ts := startTestService(t, testOptions{Data: data})
 			var h Health
-			if err := ts.call(t, "sys.health", nil, &h); err != nil {
-				t.Fatal(err)
-			}
+			waitFor(t, "the start-up integrity check", func() bool {
+				h = Health{}
+				return ts.call(t, "sys.health", nil, &h) == nil && !h.Storage.IntegrityChecking
+			})
 			if h.Status != "degraded" || h.Storage.OK || len(h.Storage.Integrity) == 0 || !strings.Contains(h.Storage.Error, "damaged") ||
 				!strings.Contains(h.Storage.Error, "move the file") {
 				t.Errorf("health with page %d of %s damaged: %+v; want degraded, naming the damage and the recovery", page, name, h.Storage)

@@ -60,7 +60,6 @@ func New(opt Options) (*Service, error) {
 		return nil, err
 	}
 	s.db = db
-	s.checkIntegrity(context.Background())
 	defer func() {
 		if !ok {
 			db.Close()
@@ -197,6 +196,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	stopWatch := s.watchConfig(ctx)
 	stopStorage := s.watchStorage(ctx)
+	stopCheck := s.checkIntegrityAsync(ctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- sv.serve() }()
 	s.log.Info("permd serving", "socket", listenerName(ln, s.opt.SocketPath), "root", s.opt.Root, "data", s.opt.DataDir, "config", s.snap.Load().Dir, "driver", store.Driver, "version", s.opt.Version)
@@ -212,6 +212,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("permd stopping")
 	stopWatch()
 	stopStorage()
+	stopCheck()
 	shCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	sv.shutdown(shCtx)
 	cancel()

@@ -23,21 +23,36 @@ type storageState struct {
 	path      string
 	integrity atomic.Pointer[[]string] // quick_check findings, nil when sound
 	freeBytes atomic.Int64             // -1 when unknown
+	checking  atomic.Bool              // the start-up check is running
 	// unrecorded is owned by the ledger part's start and stop and the
 	// storage monitor, which run one after the other.
 	unrecorded unrecordedState
 }
 
-// checkIntegrity runs the quick structural check and remembers its
-// findings for health. A damaged file is served as far as it can be:
-// the daemon logs what is wrong and how to recover instead of refusing
-// to start, since refusing would also stop decisions and indicators.
-func (s *Service) checkIntegrity(ctx context.Context) {
-	findings, err := store.QuickCheck(ctx, s.db)
-	if err != nil {
-		findings = append(findings, err.Error())
-	}
-	s.noteIntegrity(findings)
+// checkIntegrityAsync runs the quick structural check once the daemon
+// serves, and remembers its findings for health. It reads the whole file
+// (about 2 ms per MiB measured, see docs/performance.md), so it runs
+// beside the service rather than delaying the first answer. A damaged
+// file is served as far as it can be: the daemon logs what is wrong and
+// how to recover instead of refusing to start, since refusing would also
+// stop decisions and indicators. stop cancels a check still running.
+func (s *Service) checkIntegrityAsync(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.storage.checking.Store(true)
+	go func() {
+		defer close(done)
+		defer s.storage.checking.Store(false)
+		findings, err := store.QuickCheck(ctx, s.db)
+		if ctx.Err() != nil {
+			return // stopped: no finding either way
+		}
+		if err != nil {
+			findings = append(findings, err.Error())
+		}
+		s.noteIntegrity(findings)
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (s *Service) noteIntegrity(findings []string) {
@@ -52,7 +67,8 @@ func (s *Service) noteIntegrity(findings []string) {
 // storageHealth is the storage part of sys.health: degraded, with the
 // reason, when the file is damaged or the record cannot be written now.
 func (s *Service) storageHealth(ctx context.Context) StorageHealth {
-	h := StorageHealth{OK: true, Driver: store.Driver, Path: s.storage.path, FreeBytes: s.storage.freeBytes.Load()}
+	h := StorageHealth{OK: true, Driver: store.Driver, Path: s.storage.path, FreeBytes: s.storage.freeBytes.Load(),
+		IntegrityChecking: s.storage.checking.Load()}
 	var why []string
 	if err := s.db.PingContext(ctx); err != nil {
 		why = append(why, err.Error())

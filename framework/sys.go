@@ -45,6 +45,8 @@ type StorageHealth struct {
 	FreeBytes int64 `json:"free_bytes"`
 	// Integrity lists what the last structural check found wrong.
 	Integrity []string `json:"integrity,omitempty"`
+	// IntegrityChecking is true while the check made at start runs.
+	IntegrityChecking bool `json:"integrity_checking,omitempty"`
 	// WriteFailingSinceMS is when commits began to fail, 0 when they do not.
 	WriteFailingSinceMS int64 `json:"write_failing_since_ms,omitempty"`
 	// Unrecorded counts records not written yet; each is recorded in an
