@@ -30,12 +30,13 @@ type storageState struct {
 }
 
 // checkIntegrityAsync runs the quick structural check once the daemon
-// serves, and remembers its findings for health. It reads the whole file
-// (about 2 ms per MiB measured, see docs/performance.md), so it runs
-// beside the service rather than delaying the first answer. A damaged
-// file is served as far as it can be: the daemon logs what is wrong and
-// how to recover instead of refusing to start, since refusing would also
-// stop decisions and indicators. stop cancels a check still running.
+// serves, and remembers its findings for health. It reads the whole
+// file (1.4 s for a million-row, 123 MiB record on a 2-core host; see
+// docs/performance.md), so it runs beside the service rather than
+// delaying the first answer. A damaged file is served as far as it can
+// be: the daemon logs what is wrong and how to recover instead of
+// refusing to start, since refusing would also stop decisions and
+// indicators. stop cancels a check still running.
 func (s *Service) checkIntegrityAsync(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
