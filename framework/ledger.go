@@ -85,6 +85,9 @@ func (p *ledgerPart) start(ctx context.Context, s *Service) error {
 		s.log.Warn("events an earlier run could not record are counted in an overload row", "dropped", n, "reason", why)
 		l.Lost(n, "before a restart: "+why)
 	}
+	// Once a commit wrote the count in an overload row, clear it on disk
+	// at once, so that a crash now does not count the loss twice.
+	l.OnCommit(func() { s.saveUnrecorded(l.Unrecorded()) })
 	return nil
 }
 

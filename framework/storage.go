@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -214,6 +215,7 @@ const UnrecordedFile = "permd.unrecorded"
 const unrecordedSize = 4096
 
 type unrecordedState struct {
+	mu   sync.Mutex // the writer (after a commit) and the monitor both save
 	f    *os.File
 	last string
 }
@@ -253,6 +255,8 @@ func (s *Service) openUnrecorded() (n int64, why string) {
 // changed.
 func (s *Service) saveUnrecorded(n int64, why string) {
 	u := &s.storage.unrecorded
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.f == nil {
 		return
 	}
@@ -278,7 +282,10 @@ func (s *Service) saveUnrecorded(n int64, why string) {
 }
 
 func (s *Service) closeUnrecorded() {
-	if u := &s.storage.unrecorded; u.f != nil {
+	u := &s.storage.unrecorded
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.f != nil {
 		u.f.Close()
 		u.f = nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"permd/ledger/store"
@@ -18,15 +19,21 @@ type failState struct {
 	err   string
 	since time.Time
 	full  bool // the last failure was SQLite's "database or disk is full"
+	hook  atomic.Pointer[func()]
 }
 
 func (f *failState) note(err error, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if err == nil || errors.Is(err, ErrClosed) {
+		f.mu.Lock()
 		f.err, f.since, f.full = "", time.Time{}, false
+		f.mu.Unlock()
+		if h := f.hook.Load(); h != nil && err == nil {
+			(*h)()
+		}
 		return
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err == "" {
 		f.since = now
 	}
@@ -43,6 +50,11 @@ func (l *Ledger) WriteFailure() (msg string, since time.Time, full bool) {
 	defer l.failing.mu.Unlock()
 	return l.failing.err, l.failing.since, l.failing.full
 }
+
+// OnCommit sets f to run on the writer after every successful commit,
+// for instance to persist Unrecorded as soon as an overload row took
+// the count over. f must be quick and must not call into the writer.
+func (l *Ledger) OnCommit(f func()) { l.failing.hook.Store(&f) }
 
 // Unrecorded is how many records are counted but not yet written (they
 // go into the next overload row), and why the last of them was lost.
