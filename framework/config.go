@@ -3,6 +3,7 @@ package framework
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,9 +20,11 @@ import (
 // it (rules.json, preinstall/*.json).
 const MainFile = "permd.json"
 
-// maxConfigFile bounds every config file we read: config is small, and a
-// runaway file must not exhaust memory.
-const maxConfigFile = 4 << 20
+// maxConfigFile bounds every config file we read (change it here to build
+// a permd with another cap): config is small, and a runaway file (a
+// symlink to /dev/zero, a log written into the dir) must not exhaust
+// memory.
+const maxConfigFile = 1 << 20
 
 // Snapshot is the config dir read at one moment: every regular file up to
 // one directory deep, by slash-separated relative path. Parts validate
@@ -88,6 +91,18 @@ func (e *ConfigError) Error() string {
 
 // readSnapshot reads dir (or, with dir == "", the embedded default fsys).
 func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
+	snap, _, err := readSnapshotKeeping(fsys, label, nil)
+	return snap, err
+}
+
+// readSnapshotKeeping reads a snapshot. A file refused as unsafe (not a
+// regular file, over the cap, too slow) fails the read when there is no
+// previous snapshot (at start); on a reload the file keeps its content
+// from prev (or stays absent) and the refusal is returned in skipped, so
+// that one hostile file neither replaces the config in force nor blocks
+// every later edit of the other files.
+func readSnapshotKeeping(fsys fs.FS, label string, prev *Snapshot) (*Snapshot, []*ConfigError, error) {
+	var skipped []*ConfigError
 	snap := &Snapshot{Dir: label, Files: map[string][]byte{}}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -109,27 +124,37 @@ func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
 		if err != nil {
 			return err
 		}
-		if info.Size() > maxConfigFile {
-			return &ConfigError{File: p, Problem: fmt.Sprintf("file is %d bytes, limit is %d", info.Size(), maxConfigFile)}
+		if info.Mode().IsRegular() && info.Size() > maxConfigFile {
+			err = fmt.Errorf("%w: file is %d bytes, the limit is %d", errUnsafeFile, info.Size(), maxConfigFile)
 		}
-		b, err := fs.ReadFile(fsys, p)
+		var b []byte
+		if err == nil {
+			b, err = fs.ReadFile(fsys, p)
+		}
+		if errors.Is(err, errUnsafeFile) && prev != nil {
+			skipped = append(skipped, &ConfigError{File: p, Problem: err.Error()})
+			if old, ok := prev.Files[p]; ok {
+				snap.Files[p] = old
+			}
+			return nil
+		}
 		if err != nil {
-			return err
+			return &ConfigError{File: p, Problem: err.Error()}
 		}
 		snap.Files[p] = b
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, skipped, err
 	}
 	main, ok := snap.Files[MainFile]
 	if !ok {
-		return nil, &ConfigError{File: MainFile, Problem: "missing"}
+		return nil, skipped, &ConfigError{File: MainFile, Problem: "missing"}
 	}
 	if err := json.Unmarshal(main, &snap.Main); err != nil {
-		return nil, &ConfigError{File: MainFile, Problem: "not a JSON object: " + err.Error()}
+		return nil, skipped, &ConfigError{File: MainFile, Problem: "not a JSON object: " + err.Error()}
 	}
-	return snap, nil
+	return snap, skipped, nil
 }
 
 // Duration is a config duration ("5s"); see etc.Duration.
@@ -169,5 +194,8 @@ func DecodeFile(file, prefix string, raw []byte, v any) error {
 	return nil
 }
 
-// dirFS is os.DirFS, named for the log.
-func dirFS(dir string) fs.FS { return os.DirFS(filepath.Clean(dir)) }
+// dirFS is the config dir, read only through safeDirFS.
+func dirFS(dir string) fs.FS {
+	dir = filepath.Clean(dir)
+	return safeDirFS{dir: dir, root: os.DirFS(dir)}
+}

@@ -11,6 +11,7 @@ import (
 
 	"permd/aosp/etc"
 	"permd/ledger"
+	"permd/ledger/store"
 )
 
 // RulesFile is the ledger's config file: the published recording rules.
@@ -50,6 +51,9 @@ func (p *ledgerPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkPublished(s, r); err != nil {
+		return nil, err
+	}
 	return func() {
 		p.rules.Store(r)
 		if p.l != nil {
@@ -73,16 +77,28 @@ func (p *ledgerPart) start(ctx context.Context, s *Service) error {
 		Logger: s.Logger().With("part", "ledger"),
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("open the record in %s: %w (if the file is damaged: %s)", s.storage.path, err, store.Recovery)
 	}
 	p.l = l
 	s.sink = l
+	if n, why := s.openUnrecorded(); n > 0 {
+		s.log.Warn("events an earlier run could not record are counted in an overload row", "dropped", n, "reason", why)
+		l.Lost(n, "before a restart: "+why)
+	}
+	// Once a commit wrote the count in an overload row, clear it on disk
+	// at once, so that a crash now does not count the loss twice.
+	l.OnCommit(func() { s.saveUnrecorded(l.Unrecorded()) })
 	return nil
 }
 
 func (p *ledgerPart) stop(s *Service) {
 	if p.l != nil {
 		p.l.Close()
+		if n, why := p.l.Unrecorded(); n > 0 {
+			s.log.Error("events not recorded at shutdown; the count is kept for the next run", "dropped", n, "reason", why)
+		}
+		s.saveUnrecorded(p.l.Unrecorded())
+		s.closeUnrecorded()
 	}
 }
 
@@ -108,7 +124,7 @@ func (p *ledgerPart) methods(s *Service) []Method {
 		{Name: "ledger.summary", Roles: readers, Handler: p.summary},
 		{Name: "ledger.timeline", Roles: readers, Handler: p.timeline},
 		{Name: "ledger.export", Roles: readers, Handler: p.export},
-		{Name: "ledger.verify", Roles: Readers, Handler: p.verify},
+		{Name: "ledger.verify", Roles: Readers, Handler: p.verify(s)},
 		{Name: "rules.get", Roles: AllRoles, Handler: p.rulesGet},
 	}
 }
@@ -162,6 +178,9 @@ func ledgerError(err error) error {
 		return InvalidParams("cursor", "not a cursor this daemon returned")
 	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Errorf(CodeUnavailable, "ledger is shutting down or the request ended before the commit")
+	}
+	if e := storageRPCError(err); e != nil {
+		return e
 	}
 	return err
 }
@@ -271,14 +290,19 @@ func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
 	return map[string]any{"bucket_ms": b.Milliseconds(), "buckets": buckets}, nil
 }
 
-func (p *ledgerPart) verify(ctx context.Context, c *Call) (any, error) {
+func (p *ledgerPart) verify(s *Service) Handler {
+	return func(ctx context.Context, c *Call) (any, error) { return p.verifyWith(ctx, s, c) }
+}
+
+func (p *ledgerPart) verifyWith(ctx context.Context, s *Service, c *Call) (any, error) {
 	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
 		return nil, err
 	}
-	rep, err := p.l.Verify(ctx)
+	rep, err := p.l.CheckAndVerify(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.noteIntegrity(rep.Integrity)
 	return rep, nil
 }
 
@@ -290,12 +314,17 @@ func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {
 		return nil, err
 	}
 	cur := p.l.Rules()
-	if req.Version == 0 || req.Version == cur.Version {
+	if req.Version == 0 {
 		return json.RawMessage(cur.Raw()), nil
 	}
+	// What records of version N were made under is what the database
+	// stored for N; the rules in force serve only before their first record.
 	raw, err := p.l.RulesVersion(ctx, req.Version)
 	if err != nil {
 		return nil, err
+	}
+	if raw == nil && req.Version == cur.Version {
+		raw = cur.Raw()
 	}
 	if raw == nil {
 		return nil, NotFound("rules version %d was never used on this device", req.Version)

@@ -65,6 +65,9 @@ func asRPCError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if e := storageRPCError(err); e != nil {
+		return e
+	}
 	return &Error{Code: CodeInternal, Message: "internal error"}
 }
 

@@ -42,6 +42,29 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("no socket: set a socket path or inherit one from init")
 	}
 	s := &Service{opt: opt, log: opt.Logger, started: time.Now()}
+	lock, err := lockDataDir(opt.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.release()
+		}
+	}()
+	// The database opens before the config is applied: the rules check
+	// against the versions already published in it.
+	s.storage.path = filepath.Join(opt.DataDir, store.FileName)
+	db, err := store.Open(s.storage.path)
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
 	snap, err := s.readConfig()
 	if err != nil {
 		return nil, err
@@ -49,11 +72,7 @@ func New(opt Options) (*Service, error) {
 	if err := s.applyConfig(snap); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(filepath.Join(opt.DataDir, store.FileName))
-	if err != nil {
-		return nil, err
-	}
-	s.db = db
+	s.lock, ok = lock, true
 	return s, nil
 }
 
@@ -68,7 +87,11 @@ func (s *Service) configFS() (fs.FS, string) {
 
 func (s *Service) readConfig() (*Snapshot, error) {
 	fsys, label := s.configFS()
-	snap, err := readSnapshot(fsys, label)
+	snap, skipped, err := readSnapshotKeeping(fsys, label, s.snap.Load())
+	for _, ce := range skipped {
+		s.log.Error("config file refused; its previous content stays in force", "dir", label, "file", ce.File, "problem", ce.Problem)
+		s.configRejects.Add(1)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", label, err)
 	}
@@ -130,6 +153,7 @@ func (s *Service) reload(why string) {
 func (s *Service) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	defer s.lock.release()
 	defer s.db.Close()
 
 	var started []part
@@ -141,7 +165,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, p := range s.parts() {
 		if err := p.start(ctx, s); err != nil {
 			stopParts()
-			return fmt.Errorf("start: %w", err)
+			return fmt.Errorf("start: %w", s.nameDatabase(err))
 		}
 		started = append(started, p)
 	}
@@ -171,6 +195,8 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ready.Store(true)
 
 	stopWatch := s.watchConfig(ctx)
+	stopStorage := s.watchStorage(ctx)
+	stopCheck := s.checkIntegrityAsync(ctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- sv.serve() }()
 	s.log.Info("permd serving", "socket", listenerName(ln, s.opt.SocketPath), "root", s.opt.Root, "data", s.opt.DataDir, "config", s.snap.Load().Dir, "driver", store.Driver, "version", s.opt.Version)
@@ -185,6 +211,8 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.log.Info("permd stopping")
 	stopWatch()
+	stopStorage()
+	stopCheck()
 	shCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	sv.shutdown(shCtx)
 	cancel()

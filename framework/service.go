@@ -53,6 +53,8 @@ type Service struct {
 	log     *slog.Logger
 	started time.Time
 	db      *sql.DB
+	lock    *dataDirLock // held from New to the end of Run
+	storage storageState
 
 	// Shared hooks that parts set in start and other parts use. They are
 	// set before any later part starts and never change afterwards.

@@ -40,6 +40,9 @@ CREATE TABLE grant_history (
 CREATE INDEX grant_history_key ON grant_history(user, package, category, id);
 `}}
 
+// Open refuses a database holding objects no registered step creates.
+func init() { store.Register(Component, migrations) }
+
 // Change actions.
 const (
 	ActionSet    = "set"

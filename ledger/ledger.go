@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"permd/ledger/store"
 )
 
 // Errors a producer may need to tell apart.
@@ -93,11 +95,15 @@ type Ledger struct {
 	early     atomic.Int64 // rows sealed before their window ended
 	pruned    atomic.Int64
 	lastErr   atomic.Value // string
+	failing   failState    // whether commits fail now (disk full, I/O)
 	pruneNow  chan chan error
 
 	// Writer-owned state.
-	w    writerState
-	conn *sql.Conn // the writer's own connection, with a larger page cache
+	// restartUsesPending: the uses a crash left in progress could not be
+	// recorded at start (full disk); the next commit records them first.
+	restartUsesPending bool
+	w                  writerState
+	conn               *sql.Conn // the writer's own connection, with a larger page cache
 	// The insert statements, prepared once: each commit would otherwise
 	// parse a statement of insertRows*13 parameters again.
 	insOne, insMany *sql.Stmt
@@ -234,9 +240,21 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	}
 	// Uses a crash left in progress are recorded as ended by it, and
 	// rows left open by a crash hold committed content: seal them now so
-	// that everything acknowledged before the crash verifies.
+	// that everything acknowledged before the crash verifies. On a full
+	// disk the ledger starts anyway, degraded: the rows stay open, and
+	// the writer records the uses and seals the rows with its first
+	// commit once space returns.
 	if err := l.closeRestartUses(ctx); err != nil {
-		return fmt.Errorf("seal rows left open: %w", err)
+		if !store.IsFull(err) {
+			return fmt.Errorf("seal rows left open: %w", err)
+		}
+		l.failing.note(err, l.opt.Now())
+		l.lastErr.Store(err.Error())
+		l.opt.Logger.Error("ledger starts degraded: cannot seal rows left open", "err", err)
+		if err := l.load(ctx); err != nil {
+			return err
+		}
+		l.restartUsesPending = true
 	}
 	return nil
 }
@@ -550,6 +568,8 @@ func (l *Ledger) run() {
 		}
 		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() || l.usesDue() {
 			l.commitBatch(ctx, batch, false)
+		} else if ticked {
+			l.probeIfFailing(ctx)
 		}
 		if l.w.staged >= mergeRows && !l.w.mergeFailed || l.w.staged > 0 && (ticked || pruneMore) {
 			l.mergeStaged(ctx)
@@ -705,14 +725,29 @@ func (l *Ledger) commitGroup(ctx context.Context, batch []*request, force bool) 
 		recs = append(recs, over...)
 		pre = append(pre, l.prepare(over, seen)...)
 	}
-	err := l.commit(ctx, recs, pre, force, nil)
+	var err error
+	if l.restartUsesPending {
+		// ledger_use still holds the uses of the run before a start on a
+		// full disk: record them before this run's uses touch the table
+		// (its heartbeat would otherwise stretch their bounds).
+		if err = l.closeRestartUses(ctx); err == nil {
+			l.restartUsesPending = false
+		}
+	}
+	if err == nil {
+		err = l.commit(ctx, recs, pre, force, nil)
+	}
+	l.failing.note(err, l.opt.Now())
 	if err != nil {
 		l.lastErr.Store(err.Error())
 		l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(recs))
-		// The in-memory state may be ahead of the database: reload it.
+		// The in-memory state may be ahead of the database: reload it,
+		// keeping the uses still to be written into ledger_use.
+		open, closed := l.w.openUses, l.w.closedUses
 		if lerr := l.load(ctx); lerr != nil {
 			l.opt.Logger.Error("ledger reload failed", "err", lerr)
 		}
+		l.w.openUses, l.w.closedUses = open, closed
 		// Nobody waits for enqueued records: count them as dropped so
 		// that the next overload row says so, never lose them silently.
 		l.dropped.Add(d) // the overload row did not make it either

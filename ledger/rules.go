@@ -230,7 +230,7 @@ func (r *Rules) validate() error {
 			}
 		}
 	}
-	return nil
+	return r.checkArt32()
 }
 
 // category returns the definition of a category code, or nil.

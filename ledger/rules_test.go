@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,76 @@ func TestBadRulesNameTheField(t *testing.T) {
 		if !ok || re.Field != tc.field {
 			t.Errorf("%s: want an error on field %q, got %v", tc.to, tc.field, err)
 		}
+	}
+}
+
+// TestRulesCannotDropArt32Kinds: a rules file that removes a kind Art. 32
+// requires, or narrows its categories, results or detail, is refused
+// with the field named.
+func TestRulesCannotDropArt32Kinds(t *testing.T) {
+	good := defaultRules(t)
+	edit := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(good.Raw(), &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	kind := func(m map[string]any, code string) (int, map[string]any) {
+		for i, k := range m["kinds"].([]any) {
+			if k.(map[string]any)["code"] == code {
+				return i, k.(map[string]any)
+			}
+		}
+		t.Fatalf("no kind %q", code)
+		return 0, nil
+	}
+	without := func(list any, v string) []any {
+		var out []any
+		for _, x := range list.([]any) {
+			if x != v {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	for _, code := range []string{"access", "self_start", "associated_start", "clipboard_read", "device_id_read", "app_list_read", "overload"} {
+		raw := edit(func(m map[string]any) {
+			i, _ := kind(m, code)
+			ks := m["kinds"].([]any)
+			m["kinds"] = append(ks[:i:i], ks[i+1:]...)
+		})
+		_, err := ParseRules(raw)
+		if re, ok := err.(*RulesError); !ok || re.Field != "kinds" || !strings.Contains(re.Problem, code) || !strings.Contains(re.Problem, "Art. 32") {
+			t.Errorf("rules without kind %q: %v, want a refusal on field kinds naming it", code, err)
+		}
+	}
+	for _, tc := range []struct{ kind, field, drop string }{
+		{"access", "categories", "camera"},
+		{"access", "results", "denied"},
+		{"clipboard_read", "results", "decoy"},
+		{"associated_start", "detail", "caller"},
+	} {
+		var idx int
+		raw := edit(func(m map[string]any) {
+			i, k := kind(m, tc.kind)
+			idx = i
+			k[tc.field] = without(k[tc.field], tc.drop)
+		})
+		_, err := ParseRules(raw)
+		want := fmt.Sprintf("kinds[%d].%s", idx, tc.field)
+		if re, ok := err.(*RulesError); !ok || re.Field != want || !strings.Contains(re.Problem, tc.drop) {
+			t.Errorf("%s without %s %q: %v, want a refusal on %s", tc.kind, tc.field, tc.drop, err, want)
+		}
+	}
+	// Adding is allowed.
+	raw := edit(func(m map[string]any) {
+		_, k := kind(m, "access")
+		k["detail"] = append(k["detail"].([]any), "extra_field")
+	})
+	if _, err := ParseRules(raw); err != nil {
+		t.Errorf("widening a kind was refused: %v", err)
 	}
 }

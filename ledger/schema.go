@@ -138,6 +138,9 @@ func fromRows(cols, where string, args []any) (string, []any) {
 	return src, append(slices.Clone(args), args...)
 }
 
+// Open refuses a database holding objects no registered step creates.
+func init() { store.Register(Component, migrations) }
+
 // Migrate brings the ledger schema up to date.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	return store.Migrate(ctx, db, Component, migrations)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"permd/ledger"
+	"permd/ledger/store"
 )
 
 func init() {
@@ -24,7 +25,7 @@ type ledgerSource interface {
 	Export(ctx context.Context, f ledger.Filter, cursor string, limit int) (ledger.Page, error)
 	Summary(ctx context.Context, f ledger.Filter) ([]ledger.SummaryRow, error)
 	Timeline(ctx context.Context, f ledger.Filter, bucket time.Duration) ([]ledger.Bucket, error)
-	Verify(ctx context.Context) (ledger.VerifyReport, error)
+	CheckAndVerify(ctx context.Context) (ledger.CheckedReport, error)
 }
 
 type rpcSource struct{ e *env }
@@ -64,8 +65,8 @@ func (s rpcSource) Timeline(ctx context.Context, f ledger.Filter, bucket time.Du
 	return r.Buckets, s.e.call(ctx, "ledger.timeline", rpcParams{Filter: f, Bucket: b}, &r)
 }
 
-func (s rpcSource) Verify(ctx context.Context) (ledger.VerifyReport, error) {
-	var r ledger.VerifyReport
+func (s rpcSource) CheckAndVerify(ctx context.Context) (ledger.CheckedReport, error) {
+	var r ledger.CheckedReport
 	return r, s.e.call(ctx, "ledger.verify", nil, &r)
 }
 
@@ -273,7 +274,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		}
 		return tw.Flush()
 	case "verify":
-		rep, err := src.Verify(ctx)
+		rep, err := src.CheckAndVerify(ctx)
 		if err != nil {
 			return err
 		}
@@ -284,7 +285,14 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		} else {
 			fmt.Fprintln(e.stdout, e.msg("verify_rows", rep.Rows, rep.Sealed, rep.Open, rep.Pruned, rep.Chains))
 		}
-		if !rep.OK {
+		if len(rep.Integrity) > 0 {
+			msg := "database file is damaged: " + strings.Join(rep.Integrity, "; ")
+			if rep.Error != "" {
+				msg += "; reading the chain failed: " + rep.Error
+			}
+			return fmt.Errorf("ledger does not verify: %s (recovery: %s)", msg, store.Recovery)
+		}
+		if !rep.OK && rep.FirstBad != nil {
 			if !e.json {
 				for _, p := range rep.Problems[1:] {
 					fmt.Fprintln(e.stdout, "also:", p.Problem)
@@ -295,6 +303,9 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 			}
 			// Problems across kinds name their rows in the text.
 			return fmt.Errorf("ledger does not verify: %s", rep.FirstBad.Problem)
+		}
+		if !rep.OK {
+			return fmt.Errorf("ledger does not verify")
 		}
 		if !e.json {
 			fmt.Fprintln(e.stdout, e.msg("verify_ok"))

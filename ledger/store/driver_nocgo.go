@@ -3,9 +3,10 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 
-	_ "modernc.org/sqlite" // registers "sqlite"
+	"modernc.org/sqlite" // registers "sqlite"
 )
 
 // Driver names the SQLite implementation linked into this binary; it is
@@ -17,5 +18,17 @@ func dsn(path string, readOnly bool) (driverName, source string) {
 	if readOnly {
 		mode = "ro"
 	}
-	return "sqlite", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)", path, mode)
+	// The per-connection pragmas are in the DSN, which the driver applies
+	// to every connection it opens: an Exec on the pool reaches only one
+	// of them, and the others would commit at synchronous=NORMAL.
+	return "sqlite", fmt.Sprintf("file:%s?mode=%s&_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", path, mode, BusyTimeoutMS)
+}
+
+// code returns SQLite's primary result code carried by err, or 0.
+func code(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
 }

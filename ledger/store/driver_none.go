@@ -12,3 +12,6 @@ const Driver = NoDriver
 func dsn(path string, readOnly bool) (driverName, source string) {
 	return "permd-nosqlite", path
 }
+
+// code has no driver error to read in a build without SQLite.
+func code(error) int { return 0 }

@@ -11,10 +11,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // FileName is the database's name inside the data dir.
 const FileName = "permd.db"
+
+// BusyTimeoutMS is how long a connection waits for another's lock before
+// failing with SQLITE_BUSY.
+const BusyTimeoutMS = 5000
 
 // Migration is one numbered schema step of one component. Steps run in
 // order, each in its own transaction together with the version bump, so a
@@ -28,35 +33,41 @@ type Migration struct {
 // writing, in WAL mode with synchronous=FULL so that a committed
 // transaction survives power loss: an acknowledged ledger record is
 // durable.
+//
+// An existing file is first inspected read-only: a file that is not
+// SQLite, another application's database, one that conflicts with a
+// migration, or one a newer permd wrote is refused with an *OpenError
+// before a byte of it changes (no journal-mode switch, no table added).
 func Open(path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o770); err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, &OpenError{Path: path, Problem: "cannot create its directory: " + err.Error(), Action: "check --data-dir and its parent's owner and mode", Err: err}
 	}
 	// SQLite spills temp files to SQLITE_TMPDIR or /tmp; Android has no
 	// /tmp, so keep them next to the database.
 	if os.Getenv("SQLITE_TMPDIR") == "" {
 		os.Setenv("SQLITE_TMPDIR", filepath.Dir(path))
 	}
+	if _, err := os.Stat(path); err == nil {
+		if err := preflight(path); err != nil {
+			return nil, err
+		}
+	}
 	name, src := dsn(path, false)
 	db, err := sql.Open(name, src)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, &OpenError{Path: path, Problem: err.Error(), Action: Recovery, Err: err}
 	}
 	for _, p := range []string{
 		"PRAGMA journal_mode=WAL",
-		"PRAGMA synchronous=FULL",
+		`CREATE TABLE IF NOT EXISTS schema_version (
+		component TEXT PRIMARY KEY,
+		version INTEGER NOT NULL
+	) STRICT`,
 	} {
 		if _, err := db.Exec(p); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("open database: %s: %w", p, err)
+			return nil, &OpenError{Path: path, Problem: strings.Fields(p)[0] + " " + strings.Fields(p)[1] + ": " + err.Error(), Action: Recovery, Err: err}
 		}
-	}
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (
-		component TEXT PRIMARY KEY,
-		version INTEGER NOT NULL
-	) STRICT`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return db, nil
 }

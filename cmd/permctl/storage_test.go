@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"permd/framework/frameworktest"
+)
+
+// TestStatusSaysStorageFailing: on a full disk (a 3 MiB tmpfs made by the
+// test) a report fails with the storage code, and `permctl status` says
+// the storage is failing and why; when space returns it says ok again.
+func TestStatusSaysStorageFailing(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(data, 0o770)
+	if err := unix.Mount("tmpfs", data, "tmpfs", 0, "size=3m,mode=0770"); err != nil {
+		t.Skipf("cannot mount a tmpfs for a full disk (need root): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(data, unix.MNT_DETACH) })
+	d := frameworktest.Start(t, frameworktest.Options{Data: data})
+
+	filler := filepath.Join(data, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for n := len(buf); n > 0; n /= 2 {
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	f.Close()
+
+	rec := `{"uid":10123,"kind":"access","category":"contacts","result":"allowed","app_state":"background","op":"OP"}`
+	var failed string
+	for i := 0; i < 500 && failed == ""; i++ {
+		recs := make([]string, 100)
+		for j := range recs {
+			recs[j] = strings.Replace(rec, "OP", strings.Repeat("o", 1+(i*100+j)%120)+string(rune('a'+j%26)), 1)
+		}
+		code, _, errs := permctl(t, d.Socket, "call", "ledger.report", `{"records":[`+strings.Join(recs, ",")+`]}`)
+		if code != exitOK {
+			failed = errs
+		}
+	}
+	if !strings.Contains(failed, "storage is failing") || !strings.Contains(failed, "-32004") {
+		t.Fatalf("report on a full disk: %q; want the storage-failing error", failed)
+	}
+	_, out, _ := permctl(t, d.Socket, "status")
+	if !strings.Contains(out, "status       degraded") || !strings.Contains(out, "storage      FAILING") || !strings.Contains(out, "disk is full") {
+		t.Errorf("status on a full disk:\n%s\nwant degraded, storage FAILING and why", out)
+	}
+
+	os.Remove(filler)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, out, _ = permctl(t, d.Socket, "status")
+		if strings.Contains(out, "status       ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status after space returned:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
