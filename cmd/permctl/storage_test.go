@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,7 +61,7 @@ func TestStatusSaysStorageFailing(t *testing.T) {
 		t.Fatalf("report on a full disk: %q; want the storage-failing error", failed)
 	}
 	_, out, _ := permctl(t, d.Socket, "status")
-	if !strings.Contains(out, "status       degraded") || !strings.Contains(out, "storage      FAILING") || !strings.Contains(out, "disk is full") {
+	if !regexp.MustCompile(`(?m)^status:\s+degraded$`).MatchString(out) || !regexp.MustCompile(`(?m)^storage:\s+FAILING: `).MatchString(out) || !strings.Contains(out, "disk is full") {
 		t.Errorf("status on a full disk:\n%s\nwant degraded, storage FAILING and why", out)
 	}
 
@@ -68,7 +69,7 @@ func TestStatusSaysStorageFailing(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, out, _ = permctl(t, d.Socket, "status")
-		if strings.Contains(out, "status       ok") {
+		if regexp.MustCompile(`(?m)^status:\s+ok$`).MatchString(out) {
 			break
 		}
 		if time.Now().After(deadline) {
