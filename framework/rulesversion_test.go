@@ -2,6 +2,7 @@ package framework
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -22,9 +23,15 @@ func TestRulesVersionImmutable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// v1 is the shipped file (whatever its version n), v2 its successor.
 	v1 := string(raw)
+	var shipped struct{ Version int }
+	if err := json.Unmarshal(raw, &shipped); err != nil {
+		t.Fatal(err)
+	}
+	n := shipped.Version
 	v1changed := strings.Replace(v1, `"retention_days": 30,`, `"retention_days": 29,`, 1)
-	v2 := strings.Replace(v1changed, `"version": 1`, `"version": 2`, 1)
+	v2 := strings.Replace(v1changed, fmt.Sprintf(`"version": %d`, n), fmt.Sprintf(`"version": %d`, n+1), 1)
 	if v1changed == v1 || v2 == v1changed {
 		t.Fatal("test edits do not apply to rules.json")
 	}
@@ -47,8 +54,8 @@ func TestRulesVersionImmutable(t *testing.T) {
 	waitFor(t, "refusal of changed rules under the same version", func() bool {
 		return strings.Contains(ts.logs.String(), "config rejected") && strings.Contains(ts.logs.String(), "field=version")
 	})
-	if got := rulesGet(ts, 1); !sameJSON([]byte(got), []byte(v1)) {
-		t.Errorf("rules.get {version: 1} after the refused edit is not what version 1 was published as")
+	if got := rulesGet(ts, n); !sameJSON([]byte(got), []byte(v1)) {
+		t.Errorf("rules.get {version: n} after the refused edit is not what version 1 was published as")
 	}
 	ts.stop(t)
 
@@ -63,7 +70,7 @@ func TestRulesVersionImmutable(t *testing.T) {
 		svc.db.Close()
 		t.Fatal("start with rules changed under a published version succeeded")
 	}
-	if !strings.Contains(err.Error(), "field version") || !strings.Contains(err.Error(), "version 1 was already published") {
+	if !strings.Contains(err.Error(), "field version") || !strings.Contains(err.Error(), fmt.Sprintf("version %d was already published", n)) {
 		t.Errorf("start refusal does not name the field and the version: %v", err)
 	}
 
@@ -72,17 +79,17 @@ func TestRulesVersionImmutable(t *testing.T) {
 	if err := ts2.call(t, "ledger.report", map[string]any{"records": []any{rec}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := rulesGet(ts2, 1); !sameJSON([]byte(got), []byte(v1)) {
-		t.Error("rules.get {version: 1} changed after version 2 came into force")
+	if got := rulesGet(ts2, n); !sameJSON([]byte(got), []byte(v1)) {
+		t.Error("rules.get {version: n} changed after version n+1 came into force")
 	}
-	if got := rulesGet(ts2, 2); !sameJSON([]byte(got), []byte(v2)) {
-		t.Error("rules.get {version: 2} is not the file in force")
+	if got := rulesGet(ts2, n+1); !sameJSON([]byte(got), []byte(v2)) {
+		t.Error("rules.get {version: n+1} is not the file in force")
 	}
 
 	// Version 3 without the access kind: refused at reload.
 	var m map[string]any
 	json.Unmarshal([]byte(v2), &m)
-	m["version"] = 3
+	m["version"] = n + 2
 	var kinds []any
 	for _, k := range m["kinds"].([]any) {
 		if k.(map[string]any)["code"] != "access" {
@@ -97,7 +104,7 @@ func TestRulesVersionImmutable(t *testing.T) {
 	})
 	var h Health
 	ts2.call(t, "sys.health", map[string]bool{"detail": true}, &h)
-	if v := h.Parts["ledger"].(map[string]any)["rules_version"]; v != float64(2) {
-		t.Errorf("rules version in force after the refused version 3: %v, want 2", v)
+	if v := h.Parts["ledger"].(map[string]any)["rules_version"]; v != float64(n+1) {
+		t.Errorf("rules version in force after the refused version n+2: %v, want %d", v, n+1)
 	}
 }
