@@ -311,3 +311,12 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 		}
 	})
 }
+
+func TestUIRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8080", ":0", "192.0.2.1:0"} {
+		code, _, errs := permctl(t, "/nonexistent.sock", "ui", "--listen", addr)
+		if code != exitUsage || !strings.Contains(errs, "not a loopback IP") {
+			t.Errorf("permctl ui --listen %s: code %d, stderr %q; want a usage error about loopback", addr, code, errs)
+		}
+	}
+}

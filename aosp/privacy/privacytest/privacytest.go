@@ -167,7 +167,7 @@ func Open(t testing.TB, p *Page, url string) {
 	if err := p.Navigate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.WaitFor(ctx, `location.href === `+strconv.Quote(url)+` && document.body && document.body.dataset.state`); err != nil {
+	if err := p.WaitFor(ctx, `location.href.startsWith(`+strconv.Quote(url)+`) && document.body && document.body.dataset.state`); err != nil {
 		t.Fatal(err)
 	}
 	Ready(t, p)
