@@ -17,8 +17,8 @@ import (
 	"permd/framework/client"
 )
 
-// The calls the pages make, as in web/app.js (summaryKinds, appKinds,
-// rowsPerList there). A report records the replies to exactly these;
+// The calls the pages make, as in web/app.js (SUMMARY_KINDS, APP_KINDS
+// there). A report records the replies to exactly these;
 // the report test fails if a page asks for one that is missing.
 var (
 	summaryKinds = []string{"access", "clipboard_read", "device_id_read", "app_list_read", "self_start", "associated_start"}
@@ -26,7 +26,11 @@ var (
 	readKinds    = map[string]string{"clipboard_read": "clipboard", "device_id_read": "device_id", "app_list_read": "app_list"}
 )
 
-const rowsPerList = 10
+// reportRowsPerList is how many of the latest rows of each kind an app
+// page of a report lists (live pages list 10 and page on): the figures
+// are whole either way, and a 7-day report of a busy device stays
+// within 5 MB.
+const reportRowsPerList = 5
 
 // ReportOptions says what a report covers.
 type ReportOptions struct {
@@ -44,6 +48,7 @@ type reportData struct {
 	Origin  string                 `json:"origin"`
 	Apps    []int                  `json:"apps"`
 	Start   string                 `json:"start,omitempty"`
+	PerList int                    `json:"rows_per_list"`
 	Calls   map[string]*reportCall `json:"calls"`
 }
 
@@ -112,7 +117,7 @@ func Report(ctx context.Context, src Source, opt ReportOptions, w io.Writer) err
 		bucket = "hour"
 	}
 	rec := &recorder{ctx: ctx, src: src, calls: map[string]*reportCall{}}
-	data := reportData{NowMS: now, SinceMS: since, Bucket: bucket, Origin: opt.Origin, Apps: []int{}, Calls: rec.calls}
+	data := reportData{NowMS: now, SinceMS: since, Bucket: bucket, Origin: opt.Origin, Apps: []int{}, PerList: reportRowsPerList, Calls: rec.calls}
 	for _, m := range []string{"rules.get", "grants.catalogue", "ledger.verify"} {
 		if _, err := rec.call(m, map[string]any{}); err != nil {
 			return err
@@ -163,7 +168,7 @@ func Report(ctx context.Context, src Source, opt ReportOptions, w io.Writer) err
 			return err
 		}
 		for _, k := range appKinds {
-			if _, err := rec.call("ledger.query", map[string]any{"uid": uid, "kind": k, "since_ms": since, "limit": rowsPerList}); err != nil {
+			if _, err := rec.call("ledger.query", map[string]any{"uid": uid, "kind": k, "since_ms": since, "limit": reportRowsPerList}); err != nil {
 				return err
 			}
 		}

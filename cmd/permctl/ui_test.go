@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"image/png"
 	"io"
 	"os"
@@ -172,6 +173,32 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 			t.Errorf("risk prompts %q: want the 4 self-starts", risks)
 		}
 		screenshot(t, p, filepath.Join(shots, "privacy-app-en.png"), 1280)
+		// The export holds exactly the rows shown, as NDJSON events.
+		var export struct {
+			Text  string `json:"text"`
+			Shown []int  `json:"shown"`
+		}
+		privacytest.Eval(t, p, `(async () => {
+		  let blob; const orig = URL.createObjectURL;
+		  URL.createObjectURL = b => { blob = b; return orig.call(URL, b); };
+		  document.getElementById('export').click();
+		  URL.createObjectURL = orig;
+		  return {text: await blob.text(), shown: [...document.querySelectorAll('table.events tbody tr')].map(tr => Number(tr.dataset.seq))};
+		})()`, &export)
+		lines := strings.Split(strings.TrimSuffix(export.Text, "\n"), "\n")
+		if len(export.Shown) < 10 || len(lines) != len(export.Shown) {
+			t.Fatalf("export has %d lines for %d rows shown:\n%s", len(lines), len(export.Shown), export.Text)
+		}
+		for i, l := range lines {
+			var ev struct {
+				Seq  int    `json:"seq"`
+				Kind string `json:"kind"`
+				UID  int    `json:"uid"`
+			}
+			if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Seq != export.Shown[i] || ev.UID != privacytest.Maps || ev.Kind == "" {
+				t.Errorf("export line %d %q: want the event of row seq %d (err %v)", i, l, export.Shown[i], err)
+			}
+		}
 		privacytest.Eval(t, p, `(() => { const f = document.querySelector('form.grant[data-category=location]');
 		  f.mode.value = 'duration'; f.for.value = '24h'; f.max.value = '5'; f.per.value = 'hour'; f.level.value = 'city';
 		  f.querySelector('button[type=submit]').click(); })()`, nil)

@@ -355,10 +355,20 @@
     return (S.catalogue.categories || []).filter(function (x) { return x.id === code; })[0];
   }
   function locale() { return S.lang === 'zh-CN' ? 'zh-CN' : 'en-GB'; }
-  function when(ms) {
-    return new Date(ms).toLocaleString(locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  // Formatters are made once per language: making one per call costs
+  // more than drawing a whole chart.
+  var FMT = {};
+  function formatter(name) {
+    var k = S.lang + ' ' + name;
+    if (!FMT[k]) {
+      FMT[k] = name === 'num' ? new Intl.NumberFormat(locale())
+        : name === 'when' ? new Intl.DateTimeFormat(locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+          : new Intl.DateTimeFormat(locale(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    }
+    return FMT[k];
   }
-  function num(n) { return Number(n || 0).toLocaleString(locale()); }
+  function when(ms) { return formatter('when').format(new Date(ms)); }
+  function num(n) { return formatter('num').format(Number(n || 0)); }
   function winLabel() { return S.report ? t('win_report') : t(S.win === '24h' ? 'win_24h' : 'win_7d'); }
   function appName(a) { return (a.packages && a.packages.length) ? a.packages.join(', ') : t('app_unknown') + ' uid ' + a.uid; }
 
@@ -433,7 +443,7 @@
       h('details', null, L('summary', 'chart_table'), h('div', { class: 'scroll' }, table)));
   }
   function slotLabel(ms) {
-    if (bucketName() === 'hour') return new Date(ms).toLocaleString(locale(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    if (bucketName() === 'hour') return formatter('hour').format(new Date(ms));
     return new Date(ms).toISOString().slice(0, 10);
   }
 
@@ -474,6 +484,8 @@
 
   function overview() {
     var main = page(t('nav_overview') + ' · ' + winLabel());
+    // The overall timeline does not depend on the summaries: ask at once.
+    var overall = call('ledger.timeline', { kind: 'access', since_ms: S.since, bucket: bucketName() });
     return summaries().then(function (sum) {
       SUMMARY_KINDS.forEach(function (k) {
         sum[k].forEach(function (r) { S.shown.push(Object.assign({ kind: k, since_ms: S.since, until_ms: S.now }, r)); });
@@ -507,7 +519,7 @@
 
       var charts = h('section', { class: 'charts' });
       main.appendChild(charts);
-      var calls = [call('ledger.timeline', { kind: 'access', since_ms: S.since, bucket: bucketName() }).then(function (r) {
+      var calls = [overall.then(function (r) {
         charts.insertBefore(timelineChart(t('chart_all'), r), charts.firstChild);
       })];
       used.forEach(function (r) {
@@ -704,7 +716,8 @@
           var sec = h('section', { 'data-section': sc[0] }, L('h2', sc[0]));
           main.appendChild(sec);
           sc[1].forEach(function (k) {
-            jobs.push(call('ledger.query', { uid: uid, kind: k, since_ms: S.since, limit: ROWS_PER_LIST }).then(function (res) {
+            var per = S.report ? S.report.rows_per_list : ROWS_PER_LIST;
+            jobs.push(call('ledger.query', { uid: uid, kind: k, since_ms: S.since, limit: per }).then(function (res) {
               var rows = (mine[k] || []).reduce(function (n, r) { return n + r.rows; }, 0);
               var box = h('div', { 'data-kind': k }, h('h3', { text: kindName(k) }));
               if (!res.events.length) box.appendChild(L('p', 'no_rows'));
@@ -827,12 +840,14 @@
     else if (hash === '/rules') p = rulesPage();
     else p = overview();
     return p.then(function () {
+      S.readyAt = performance.now(); // for the render benchmark
       document.body.setAttribute('data-state', 'ready');
       document.body.setAttribute('data-page', m ? 'app' : hash);
     }, showError);
   }
 
   function setWindow(w) {
+    S.windowAt = performance.now();
     S.win = w;
     S.now = S.src.now();
     S.since = S.now - WINDOWS[w].ms;
