@@ -70,3 +70,9 @@ android:
 
 clean:
 	rm -rf bin out
+
+## screenshots: rerun the Privacy Center browser test, writing its
+## screenshots to docs/images/ (shown in the README).
+.PHONY: screenshots
+screenshots:
+	PERMD_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestPrivacyCenterInBrowser$$' ./cmd/permctl

@@ -84,6 +84,17 @@ func screenshot(t *testing.T, p *privacytest.Page, path string, width int) {
 	}
 }
 
+// screenshotBoth saves the page in English and in Chinese.
+func screenshotBoth(t *testing.T, p *privacytest.Page, base string) {
+	t.Helper()
+	screenshot(t, p, base+"-en.png", 1280)
+	privacytest.Eval(t, p, `privacyCenter.setLang('zh-CN')`, nil)
+	privacytest.Ready(t, p)
+	screenshot(t, p, base+"-zh-CN.png", 1280)
+	privacytest.Eval(t, p, `privacyCenter.setLang('en')`, nil)
+	privacytest.Ready(t, p)
+}
+
 func setViewport(t *testing.T, p *privacytest.Page, w, h int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -146,7 +157,7 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 		if loc["background"] != "14" || loc["denied"] != "3" {
 			t.Errorf("location row %v, want 14 in background and 3 denied (the seeded record)", loc)
 		}
-		screenshot(t, p, filepath.Join(shots, "privacy-overview-en.png"), 1280)
+		screenshotBoth(t, p, filepath.Join(shots, "privacy-overview"))
 		click(t, p, `button[data-l=win_7d]`)
 		privacytest.Ready(t, p)
 		checkFigures(t, f, p, "7d")
@@ -172,7 +183,7 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 		if !strings.Contains(risks, "Started itself 4 times") {
 			t.Errorf("risk prompts %q: want the 4 self-starts", risks)
 		}
-		screenshot(t, p, filepath.Join(shots, "privacy-app-en.png"), 1280)
+		screenshotBoth(t, p, filepath.Join(shots, "privacy-app"))
 		// The export holds exactly the rows shown, as NDJSON events.
 		var export struct {
 			Text  string `json:"text"`
@@ -311,12 +322,6 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 			  return bad; })()`, &bad)
 			if len(bad) > 0 {
 				t.Errorf("%s in zh-CN: %v", pg, bad)
-			}
-			if pg == "#/" {
-				screenshot(t, p, filepath.Join(shots, "privacy-overview-zh-CN.png"), 1280)
-			}
-			if pg == "#/app/10123" {
-				screenshot(t, p, filepath.Join(shots, "privacy-app-zh-CN.png"), 1280)
 			}
 			privacytest.Eval(t, p, `privacyCenter.setLang('en')`, nil)
 			privacytest.Ready(t, p)

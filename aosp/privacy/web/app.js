@@ -692,9 +692,14 @@
           mine[p[1]].forEach(function (r) { items.push([p[0], fmt(t('risk_read'), catName(p[0]), r.count, r.background, winLabel())]); });
         });
         if (!items.length) risks.appendChild(L('p', 'risks_none'));
-        else risks.appendChild(h('ul', { class: 'risks' }, items.map(function (it) {
-          return h('li', { 'data-category': it[0] }, h('strong', { text: it[1] }), ' ', h('span', { class: 'muted', text: catRisk(it[0]) }));
-        })));
+        else {
+          var told = {}; // the category's risk text once, after its first prompt
+          risks.appendChild(h('ul', { class: 'risks' }, items.map(function (it) {
+            var why = told[it[0]] ? null : h('span', { class: 'muted', text: catRisk(it[0]) });
+            told[it[0]] = true;
+            return h('li', { 'data-category': it[0] }, h('strong', { text: it[1] }), why ? ' ' : null, why);
+          })));
+        }
         main.appendChild(risks);
 
         var gs = h('section', { 'aria-labelledby': 'grants' }, L('h2', 'grants_heading', { id: 'grants' }));
