@@ -210,6 +210,19 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 				t.Errorf("export line %d %q: want the event of row seq %d (err %v)", i, l, export.Shown[i], err)
 			}
 		}
+		// "Show more" pages on with the query's cursor.
+		var before, after int
+		privacytest.Eval(t, p, `document.querySelectorAll('[data-kind=access] tbody tr').length`, &before)
+		click(t, p, `[data-kind=access] button[data-l=more]`)
+		ctx0, cancel0 := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel0()
+		if err := p.WaitFor(ctx0, `document.querySelectorAll('[data-kind=access] tbody tr').length > 10`); err != nil {
+			t.Fatal(err)
+		}
+		privacytest.Eval(t, p, `document.querySelectorAll('[data-kind=access] tbody tr').length`, &after)
+		if before != 10 || after != 20 {
+			t.Errorf("access rows %d, then %d after Show more; want 10 then 20 (25 seeded)", before, after)
+		}
 		privacytest.Eval(t, p, `(() => { const f = document.querySelector('form.grant[data-category=location]');
 		  f.mode.value = 'duration'; f.for.value = '24h'; f.max.value = '5'; f.per.value = 'hour'; f.level.value = 'city';
 		  f.querySelector('button[type=submit]').click(); })()`, nil)
