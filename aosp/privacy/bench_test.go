@@ -141,6 +141,10 @@ func BenchmarkOverview(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PERMD_BENCH_ROWS")); err == nil && v > 0 {
 		rows = v
 	}
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("PERMD_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
 	dir, _ := benchLedger(b, rows)
 	d := frameworktest.Start(b, frameworktest.Options{Data: dir})
 	src := &privacy.Daemon{Socket: d.Socket}
@@ -170,11 +174,11 @@ func BenchmarkOverview(b *testing.B) {
 		for _, win := range []string{"24h", "7d"} {
 			var page, calls []time.Duration
 			var keys []string
-			for range 3 {
-				privacytest.Open(b, p, url+"#/")
+			for range rounds {
+				privacytest.OpenWithin(b, p, url+"#/", 30*time.Minute)
 				if win == "7d" {
 					privacytest.Eval(b, p, `privacyCenter.setWindow('7d')`, nil)
-					privacytest.Ready(b, p)
+					privacytest.ReadyWithin(b, p, 30*time.Minute)
 					// setWindow starts after the load: time from there.
 				}
 				var ms float64

@@ -154,7 +154,13 @@ func NewPage(t testing.TB, b *cdp.Browser) *Page {
 // (body data-state), failing on an error state or a console problem.
 func Open(t testing.TB, p *Page, url string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	OpenWithin(t, p, url, 90*time.Second)
+}
+
+// OpenWithin is Open with a limit for large ledgers (benchmarks).
+func OpenWithin(t testing.TB, p *Page, url string, limit time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	// Through about:blank, so that a URL differing only in its fragment
 	// is a fresh load, not a hash change on the previous page.
@@ -170,13 +176,19 @@ func Open(t testing.TB, p *Page, url string) {
 	if err := p.WaitFor(ctx, `location.href.startsWith(`+strconv.Quote(url)+`) && document.body && document.body.dataset.state`); err != nil {
 		t.Fatal(err)
 	}
-	Ready(t, p)
+	ReadyWithin(t, p, limit)
 }
 
 // Ready waits for the current page to finish rendering.
 func Ready(t testing.TB, p *Page) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ReadyWithin(t, p, 90*time.Second)
+}
+
+// ReadyWithin is Ready with a limit for large ledgers (benchmarks).
+func ReadyWithin(t testing.TB, p *Page, limit time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if err := p.WaitFor(ctx, `document.body && document.body.dataset.state !== 'loading'`); err != nil {
 		t.Fatalf("page never finished loading: %v; problems: %v", err, p.Problems())
