@@ -341,6 +341,26 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("ui --db shows a database file", func(t *testing.T) {
+		url := startUI(t, filepath.Join(t.TempDir(), "no-daemon.sock"), "--db", filepath.Join(f.DataDir, "permd.db"))
+		privacytest.Open(t, p, url+"#/")
+		checkFigures(t, f, p, "--db 24h")
+		var mode string
+		privacytest.Eval(t, p, `document.querySelector('header .meta [data-l^=mode_]').dataset.l`, &mode)
+		if mode != "mode_db" {
+			t.Errorf("header says %s, want mode_db (read-only file)", mode)
+		}
+		privacytest.Open(t, p, url+"#/app/10123")
+		var inputs, enabled int
+		privacytest.Eval(t, p, `document.querySelectorAll('form.grant').length`, &inputs)
+		privacytest.Eval(t, p, `document.querySelectorAll('form.grant button, form.grant select:not([disabled])').length`, &enabled)
+		if inputs != 0 || enabled != 0 {
+			t.Errorf("a database file shows %d grant forms with %d live controls; grants are not in the file", inputs, enabled)
+		}
+		privacytest.Open(t, p, url+"#/rules")
+		privacytest.Open(t, p, url+"#/now")
+	})
+
 	t.Run("fits 360 and 1280 px", func(t *testing.T) {
 		for _, w := range []int{360, 1280} {
 			setViewport(t, p, w, 800)
