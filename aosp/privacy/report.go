@@ -189,6 +189,10 @@ func writeReport(w io.Writer, data *reportData) error {
 	if err != nil {
 		return err
 	}
+	// Inline, a "</script" or "</style" would end the element early.
+	if bytes.Contains(bytes.ToLower(js), []byte("</script")) || bytes.Contains(bytes.ToLower(css), []byte("</style")) {
+		return errors.New("report: the page assets cannot be inlined (they contain a closing tag)")
+	}
 	// encoding/json escapes <, > and & in strings, so the data cannot
 	// close its script element.
 	payload, err := json.Marshal(data)
