@@ -83,4 +83,10 @@ clean-run:
 
 ## bench-clean: remove the ledgers make bench generated and cached.
 bench-clean:
-	rm -f $${TMPDIR:-/tmp}/permd-bench-*
+	rm -rf $${TMPDIR:-/tmp}/permd-bench-* $${TMPDIR:-/tmp}/permd-privacy-bench-*
+
+## screenshots: rerun the Privacy Center browser test, writing its
+## screenshots to docs/images/ (shown in the README).
+.PHONY: screenshots
+screenshots:
+	PERMD_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestPrivacyCenterInBrowser$$' ./cmd/permctl
