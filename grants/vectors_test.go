@@ -57,11 +57,11 @@ type vectorLine struct {
 }
 
 type vectorHeader struct {
-	Format     string     `json:"format"`
-	Regenerate string     `json:"regenerate"`
-	Seed       uint64     `json:"seed"`
-	Tried      int        `json:"tried"`
-	Refused    int        `json:"refused"`
+	Format     string           `json:"format"`
+	Regenerate string           `json:"regenerate"`
+	Seed       uint64           `json:"seed"`
+	Tried      int              `json:"tried"`
+	Refused    int              `json:"refused"`
 	Categories []vectorCategory `json:"categories"`
 }
 
@@ -123,7 +123,7 @@ func generateVectors(t testing.TB, seed uint64) []byte {
 		if err != nil {
 			t.Fatalf("zone %s: %v", in.Zone, err)
 		}
-		set := base.Add(time.Duration(r.Int64N(int64(365*24*time.Hour)))).Truncate(time.Millisecond)
+		set := base.Add(time.Duration(r.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Millisecond)
 		g := randomGrant(r, c, set)
 		g.Package = fmt.Sprintf("com.vector.app%d", i)
 		uid := 10000 + i
@@ -201,7 +201,7 @@ func randomGrant(r *rand.Rand, c *Category, set time.Time) Grant {
 	case ModeDuration:
 		g.Time.For = []string{"1h", "24h", "168h", "90m", "1h30m", "45s", "2h0m30s", "1.5h"}[r.IntN(8)]
 	case ModeUntil:
-		g.Time.Until = set.Add(time.Duration(1+r.Int64N(int64(72*time.Hour)))).Truncate(time.Second).UTC()
+		g.Time.Until = set.Add(time.Duration(1 + r.Int64N(int64(72*time.Hour)))).Truncate(time.Second).UTC()
 	case ModeWindow:
 		h1, m1 := r.IntN(24), []int{0, 15, 30, 45, 59}[r.IntN(5)]
 		h2, m2 := r.IntN(25), []int{0, 15, 30, 45, 59}[r.IntN(5)]
