@@ -23,6 +23,8 @@ final class Daemon implements AutoCloseable {
     static final int UID_SHELL = 2000;
     static final int UID_APP = 10123;
     static final String PKG_CAM = "com.example.cam";
+    /** SOCKET_GID owns the socket; other-uid test processes are in it. */
+    static final int SOCKET_GID = 3333;
 
     static final String ROLES = "{\"version\":1,\"roles\":["
             + "{\"uid\":0,\"role\":\"root\"},{\"uid\":1000,\"role\":\"framework\"},"
@@ -85,6 +87,9 @@ final class Daemon implements AutoCloseable {
             }
             try {
                 new UnixSocketTransport(socket).connect().close();
+                // As init's `socket permd stream 0660 system system`: only
+                // the socket's group may connect; other-uid tests join it.
+                Files.setAttribute(socket, "unix:gid", SOCKET_GID);
                 return;
             } catch (IOException e) {
                 Thread.sleep(20);
