@@ -43,6 +43,11 @@ final class Daemon implements AutoCloseable {
 
     /** start makes a fixture tree and starts permd on it. */
     static Daemon start(String name) throws Exception {
+        return start(name, java.util.Map.of());
+    }
+
+    /** start with some config files replaced (name to content). */
+    static Daemon start(String name, java.util.Map<String, String> config) throws Exception {
         // Under Soong (atest) there is no permd binary: those tests skip.
         // run-tests.sh always builds one and sets permd.bin.
         org.junit.Assume.assumeTrue("needs -Dpermd.bin (aosp/java/run-tests.sh builds permd)",
@@ -60,6 +65,9 @@ final class Daemon implements AutoCloseable {
             }
         }
         Files.write(cfg.resolve("permd.json"), ROLES.getBytes(StandardCharsets.UTF_8));
+        for (java.util.Map.Entry<String, String> e : config.entrySet()) {
+            Files.write(cfg.resolve(e.getKey()), e.getValue().getBytes(StandardCharsets.UTF_8));
+        }
         Path sys = Files.createDirectories(dir.resolve("root/data/system"));
         Files.write(sys.resolve("packages.list"), (PKG_CAM + " " + UID_APP
                 + " 0 /data/user/0/com.example.cam default:targetSdkVersion=34 3003 0 1 1 @null\n"
