@@ -35,7 +35,10 @@ cp="$work/core:$work/jdk:$work/tests:$JSON:$JUNIT:$HAMCREST"
 props=(-Dpermd.bin="$work/bin/permd" -Dpermd.repo="$repo" -Dpermd.testdata="$repo/$client/tests/testdata"
 	-Dpermd.tmp="$work" -Dpermd.classpath="$cp")
 if [ "$mode" = bench ]; then
-	exec java "${props[@]}" -cp "$cp" org.permd.client.Bench
+	# The Go benchmark starts the daemon, measures the Go client and runs
+	# org.permd.client.Bench on the same daemon (aosp/java/bench_test.go).
+	PERMD_JAVA_CLASSPATH="$cp" ${GO:-go} test -run '^$' -bench BenchmarkJavaClient -benchtime 1x -v ./aosp/java
+	exit
 fi
 classes=$(cd $client/tests/src && find . -name '*Test.java' | sed 's|^\./||; s|\.java$||; s|/|.|g' | sort)
 java "${props[@]}" -cp "$cp" org.junit.runner.JUnitCore $classes

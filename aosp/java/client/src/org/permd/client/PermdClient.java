@@ -134,7 +134,7 @@ public final class PermdClient implements Closeable {
     private final PolicyCache cache;
     private final Indicator indicator = new Indicator();
 
-    private final ArrayDeque<JSONObject> reports = new ArrayDeque<>();
+    private final ArrayDeque<Object> reports = new ArrayDeque<>(); // JSONObject or Access
     private long droppedReports; // guarded by reports
     private boolean flushScheduled; // guarded by reports
     private boolean overloadRefused; // guarded by reports
@@ -520,12 +520,34 @@ public final class PermdClient implements Closeable {
         return permCheck(uid, pkg, category, op, state);
     }
 
+    /**
+     * Access is the record of one cached decision, kept as plain fields
+     * until the flush turns it into JSON: the hot path builds no JSON.
+     */
+    private static final class Access {
+        final long timeMs;
+        final int uid;
+        final String op;
+        final CheckResult r;
+
+        Access(long timeMs, int uid, String op, CheckResult r) {
+            this.timeMs = timeMs;
+            this.uid = uid;
+            this.op = op;
+            this.r = r;
+        }
+
+        /** json is the record as perm.check would have written it. */
+        JSONObject json() {
+            return obj("time_ms", timeMs, "uid", uid, "kind", "access", "category", r.category,
+                    "op", op == null || op.isEmpty() ? null : op, "result", r.result,
+                    "app_state", r.appState.isEmpty() ? null : r.appState,
+                    "detail", obj("reason", r.level.isEmpty() || "full".equals(r.effect) ? r.reason : r.reason + ":" + r.level));
+        }
+    }
+
     private void recordAccess(int uid, String op, CheckResult r) {
-        JSONObject rec = obj("time_ms", System.currentTimeMillis(), "uid", uid, "kind", "access", "category", r.category,
-                "op", op == null || op.isEmpty() ? null : op, "result", r.result,
-                "app_state", r.appState.isEmpty() ? null : r.appState,
-                "detail", obj("reason", r.level.isEmpty() || "full".equals(r.effect) ? r.reason : r.reason + ":" + r.level));
-        reportAsync(rec);
+        enqueue(new Access(System.currentTimeMillis(), uid, op, r));
     }
 
     /** permRequest asks whether to show the consent dialog, and what it offers. */
@@ -751,14 +773,22 @@ public final class PermdClient implements Closeable {
      * an overload record as soon as permd is back: never silently.
      */
     public void reportAsync(JSONObject record) {
+        enqueue(record);
+    }
+
+    private void enqueue(Object record) {
+        boolean first;
         synchronized (reports) {
+            first = reports.isEmpty();
             if (reports.size() >= reportBufferCap) {
                 droppedReports++;
             } else {
                 reports.addLast(record);
             }
         }
-        scheduleFlush(20);
+        if (first) {
+            scheduleFlush(20);
+        }
     }
 
     /** pendingReports is the number of records waiting to be sent. */
@@ -794,7 +824,7 @@ public final class PermdClient implements Closeable {
             flushScheduled = false;
         }
         while (true) {
-            List<JSONObject> batch = new ArrayList<>();
+            List<Object> batch = new ArrayList<>();
             long dropped;
             synchronized (reports) {
                 while (batch.size() < 200 && !reports.isEmpty()) {
@@ -824,8 +854,12 @@ public final class PermdClient implements Closeable {
                     }
                 }
                 if (!batch.isEmpty()) {
+                    JSONArray recs = new JSONArray();
+                    for (Object o : batch) {
+                        recs.put(o instanceof Access ? ((Access) o).json() : o);
+                    }
                     try {
-                        await(l, l.send("ledger.report", obj("records", new JSONArray(batch))), callTimeoutMs);
+                        await(l, l.send("ledger.report", obj("records", recs)), callTimeoutMs);
                     } catch (PermdRpcException e) {
                         // One bad record rejects the batch: these are lost, and counted.
                         LOG.log(Level.WARNING, "permd refused " + batch.size() + " buffered records: " + e.getMessage());
