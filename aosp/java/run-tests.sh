@@ -37,7 +37,7 @@ props=(-Dpermd.bin="$work/bin/permd" -Dpermd.repo="$repo" -Dpermd.testdata="$rep
 if [ "$mode" = bench ]; then
 	# The Go benchmark starts the daemon, measures the Go client and runs
 	# org.permd.client.Bench on the same daemon (aosp/java/bench_test.go).
-	PERMD_JAVA_CLASSPATH="$cp" ${GO:-go} test -run '^$' -bench BenchmarkJavaClient -benchtime 1x -v ./aosp/java
+	PERMD_BIN="$work/bin/permd" PERMD_JAVA_CLASSPATH="$cp" ${GO:-go} test -run '^$' -bench BenchmarkJavaClient -benchtime 1x -v ./aosp/java
 	exit
 fi
 classes=$(cd $client/tests/src && find . -name '*Test.java' | sed 's|^\./||; s|\.java$||; s|/|.|g' | sort)
