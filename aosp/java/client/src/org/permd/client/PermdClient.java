@@ -38,7 +38,7 @@ public final class PermdClient implements Closeable {
     /** Builder configures a client. Only the transport is required. */
     public static final class Builder {
         private final Transport transport;
-        private Executor executor = Runnable::run;
+        private Executor executor; // null: one daemon thread of the client's own
         private long callTimeoutMs = 5_000;
         private long backoffMinMs = 50;
         private long backoffMaxMs = 5_000;
@@ -53,7 +53,10 @@ public final class PermdClient implements Closeable {
             this.transport = transport;
         }
 
-        /** notificationExecutor runs listener callbacks (default: the caller's thread of delivery). */
+        /**
+         * notificationExecutor runs listener callbacks (default: one thread
+         * of the client's own, so a slow listener never stalls the reader).
+         */
         public Builder notificationExecutor(Executor e) {
             this.executor = e;
             return this;
@@ -114,6 +117,7 @@ public final class PermdClient implements Closeable {
 
     private final Transport transport;
     private final Executor executor;
+    private final java.util.concurrent.ExecutorService ownExecutor; // null when the caller gave one
     private final long callTimeoutMs;
     private final long backoffMinMs;
     private final long backoffMaxMs;
@@ -142,7 +146,17 @@ public final class PermdClient implements Closeable {
 
     private PermdClient(Builder b) {
         transport = b.transport;
-        executor = b.executor;
+        if (b.executor != null) {
+            executor = b.executor;
+            ownExecutor = null;
+        } else {
+            ownExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "permd-client-listeners");
+                th.setDaemon(true);
+                return th;
+            });
+            executor = ownExecutor;
+        }
         callTimeoutMs = b.callTimeoutMs;
         backoffMinMs = b.backoffMinMs;
         backoffMaxMs = b.backoffMaxMs;
@@ -180,6 +194,9 @@ public final class PermdClient implements Closeable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
+        }
         Link l = link;
         if (l != null) {
             l.kill(new PermdUnavailableException("client closed", null));

@@ -122,7 +122,10 @@ public final class Bench {
             System.err.println("cached checks: " + c.droppedReports() + " records dropped and reported as overload");
         }
 
-        try (PermdClient listen = new PermdClient.Builder(tr).build(); PermdClient fw = new PermdClient.Builder(tr).build()) {
+        // The listener runs on the reader thread (a direct executor): the
+        // figure is the library's delivery, without a hop to a UI thread.
+        try (PermdClient listen = new PermdClient.Builder(tr).notificationExecutor(Runnable::run).build();
+                PermdClient fw = new PermdClient.Builder(tr).build()) {
             final Object lock = new Object();
             final IndicatorSnapshot[] latest = new IndicatorSnapshot[1];
             final long[] seenAt = new long[1];
