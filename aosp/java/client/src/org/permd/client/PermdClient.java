@@ -498,13 +498,26 @@ public final class PermdClient implements Closeable {
      */
     @RpcMethod("perm.check")
     public CheckResult permCheck(int uid, String pkg, String category, String op, String state) throws PermdRpcException {
+        // The hot path: params by hand (the same object obj() would make).
+        StringBuilder p = new StringBuilder(96).append("{\"uid\":").append(uid);
+        field(p, "package", pkg);
+        field(p, "category", category);
+        field(p, "op", op);
+        field(p, "state", state);
+        p.append('}');
         try {
-            return CheckResult.fromJson(callObject("perm.check",
-                    obj("uid", uid, "package", pkg, "category", category, "op", op, "state", state)));
+            Link l = live();
+            return CheckResult.fromJson(asObject("perm.check", await(l, l.sendRaw("perm.check", p.toString()), callTimeoutMs)));
         } catch (PermdRpcException e) {
             throw e;
         } catch (PermdException e) {
             return unavailable(pkg, category, state);
+        }
+    }
+
+    private static void field(StringBuilder b, String name, String v) {
+        if (v != null) {
+            b.append(",\"").append(name).append("\":").append(JSONObject.quote(v));
         }
     }
 
