@@ -641,8 +641,10 @@ public final class PermdClient implements Closeable {
     }
 
     /**
-     * policySubscribe fetches the policy snapshot once (the decision cache
-     * subscribes by itself when enabled in the builder); for tools.
+     * policySnapshot calls policy.subscribe and returns the snapshot (the
+     * decision cache subscribes by itself when enabled in the builder; this
+     * is for tools and tests). Changes then arrive on this connection and
+     * are ignored unless the cache is on.
      */
     @RpcMethod("policy.subscribe")
     public JsonResult policySnapshot() throws PermdException {

@@ -76,6 +76,7 @@ public final class Bench {
         return all;
     }
 
+    /** main runs every figure against the socket args[0]; args[1] is the call count. */
     public static void main(String[] args) throws Exception {
         UnixSocketTransport tr = new UnixSocketTransport(Paths.get(args[0]));
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
