@@ -142,6 +142,7 @@ public final class PermdClient implements Closeable {
     private long droppedReports; // guarded by reports
     private boolean flushScheduled; // guarded by reports
     private boolean overloadRefused; // guarded by reports
+    private volatile boolean cacheRefused;
     private final AtomicLong reconnects = new AtomicLong();
 
     private PermdClient(Builder b) {
@@ -212,7 +213,7 @@ public final class PermdClient implements Closeable {
                 return true;
             }
         }
-        return cacheOn || !uses.isEmpty() || indicator.active();
+        return (cacheOn && !cacheRefused) || !uses.isEmpty() || indicator.active();
     }
 
     /** live returns a connected link, connecting now if needed. */
@@ -331,12 +332,24 @@ public final class PermdClient implements Closeable {
                 restoreUses(l);
             }
             if (indicator.active()) {
-                indicator.resubscribe(l);
+                try {
+                    indicator.resubscribe(l);
+                } catch (PermdRpcException e) {
+                    // A refusal will not change by reconnecting: say so, keep the link.
+                    LOG.log(Level.SEVERE, "permd refused the indicator subscription: " + e.getMessage());
+                }
             }
-            if (cacheOn) {
+            if (cacheOn && !cacheRefused) {
                 cache.begin(l);
-                Object snap = await(l, l.send("policy.subscribe", null), callTimeoutMs);
-                cache.snapshot(l, asObject("policy.subscribe", snap));
+                try {
+                    Object snap = await(l, l.send("policy.subscribe", null), callTimeoutMs);
+                    cache.snapshot(l, asObject("policy.subscribe", snap));
+                } catch (PermdRpcException e) {
+                    // E.g. a caller whose role may not stream the policy: every
+                    // check then goes to permd, which is correct, only slower.
+                    cacheRefused = e.code() == PermdRpcException.PERMISSION_DENIED;
+                    LOG.log(Level.SEVERE, "permd refused policy.subscribe; checks go to permd: " + e.getMessage());
+                }
             }
         } catch (PermdException e) {
             LOG.log(Level.WARNING, "permd: restoring state after connecting failed: " + e.getMessage());
@@ -353,27 +366,30 @@ public final class PermdClient implements Closeable {
         for (Use u : active) {
             ids.put(u.id);
         }
-        boolean sameRun;
         try {
             JSONObject r = asObject("op.heartbeat", await(l, l.send("op.heartbeat", obj("uses", ids)), callTimeoutMs));
             markEnded(r.optJSONArray("ended"), "ended_by_permd");
-            sameRun = true;
+            return; // same daemon run: it still has them
         } catch (PermdRpcException e) {
             if (e.code() != PermdRpcException.NOT_FOUND) {
                 throw e;
             }
-            sameRun = false; // ids permd never issued: it restarted and forgot them
-        }
-        if (sameRun) {
-            return;
+            // ids permd never issued: it restarted and forgot them
         }
         for (Use u : active) {
             if (u.ended != null) {
                 continue;
             }
-            JSONObject r = asObject("op.start", await(l, l.send("op.start", u.startParams), callTimeoutMs));
-            u.id = r.optLong("use");
-            u.indicated = r.optBoolean("indicated");
+            try {
+                JSONObject r = asObject("op.start", await(l, l.send("op.start", u.startParams), callTimeoutMs));
+                u.id = r.optLong("use");
+                u.indicated = r.optBoolean("indicated");
+            } catch (PermdRpcException e) {
+                // permd refuses it now (e.g. the package is gone): it ends here.
+                u.ended = "refused_on_restart";
+                uses.remove(u);
+                LOG.log(Level.WARNING, "permd refused to restart a use: " + e.getMessage());
+            }
         }
     }
 

@@ -30,7 +30,8 @@ public final class Use {
 
     /**
      * ended is null while active; "finish" after opFinish; "ended_by_permd"
-     * when permd ended it (max_span without heartbeat, process death).
+     * when permd ended it (max_span without heartbeat, process death);
+     * "refused_on_restart" when a restarted permd refused it.
      */
     public String ended() {
         return ended;

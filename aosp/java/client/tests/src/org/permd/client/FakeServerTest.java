@@ -230,6 +230,24 @@ public class FakeServerTest {
     }
 
     @Test(timeout = 10_000)
+    public void refusedPolicyStreamLeavesTheConnectionServing() throws Exception {
+        Path s = serve(req -> {
+            if ("policy.subscribe".equals(req.optString("method"))) {
+                return "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id")
+                        + ",\"error\":{\"code\":-32000,\"message\":\"role shell may not call policy.subscribe\"}}\n";
+            }
+            return "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id") + ",\"result\":{\"protocol\":1}}\n";
+        });
+        try (PermdClient c = new PermdClient.Builder(new UnixSocketTransport(s)).decisionCache(true).build()) {
+            assertEquals(1, c.sysVersion().json().getInt("protocol"));
+            Thread.sleep(300);
+            assertEquals(1, c.sysVersion().json().getInt("protocol"));
+            assertFalse("cache ready without a snapshot", c.cacheReady());
+            assertEquals("a refused subscription dropped the connection", 0, c.reconnects());
+        }
+    }
+
+    @Test(timeout = 10_000)
     public void goodCallsStillWorkAfterABrokenConnection() throws Exception {
         int[] n = {0};
         Path s = serve(req -> {
