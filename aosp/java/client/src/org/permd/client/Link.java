@@ -185,6 +185,18 @@ final class Link {
         if (s.isEmpty()) {
             return true;
         }
+        long fid = fastId(s);
+        if (fid >= 0) {
+            // A reply: hand the line to its caller, who decodes it on its own
+            // thread, so the reader is free for the next line at once.
+            Pending p = pending.remove(fid);
+            if (p == null) {
+                kill(new PermdProtocolException("reply for unknown id: " + abbrev(s), null));
+                return false;
+            }
+            p.future.complete(new Raw(s));
+            return true;
+        }
         JSONObject msg;
         try {
             msg = new JSONObject(s);
@@ -212,20 +224,73 @@ final class Link {
             kill(new PermdProtocolException("reply for unknown id: " + abbrev(s), null));
             return false;
         }
+        p.future.complete(msg);
+        return true;
+    }
+
+    /** Raw is a reply line not decoded yet. */
+    static final class Raw {
+        final String line;
+
+        Raw(String line) {
+            this.line = line;
+        }
+    }
+
+    private static final String REPLY_PREFIX = "{\"jsonrpc\":\"2.0\",\"id\":";
+
+    /**
+     * fastId reads the id of a reply in the shape permd writes
+     * ({"jsonrpc":"2.0","id":N,...}) without decoding the line; -1 for
+     * anything else, which then takes the full decode.
+     */
+    static long fastId(String s) {
+        if (!s.startsWith(REPLY_PREFIX)) {
+            return -1;
+        }
+        long id = 0;
+        int i = REPLY_PREFIX.length();
+        int start = i;
+        while (i < s.length() && i - start < 18) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                break;
+            }
+            id = id * 10 + (c - '0');
+            i++;
+        }
+        return i > start && i < s.length() && s.charAt(i) == ',' ? id : -1;
+    }
+
+    /**
+     * decode turns a reply (a Raw line or a decoded object) into its result,
+     * or the error it carries.
+     */
+    static Object decode(String method, Object reply) throws PermdException {
+        JSONObject msg;
+        String s;
+        if (reply instanceof Raw) {
+            s = ((Raw) reply).line;
+            try {
+                msg = new JSONObject(s);
+            } catch (JSONException e) {
+                throw new PermdProtocolException(method + ": malformed reply (" + e.getMessage() + "): " + abbrev(s), e);
+            }
+        } else {
+            msg = (JSONObject) reply;
+            s = msg.toString();
+        }
         if (msg.has("error")) {
             JSONObject err = msg.optJSONObject("error");
             if (err == null || !err.has("code")) {
-                p.future.completeExceptionally(new PermdProtocolException(p.method + ": malformed error object: " + abbrev(s), null));
-                return true;
+                throw new PermdProtocolException(method + ": malformed error object: " + abbrev(s), null);
             }
-            p.future.completeExceptionally(new PermdRpcException(p.method, err.optInt("code"),
-                    err.optString("message", ""), err.opt("data")));
-        } else if (msg.has("result")) {
-            p.future.complete(msg.opt("result"));
-        } else {
-            p.future.completeExceptionally(new PermdProtocolException(p.method + ": reply has neither result nor error: " + abbrev(s), null));
+            throw new PermdRpcException(method, err.optInt("code"), err.optString("message", ""), err.opt("data"));
         }
-        return true;
+        if (!msg.has("result")) {
+            throw new PermdProtocolException(method + ": reply has neither result nor error: " + abbrev(s), null);
+        }
+        return msg.opt("result");
     }
 
     private static String abbrev(String s) {

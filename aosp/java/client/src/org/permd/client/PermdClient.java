@@ -434,7 +434,7 @@ public final class PermdClient implements Closeable {
 
     private static Object await(Link l, Link.Pending p, long timeoutMs) throws PermdException {
         try {
-            return p.future.get(timeoutMs, TimeUnit.MILLISECONDS);
+            return Link.decode(p.method, p.future.get(timeoutMs, TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
             throw new PermdTimeoutException(p.method + ": no reply within " + timeoutMs + " ms");
         } catch (InterruptedException e) {

@@ -134,6 +134,25 @@ public class FakeServerTest {
     }
 
     @Test(timeout = 10_000)
+    public void brokenJsonAfterAValidIdFailsThatCallOnly() throws Exception {
+        int[] n = {0};
+        Path s = serve(req -> {
+            synchronized (n) {
+                n[0]++;
+                if (n[0] == 1) {
+                    return "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id") + ",\"result\":{\"protocol\":\n";
+                }
+            }
+            return "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id") + ",\"result\":{\"protocol\":1}}\n";
+        });
+        try (PermdClient c = client(s, 5_000)) {
+            expect(PermdProtocolException.class, "malformed reply", () -> c.sysVersion());
+            assertEquals(1, c.sysVersion().json().getInt("protocol"));
+            assertEquals("the connection was dropped for one bad reply", 0, c.reconnects());
+        }
+    }
+
+    @Test(timeout = 10_000)
     public void replyWithoutResultOrErrorIsAProtocolError() throws Exception {
         Path s = serve(req -> "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id") + "}\n");
         try (PermdClient c = client(s, 5_000)) {
