@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 
 ## test: everything CI checks. Installs the Debian tools the tests use
 ## when they are missing (as root; otherwise prints the command).
-test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check
+test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-java
 	@echo "make test: all checks passed"
 
 deps:
@@ -60,6 +60,15 @@ aosp-check:
 		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
 	done
 
+## test-java: the Java client library (aosp/java) built with javac and
+## tested with JUnit 4 against a real permd.
+test-java:
+	@GO=$(GO) bash aosp/java/run-tests.sh
+
+## bench-java: the Java client's benchmarks next to the Go client's.
+bench-java:
+	@GO=$(GO) bash aosp/java/run-tests.sh bench
+
 ## bench: the benchmarks docs/performance.md reports. The first run
 ## generates a 10 M-row ledger (minutes) and caches it in the temp dir;
 ## bench-clean removes the cached files. PERMD_SOAK=10m runs BenchmarkSoak
@@ -68,6 +77,7 @@ bench:
 	@echo "bench: running every benchmark once; the first run also builds and caches a 10 M-row ledger ($${TMPDIR:-/tmp}/permd-bench-*.db)"
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
 	@bash .ci/fuzz.sh 60s
+	@$(MAKE) --no-print-directory bench-java
 
 ## android: device binaries into out/android/<arch>/.
 android:

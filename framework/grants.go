@@ -103,6 +103,7 @@ type grantsPart struct {
 	states   AppStates // process tracking, polled by the sweeper; nil without it
 	checks   atomic.Uint64
 	limited  atomic.Uint64
+	feed     policyFeed // policy.subscribe (policy.go)
 }
 
 func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
@@ -114,6 +115,7 @@ func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 		p.settings.Store(st)
 		if p.eng != nil {
 			p.eng.SetPolicy(st.policy)
+			p.feed.resync()
 		}
 	}, nil
 }
@@ -146,14 +148,19 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	set := p.settings.Load()
 	cfg := grants.Config{
 		Catalogue: cat, Store: st, Counter: counter, Now: s.Now, Policy: set.policy,
-		Logger: s.log, OnChange: func(c grants.Change) { p.recordChange(s, c) },
+		Logger: s.log, OnChange: func(c grants.Change) { p.recordChange(s, c); p.feed.changed(c) },
 	}
 	// Consent is recorded before it is acknowledged: each change commits
 	// with its grant_change (and grant_decision) records in one fsync'd
-	// transaction on the ledger's writer.
+	// transaction on the ledger's writer. The engine calls OnChange only
+	// without Commit, so the policy stream is told here once committed.
 	if tx, ok := s.sink.(txSink); ok {
 		cfg.Commit = func(ctx context.Context, c grants.Change, write func(context.Context, *sql.Tx) error) error {
-			return tx.AppendTx(ctx, write, changeRecords(cat, c)...)
+			if err := tx.AppendTx(ctx, write, changeRecords(cat, c)...); err != nil {
+				return err
+			}
+			p.feed.changed(c)
+			return nil
 		}
 	}
 	eng, err := grants.NewEngine(cfg)
@@ -164,6 +171,7 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 		return err
 	}
 	p.eng = eng
+	p.feed.eng = func() *grants.Engine { return p.eng }
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
 	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
@@ -203,7 +211,7 @@ func (p *grantsPart) health() map[string]any {
 	if p.eng == nil {
 		return map[string]any{"started": false}
 	}
-	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load()}
+	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load(), "policy_subscribers": p.feed.count()}
 }
 
 func (p *grantsPart) methods(s *Service) []Method {
@@ -220,6 +228,7 @@ func (p *grantsPart) methods(s *Service) []Method {
 		{Name: "grants.set", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},
 		{Name: "grants.revoke", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.revoke(ctx, s, c) }},
 		{Name: "grants.catalogue", Roles: AllRoles, Handler: func(ctx context.Context, c *Call) (any, error) { return p.catalogue(c) }, Fast: true},
+		{Name: "policy.subscribe", Roles: hot, Handler: p.feed.subscribe},
 	}
 }
 
