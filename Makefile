@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-android-java bench android clean
 
 all: build
 
@@ -21,7 +21,7 @@ run: build
 
 ## test: everything CI checks. Installs the Debian tools the tests use
 ## when they are missing (as root; otherwise prints the command).
-test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check
+test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-android-java
 	@echo "make test: all checks passed"
 
 deps:
@@ -58,6 +58,11 @@ aosp-check:
 	@for s in aosp/scripts/check-bp.sh aosp/scripts/check-sepolicy.sh aosp/scripts/qemu-smoke.sh; do \
 		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
 	done
+
+## test-android-java: the bridge app's Android-independent logic on the
+## host JVM against a real permd (aosp/apps/PermdBridge/core).
+test-android-java:
+	@bash aosp/scripts/test-bridge-java.sh
 
 ## bench: the benchmarks the README's performance section reports.
 bench:
