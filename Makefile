@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-android-java bench android clean
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean test-java bench-java test-android-java
 
 all: build
 
@@ -21,7 +21,7 @@ run: build
 
 ## test: everything CI checks. Installs the Debian tools the tests use
 ## when they are missing (as root; otherwise prints the command).
-test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-android-java
+test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-java test-android-java
 	@echo "make test: all checks passed"
 
 deps:
@@ -62,12 +62,22 @@ aosp-check:
 ## test-android-java: the bridge app's Android-independent logic on the
 ## host JVM against a real permd (aosp/apps/PermdBridge/core).
 test-android-java:
-	@bash aosp/scripts/test-bridge-java.sh
+	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
+
+## test-java: the Java client library (aosp/java) built with javac and
+## tested with JUnit 4 against a real permd.
+test-java:
+	@GO=$(GO) bash aosp/java/run-tests.sh
+
+## bench-java: the Java client's benchmarks next to the Go client's.
+bench-java:
+	@GO=$(GO) bash aosp/java/run-tests.sh bench
 
 ## bench: the benchmarks the README's performance section reports.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
 	@bash .ci/fuzz.sh 60s
+	@$(MAKE) --no-print-directory bench-java
 
 ## android: device binaries into out/android/<arch>/.
 android:

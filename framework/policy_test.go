@@ -3,6 +3,8 @@ package framework
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -104,5 +106,70 @@ func TestPolicyStreamRoles(t *testing.T) {
 		if m.Allows(r) != want {
 			t.Errorf("policy.subscribe allows %s = %v, want %v", r, m.Allows(r), want)
 		}
+	}
+}
+
+// TestPolicyStreamFullQueueGetsASnapshotNotAGap: while a subscriber's
+// queue refuses notifications, changes are not lost silently: the next
+// notification it gets is a whole snapshot with the latest seq, and
+// deltas resume from there without a gap.
+func TestPolicyStreamFullQueueGetsASnapshotNotAGap(t *testing.T) {
+	ts := startTestService(t, testOptions{})
+	var mu sync.Mutex
+	full := true
+	var got []policyMsg
+	done := make(chan struct{})
+	defer close(done)
+	call := &Call{Done: done, Notify: func(method string, params any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if full {
+			return errors.New("queue full")
+		}
+		b, err := json.Marshal(params)
+		if err != nil {
+			return err
+		}
+		var m policyMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		got = append(got, m)
+		return nil
+	}}
+	res, err := ts.svc.grants.feed.subscribe(context.Background(), call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := res.(policySnapshot).Seq
+	for _, pkg := range []string{"com.a.one", "com.a.two", "com.a.three"} {
+		if err := ts.call(t, "grants.set", map[string]any{"package": pkg, "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	full = false
+	mu.Unlock()
+	waitFor(t, "a snapshot after the queue drained", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0
+	})
+	if err := ts.call(t, "grants.revoke", map[string]any{"package": "com.a.one", "category": "camera"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the revoke", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	first := got[0]
+	if first.Snapshot == nil || first.Seq != base+3 || len(first.Snapshot.Grants) != 3 {
+		t.Fatalf("first notification after the full queue = %+v, want a snapshot at seq %d with 3 grants", first, base+3)
+	}
+	if next := got[1]; next.Removed == nil || next.Seq != first.Seq+1 {
+		t.Fatalf("after the snapshot: %+v, want the revoke at seq %d", next, first.Seq+1)
 	}
 }

@@ -1,0 +1,1025 @@
+package org.permd.client;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+
+/**
+ * PermdClient is the framework side's one connection to permd: typed
+ * calls for every protocol method, pipelined and thread safe, with
+ * per-call timeouts; reconnects with capped backoff and, after a daemon
+ * restart, re-subscribes and starts again the uses still active here;
+ * sends heartbeats for long uses; buffers reports while permd is away;
+ * and, when enabled, answers most checks in process from a streamed copy
+ * of the grants. See docs/java-client.md.
+ */
+public final class PermdClient implements Closeable {
+    private static final Logger LOG = Logger.getLogger("permd.client");
+
+    /** Builder configures a client. Only the transport is required. */
+    public static final class Builder {
+        private final Transport transport;
+        private Executor executor = Runnable::run;
+        private long callTimeoutMs = 5_000;
+        private long backoffMinMs = 50;
+        private long backoffMaxMs = 5_000;
+        private long heartbeatMs = 200_000; // max_span (10 min) / 3
+        private int reportBuffer = 4096;
+        private int selfUid = 1000;
+        private boolean failOpen;
+        private boolean cache;
+
+        /** Builder for a client on transport. */
+        public Builder(Transport transport) {
+            this.transport = transport;
+        }
+
+        /** notificationExecutor runs listener callbacks (default: the caller's thread of delivery). */
+        public Builder notificationExecutor(Executor e) {
+            this.executor = e;
+            return this;
+        }
+
+        /** callTimeoutMs bounds every call without its own timeout. */
+        public Builder callTimeoutMs(long ms) {
+            this.callTimeoutMs = ms;
+            return this;
+        }
+
+        /** backoffMs sets the reconnect backoff: min doubles up to max. */
+        public Builder backoffMs(long min, long max) {
+            this.backoffMinMs = min;
+            this.backoffMaxMs = max;
+            return this;
+        }
+
+        /** heartbeatMs is how often active uses are renewed. */
+        public Builder heartbeatMs(long ms) {
+            this.heartbeatMs = ms;
+            return this;
+        }
+
+        /** reportBuffer bounds the records held while permd is away. */
+        public Builder reportBuffer(int n) {
+            this.reportBuffer = n;
+            return this;
+        }
+
+        /** selfUid is the uid overload records are filed under (system_server: 1000). */
+        public Builder selfUid(int uid) {
+            this.selfUid = uid;
+            return this;
+        }
+
+        /**
+         * failOpen makes checks answer allowed when permd cannot be asked.
+         * The default, fail-closed, denies: a privacy control that is down
+         * must not silently let every access through.
+         */
+        public Builder failOpen(boolean open) {
+            this.failOpen = open;
+            return this;
+        }
+
+        /** decisionCache enables the in-process decision cache (policy.subscribe). */
+        public Builder decisionCache(boolean on) {
+            this.cache = on;
+            return this;
+        }
+
+        /** build starts the client; it connects in the background. */
+        public PermdClient build() {
+            return new PermdClient(this);
+        }
+    }
+
+    private final Transport transport;
+    private final Executor executor;
+    private final long callTimeoutMs;
+    private final long backoffMinMs;
+    private final long backoffMaxMs;
+    private final long heartbeatMs;
+    private final int reportBufferCap;
+    private final int selfUid;
+    private final boolean failOpen;
+    private final boolean cacheOn;
+
+    private final Object connectLock = new Object();
+    private volatile Link link;
+    private volatile boolean closed;
+    private long backoff;
+    private boolean reconnectScheduled;
+    private final ScheduledExecutorService timer;
+
+    private final Set<Use> uses = ConcurrentHashMap.newKeySet();
+    private final PolicyCache cache;
+    private final Indicator indicator = new Indicator();
+
+    private final ArrayDeque<Object> reports = new ArrayDeque<>(); // JSONObject or Access
+    private long droppedReports; // guarded by reports
+    private boolean flushScheduled; // guarded by reports
+    private boolean overloadRefused; // guarded by reports
+    private final AtomicLong reconnects = new AtomicLong();
+
+    private PermdClient(Builder b) {
+        transport = b.transport;
+        executor = b.executor;
+        callTimeoutMs = b.callTimeoutMs;
+        backoffMinMs = b.backoffMinMs;
+        backoffMaxMs = b.backoffMaxMs;
+        heartbeatMs = b.heartbeatMs;
+        reportBufferCap = b.reportBuffer;
+        selfUid = b.selfUid;
+        failOpen = b.failOpen;
+        cacheOn = b.cache;
+        backoff = backoffMinMs;
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "permd-client");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        timer = t;
+        cache = new PolicyCache(this::dropLink);
+        timer.scheduleWithFixedDelay(this::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
+        if (cacheOn) {
+            scheduleReconnect(0);
+        }
+    }
+
+    /** reconnects counts connections made after the first. */
+    public long reconnects() {
+        return reconnects.get();
+    }
+
+    /** cacheReady says the decision cache holds a current snapshot. */
+    public boolean cacheReady() {
+        return cache.ready();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        Link l = link;
+        if (l != null) {
+            l.kill(new PermdUnavailableException("client closed", null));
+        }
+    }
+
+    // ---- connection management ----
+
+    /** needsLink says a connection must be kept even without calls. */
+    private boolean needsLink() {
+        synchronized (reports) {
+            if (!reports.isEmpty() || droppedReports > 0) {
+                return true;
+            }
+        }
+        return cacheOn || !uses.isEmpty() || indicator.active();
+    }
+
+    /** live returns a connected link, connecting now if needed. */
+    private Link live() throws PermdException {
+        Link l = link;
+        if (l != null && l.alive()) {
+            return l;
+        }
+        synchronized (connectLock) {
+            l = link;
+            if (l != null && l.alive()) {
+                return l;
+            }
+            if (closed) {
+                throw new PermdUnavailableException("client closed", null);
+            }
+            Transport.Connection c;
+            try {
+                c = transport.connect();
+            } catch (IOException e) {
+                scheduleReconnectIfNeeded();
+                throw new PermdUnavailableException("cannot connect to permd: " + e.getMessage(), e);
+            }
+            boolean first = link == null;
+            try {
+                l = new Link(c, sink, "permd-client-reader");
+            } catch (IOException e) {
+                try {
+                    c.close();
+                } catch (IOException ignored) {
+                    // Already failing.
+                }
+                throw new PermdUnavailableException("cannot open permd streams: " + e.getMessage(), e);
+            }
+            link = l;
+            if (!first) {
+                reconnects.incrementAndGet();
+            }
+            synchronized (this) {
+                backoff = backoffMinMs;
+            }
+        }
+        restore(l);
+        return l;
+    }
+
+    private final Link.Sink sink = new Link.Sink() {
+        @Override
+        public void notification(Link l, String method, JSONObject params) {
+            if ("indicator.changed".equals(method)) {
+                indicator.changed(l, params);
+            } else if ("policy.changed".equals(method)) {
+                cache.changed(l, params);
+            }
+        }
+
+        @Override
+        public void closed(Link l, PermdException why) {
+            cache.lost(l);
+            if (!closed) {
+                LOG.log(Level.FINE, "permd connection ended: " + why.getMessage());
+                scheduleReconnectIfNeeded();
+            }
+        }
+    };
+
+    private void dropLink() {
+        Link l = link;
+        if (l != null) {
+            timer.execute(() -> l.kill(new PermdProtocolException("policy stream skipped a seq; resubscribing", null)));
+        }
+    }
+
+    private void scheduleReconnectIfNeeded() {
+        if (!closed && needsLink()) {
+            long d;
+            synchronized (this) {
+                d = backoff;
+                backoff = Math.min(backoffMaxMs, Math.max(backoffMinMs, backoff * 2));
+            }
+            scheduleReconnect(d);
+        }
+    }
+
+    private void scheduleReconnect(long delayMs) {
+        synchronized (this) {
+            if (reconnectScheduled || closed) {
+                return;
+            }
+            reconnectScheduled = true;
+        }
+        try {
+            timer.schedule(() -> {
+                synchronized (this) {
+                    reconnectScheduled = false;
+                }
+                try {
+                    live();
+                } catch (PermdException e) {
+                    // live() scheduled the next attempt with a longer backoff.
+                }
+            }, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed.
+        }
+    }
+
+    /**
+     * restore brings a new connection to the state the client had: uses
+     * that permd forgot are started again, subscriptions renewed, reports
+     * flushed. Failures here drop the link and are retried by reconnect.
+     */
+    private void restore(Link l) {
+        try {
+            if (!uses.isEmpty()) {
+                restoreUses(l);
+            }
+            if (indicator.active()) {
+                indicator.resubscribe(l);
+            }
+            if (cacheOn) {
+                cache.begin(l);
+                Object snap = await(l, l.send("policy.subscribe", null), callTimeoutMs);
+                cache.snapshot(l, asObject("policy.subscribe", snap));
+            }
+        } catch (PermdException e) {
+            LOG.log(Level.WARNING, "permd: restoring state after connecting failed: " + e.getMessage());
+            l.kill(e instanceof PermdProtocolException ? (PermdProtocolException) e
+                    : new PermdUnavailableException("restore failed: " + e.getMessage(), e));
+            return;
+        }
+        scheduleFlush(0);
+    }
+
+    private void restoreUses(Link l) throws PermdException {
+        List<Use> active = new ArrayList<>(uses);
+        JSONArray ids = new JSONArray();
+        for (Use u : active) {
+            ids.put(u.id);
+        }
+        boolean sameRun;
+        try {
+            JSONObject r = asObject("op.heartbeat", await(l, l.send("op.heartbeat", obj("uses", ids)), callTimeoutMs));
+            markEnded(r.optJSONArray("ended"), "ended_by_permd");
+            sameRun = true;
+        } catch (PermdRpcException e) {
+            if (e.code() != PermdRpcException.NOT_FOUND) {
+                throw e;
+            }
+            sameRun = false; // ids permd never issued: it restarted and forgot them
+        }
+        if (sameRun) {
+            return;
+        }
+        for (Use u : active) {
+            if (u.ended != null) {
+                continue;
+            }
+            JSONObject r = asObject("op.start", await(l, l.send("op.start", u.startParams), callTimeoutMs));
+            u.id = r.optLong("use");
+            u.indicated = r.optBoolean("indicated");
+        }
+    }
+
+    private void markEnded(JSONArray ended, String why) {
+        for (int i = 0; ended != null && i < ended.length(); i++) {
+            long id = ended.optLong(i);
+            for (Use u : uses) {
+                if (u.id == id) {
+                    u.ended = why;
+                    uses.remove(u);
+                }
+            }
+        }
+    }
+
+    private void heartbeat() {
+        if (uses.isEmpty()) {
+            return;
+        }
+        try {
+            Link l = live();
+            JSONArray ids = new JSONArray();
+            for (Use u : uses) {
+                ids.put(u.id);
+            }
+            JSONObject r = asObject("op.heartbeat", await(l, l.send("op.heartbeat", obj("uses", ids)), callTimeoutMs));
+            markEnded(r.optJSONArray("ended"), "ended_by_permd");
+        } catch (PermdRpcException e) {
+            if (e.code() == PermdRpcException.NOT_FOUND) {
+                // permd restarted between our connects: start the uses again.
+                Link l = link;
+                if (l != null) {
+                    l.kill(new PermdUnavailableException("permd forgot active uses; reconnecting", e));
+                }
+            }
+        } catch (PermdException e) {
+            LOG.log(Level.FINE, "permd heartbeat failed: " + e.getMessage());
+        }
+    }
+
+    // ---- calls ----
+
+    private static Object await(Link l, Link.Pending p, long timeoutMs) throws PermdException {
+        try {
+            return p.future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new PermdTimeoutException(p.method + ": no reply within " + timeoutMs + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PermdUnavailableException(p.method + ": interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof PermdException) {
+                throw (PermdException) e.getCause();
+            }
+            throw new PermdProtocolException(p.method + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * call sends any method with params (null for none) and returns its
+     * result (a JSONObject, JSONArray or plain value), within the
+     * client's call timeout.
+     */
+    public Object call(String method, JSONObject params) throws PermdException {
+        return call(method, params, callTimeoutMs);
+    }
+
+    /** call with an explicit timeout in milliseconds. */
+    public Object call(String method, JSONObject params, long timeoutMs) throws PermdException {
+        Link l = live();
+        return await(l, l.send(method, params), timeoutMs);
+    }
+
+    private JSONObject callObject(String method, JSONObject params) throws PermdException {
+        return asObject(method, call(method, params));
+    }
+
+    private static JSONObject asObject(String method, Object o) throws PermdProtocolException {
+        if (o instanceof JSONObject) {
+            return (JSONObject) o;
+        }
+        throw new PermdProtocolException(method + ": expected a JSON object result, got " + o, null);
+    }
+
+    /** obj builds a params object from key, value pairs (nulls skipped). */
+    public static JSONObject obj(Object... kv) {
+        JSONObject o = new JSONObject();
+        try {
+            for (int i = 0; i + 1 < kv.length; i += 2) {
+                if (kv[i + 1] != null) {
+                    o.put((String) kv[i], kv[i + 1]);
+                }
+            }
+        } catch (JSONException e) {
+            throw new IllegalArgumentException(e);
+        }
+        return o;
+    }
+
+    // ---- sys.* ----
+
+    /** sysVersion returns the daemon's version and protocol number. */
+    @RpcMethod("sys.version")
+    public JsonResult sysVersion() throws PermdException {
+        return new JsonResult(callObject("sys.version", null));
+    }
+
+    /** sysHealth returns the daemon's health; detail adds per-part figures. */
+    @RpcMethod("sys.health")
+    public JsonResult sysHealth(boolean detail) throws PermdException {
+        return new JsonResult(callObject("sys.health", detail ? obj("detail", true) : null));
+    }
+
+    // ---- perm.* and grants ----
+
+    /**
+     * permCheck asks permd to decide one access (and record it). When
+     * permd cannot be asked it answers by the failure policy: denied
+     * (fail-closed, the default) or allowed (failOpen), with reason
+     * {@link CheckResult#REASON_UNAVAILABLE}. A refusal by permd (bad
+     * params, role) is thrown, never turned into a decision.
+     */
+    @RpcMethod("perm.check")
+    public CheckResult permCheck(int uid, String pkg, String category, String op, String state) throws PermdRpcException {
+        try {
+            return CheckResult.fromJson(callObject("perm.check",
+                    obj("uid", uid, "package", pkg, "category", category, "op", op, "state", state)));
+        } catch (PermdRpcException e) {
+            throw e;
+        } catch (PermdException e) {
+            return unavailable(pkg, category, state);
+        }
+    }
+
+    private CheckResult unavailable(String pkg, String category, String state) {
+        return new CheckResult(failOpen, failOpen ? "allowed" : "denied", CheckResult.REASON_UNAVAILABLE, pkg,
+                category == null ? "" : category, null, null, 0, null, null, -1, state, false);
+    }
+
+    /**
+     * check decides one access in process when the decision cache can
+     * (a current snapshot, a named package and category, and a grant whose
+     * answer needs no counter or session history), recording it through
+     * the report buffer as permd would; otherwise it is {@link #permCheck}.
+     */
+    public CheckResult check(int uid, String pkg, String category, String op, String state) throws PermdRpcException {
+        PolicyCache.View v = cache.view();
+        if (v != null && pkg != null && category != null && v.categories.containsKey(category)) {
+            Evaluator.Compiled g = v.grants.get(PolicyCache.key(uid / 100000, pkg, category));
+            CheckResult r = null;
+            if (g == null) {
+                r = new CheckResult(false, "denied", "no_grant", pkg, category, null, null, 0, null, null, -1, state, true);
+            } else if (!Evaluator.needsDaemon(g) && (state != null || g.deny || g.background)) {
+                r = Evaluator.decide(g, Instant.now(), v.zone, state, 0, true);
+            }
+            if (r != null) {
+                recordAccess(uid, op, r);
+                return r;
+            }
+        }
+        return permCheck(uid, pkg, category, op, state);
+    }
+
+    /**
+     * Access is the record of one cached decision, kept as plain fields
+     * until the flush turns it into JSON: the hot path builds no JSON.
+     */
+    private static final class Access {
+        final long timeMs;
+        final int uid;
+        final String op;
+        final CheckResult r;
+
+        Access(long timeMs, int uid, String op, CheckResult r) {
+            this.timeMs = timeMs;
+            this.uid = uid;
+            this.op = op;
+            this.r = r;
+        }
+
+        /** json is the record as perm.check would have written it. */
+        JSONObject json() {
+            return obj("time_ms", timeMs, "uid", uid, "kind", "access", "category", r.category,
+                    "op", op == null || op.isEmpty() ? null : op, "result", r.result,
+                    "app_state", r.appState.isEmpty() ? null : r.appState,
+                    "detail", obj("reason", r.level.isEmpty() || "full".equals(r.effect) ? r.reason : r.reason + ":" + r.level));
+        }
+    }
+
+    private void recordAccess(int uid, String op, CheckResult r) {
+        enqueue(new Access(System.currentTimeMillis(), uid, op, r));
+    }
+
+    /** permRequest asks whether to show the consent dialog, and what it offers. */
+    @RpcMethod("perm.request")
+    public JsonResult permRequest(int uid, String pkg, String category, String lang) throws PermdException {
+        return new JsonResult(callObject("perm.request", obj("uid", uid, "package", pkg, "category", category, "lang", lang)));
+    }
+
+    /** permDecide records the user's choice in the dialog (params as in docs/protocol.md). */
+    @RpcMethod("perm.decide")
+    public Grant permDecide(JSONObject params) throws PermdException {
+        return new Grant(callObject("perm.decide", params).optJSONObject("grant"));
+    }
+
+    /** locFudge coarsens a fix to the app's granted precision. */
+    @RpcMethod("loc.fudge")
+    public JsonResult locFudge(int uid, String pkg, double lat, double lon, double accuracyM) throws PermdException {
+        return new JsonResult(callObject("loc.fudge", obj("uid", uid, "package", pkg, "lat", lat, "lon", lon, "accuracy_m", accuracyM)));
+    }
+
+    /** appState reports an app's state change (foreground, visible, background, not_running). */
+    @RpcMethod("app.state")
+    public void appState(int uid, String state) throws PermdException {
+        callObject("app.state", obj("uid", uid, "state", state));
+    }
+
+    /** grantsList lists current grants; filters may be null. */
+    @RpcMethod("grants.list")
+    public List<Grant> grantsList(JSONObject filters) throws PermdException {
+        JSONArray a = callObject("grants.list", filters).optJSONArray("grants");
+        List<Grant> out = new ArrayList<>();
+        for (int i = 0; a != null && i < a.length(); i++) {
+            out.add(new Grant(a.optJSONObject(i)));
+        }
+        return out;
+    }
+
+    /** grantsGet returns one grant (json "grant" may be null) and its history. */
+    @RpcMethod("grants.get")
+    public JsonResult grantsGet(int user, String pkg, String category) throws PermdException {
+        return new JsonResult(callObject("grants.get", obj("user", user, "package", pkg, "category", category)));
+    }
+
+    /** grantsSet replaces the grant for its key. */
+    @RpcMethod("grants.set")
+    public Grant grantsSet(JSONObject grant) throws PermdException {
+        return new Grant(callObject("grants.set", grant).optJSONObject("grant"));
+    }
+
+    /** grantsRevoke removes a grant; the next check is denied. */
+    @RpcMethod("grants.revoke")
+    public Grant grantsRevoke(int user, String pkg, String category) throws PermdException {
+        return new Grant(callObject("grants.revoke", obj("user", user, "package", pkg, "category", category)).optJSONObject("revoked"));
+    }
+
+    /** grantsCatalogue returns the catalogue; lang null for every language. */
+    @RpcMethod("grants.catalogue")
+    public JsonResult grantsCatalogue(String lang) throws PermdException {
+        return new JsonResult(callObject("grants.catalogue", obj("lang", lang)));
+    }
+
+    /**
+     * policySubscribe fetches the policy snapshot once (the decision cache
+     * subscribes by itself when enabled in the builder); for tools.
+     */
+    @RpcMethod("policy.subscribe")
+    public JsonResult policySnapshot() throws PermdException {
+        return new JsonResult(callObject("policy.subscribe", null));
+    }
+
+    // ---- op.*, proc.died, indicator ----
+
+    /**
+     * opStart reports that a use of resource began. The client keeps the
+     * use alive until {@link #opFinish}: heartbeats, and a new op.start
+     * after a daemon restart.
+     */
+    @RpcMethod("op.start")
+    public Use opStart(String resource, int uid, String pkg, int pid, String op) throws PermdException {
+        JSONObject p = obj("resource", resource, "uid", uid, "package", pkg, "pid", pid > 0 ? pid : null, "op", op);
+        Use u = new Use(p);
+        JSONObject r = callObject("op.start", p);
+        u.id = r.optLong("use");
+        u.indicated = r.optBoolean("indicated");
+        uses.add(u);
+        return u;
+    }
+
+    /**
+     * opFinish ends a use. It is forgotten here first, so it is never
+     * started again; if permd is unreachable the finish is not retried
+     * (permd ends the use by itself after max_span without heartbeat).
+     */
+    @RpcMethod("op.finish")
+    public void opFinish(Use u) throws PermdException {
+        if (!uses.remove(u) && u.ended != null) {
+            return; // finished here already
+        }
+        u.ended = "finish";
+        try {
+            callObject("op.finish", obj("use", u.id));
+        } catch (PermdRpcException e) {
+            if (e.code() != PermdRpcException.NOT_FOUND && e.code() != PermdRpcException.CONFLICT) {
+                throw e;
+            }
+            // permd already ended it (restart, timeout, death): nothing to undo.
+        }
+    }
+
+    /** opHeartbeat renews uses by id (the client does this by itself for its own uses). */
+    @RpcMethod("op.heartbeat")
+    public JsonResult opHeartbeat(long... ids) throws PermdException {
+        JSONArray a = new JSONArray();
+        for (long id : ids) {
+            a.put(id);
+        }
+        return new JsonResult(callObject("op.heartbeat", obj("uses", a)));
+    }
+
+    /** procDied ends the uses of a dead process (pid 0: every process of uid). */
+    @RpcMethod("proc.died")
+    public int procDied(int uid, int pid) throws PermdException {
+        return callObject("proc.died", obj("uid", uid, "pid", pid > 0 ? pid : null)).optInt("ended");
+    }
+
+    /** indicatorGet returns the indicator state now. */
+    @RpcMethod("indicator.get")
+    public IndicatorSnapshot indicatorGet() throws PermdException {
+        JSONObject s = callObject("indicator.get", null);
+        return new IndicatorSnapshot(s, s.optLong("seq"));
+    }
+
+    /**
+     * subscribeIndicator adds a listener and returns the current state. The
+     * listener then gets every newer snapshot on the executor, with a seq
+     * that never goes backwards, across reconnects and daemon restarts.
+     */
+    @RpcMethod("indicator.subscribe")
+    public IndicatorSnapshot subscribeIndicator(IndicatorListener listener) throws PermdException {
+        Link l = live();
+        return indicator.add(l, listener);
+    }
+
+    /** removeIndicatorListener stops deliveries to listener. */
+    public void removeIndicatorListener(IndicatorListener listener) {
+        indicator.remove(listener);
+    }
+
+    // ---- process tracking, preinstall ----
+
+    /** procReport reports a process start system_server caused. */
+    @RpcMethod("proc.report")
+    public void procReport(JSONObject start) throws PermdException {
+        callObject("proc.report", start);
+    }
+
+    /** procList returns the process table; filters may be null. */
+    @RpcMethod("proc.list")
+    public JsonResult procList(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("proc.list", filters));
+    }
+
+    /** preinstallStatus returns the last preinstall audit; filters may be null. */
+    @RpcMethod("preinstall.status")
+    public JsonResult preinstallStatus(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("preinstall.status", filters));
+    }
+
+    // ---- ledger ----
+
+    /**
+     * ledgerReport sends records and returns once permd committed them:
+     * an acknowledged record is durable. Use {@link #reportAsync} when the
+     * caller must not wait.
+     */
+    @RpcMethod("ledger.report")
+    public int ledgerReport(Collection<JSONObject> records) throws PermdException {
+        return callObject("ledger.report", obj("records", new JSONArray(records))).optInt("committed");
+    }
+
+    /** ledgerQuery returns one page of events, newest first. */
+    @RpcMethod("ledger.query")
+    public JsonResult ledgerQuery(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("ledger.query", filters));
+    }
+
+    /** ledgerSummary returns per app and category counts for a privacy page. */
+    @RpcMethod("ledger.summary")
+    public JsonResult ledgerSummary(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("ledger.summary", filters));
+    }
+
+    /** ledgerTimeline returns counts per hour or day. */
+    @RpcMethod("ledger.timeline")
+    public JsonResult ledgerTimeline(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("ledger.timeline", filters));
+    }
+
+    /** ledgerExport returns one page of the record with hashes, oldest first. */
+    @RpcMethod("ledger.export")
+    public JsonResult ledgerExport(JSONObject filters) throws PermdException {
+        return new JsonResult(callObject("ledger.export", filters));
+    }
+
+    /** ledgerVerify recomputes the hash chains. */
+    @RpcMethod("ledger.verify")
+    public JsonResult ledgerVerify() throws PermdException {
+        return new JsonResult(callObject("ledger.verify", null));
+    }
+
+    /** rulesGet returns the recording rules in force (version 0) or of a version. */
+    @RpcMethod("rules.get")
+    public JsonResult rulesGet(int version) throws PermdException {
+        return new JsonResult(callObject("rules.get", version > 0 ? obj("version", version) : null));
+    }
+
+    // ---- buffered reports ----
+
+    /**
+     * reportAsync queues a record for ledger.report and returns at once.
+     * While permd is unreachable up to reportBuffer records wait; beyond
+     * that new ones are dropped and counted, and the count is reported as
+     * an overload record as soon as permd is back: never silently.
+     */
+    public void reportAsync(JSONObject record) {
+        enqueue(record);
+    }
+
+    private void enqueue(Object record) {
+        boolean first;
+        synchronized (reports) {
+            first = reports.isEmpty();
+            if (reports.size() >= reportBufferCap) {
+                droppedReports++;
+            } else {
+                reports.addLast(record);
+            }
+        }
+        if (first) {
+            scheduleFlush(20);
+        }
+    }
+
+    /** pendingReports is the number of records waiting to be sent. */
+    public int pendingReports() {
+        synchronized (reports) {
+            return reports.size();
+        }
+    }
+
+    /** droppedReports is the number dropped and not yet reported as overload. */
+    public long droppedReports() {
+        synchronized (reports) {
+            return droppedReports;
+        }
+    }
+
+    private void scheduleFlush(long delayMs) {
+        synchronized (reports) {
+            if (flushScheduled || closed) {
+                return;
+            }
+            flushScheduled = true;
+        }
+        try {
+            timer.schedule(this::flush, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed.
+        }
+    }
+
+    private void flush() {
+        synchronized (reports) {
+            flushScheduled = false;
+        }
+        while (true) {
+            List<Object> batch = new ArrayList<>();
+            long dropped;
+            synchronized (reports) {
+                while (batch.size() < 200 && !reports.isEmpty()) {
+                    batch.add(reports.pollFirst());
+                }
+                dropped = overloadRefused ? 0 : droppedReports;
+            }
+            if (batch.isEmpty() && dropped == 0) {
+                return;
+            }
+            try {
+                Link l = live();
+                if (dropped > 0) {
+                    JSONObject over = obj("uid", selfUid, "kind", "overload", "category", "system", "detail",
+                            obj("dropped", dropped, "reason", "client report buffer full while permd was unreachable"));
+                    try {
+                        await(l, l.send("ledger.report", obj("records", new JSONArray().put(over))), callTimeoutMs);
+                        synchronized (reports) {
+                            droppedReports -= dropped;
+                        }
+                    } catch (PermdRpcException e) {
+                        // This permd does not take overload records from
+                        // clients: the count stays visible in droppedReports()
+                        // and the log, and the other records still go out.
+                        overloadRefused = true;
+                        LOG.log(Level.SEVERE, "permd refused the overload record for " + dropped + " dropped reports: " + e.getMessage());
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    JSONArray recs = new JSONArray();
+                    for (Object o : batch) {
+                        recs.put(o instanceof Access ? ((Access) o).json() : o);
+                    }
+                    try {
+                        await(l, l.send("ledger.report", obj("records", recs)), callTimeoutMs);
+                    } catch (PermdRpcException e) {
+                        // One bad record rejects the batch: these are lost, and counted.
+                        LOG.log(Level.WARNING, "permd refused " + batch.size() + " buffered records: " + e.getMessage());
+                        synchronized (reports) {
+                            droppedReports += batch.size();
+                        }
+                    }
+                }
+            } catch (PermdException e) {
+                synchronized (reports) {
+                    for (int i = batch.size() - 1; i >= 0; i--) {
+                        reports.addFirst(batch.get(i));
+                    }
+                    while (reports.size() > reportBufferCap) {
+                        reports.pollLast();
+                        droppedReports++;
+                    }
+                }
+                return; // the reconnect flushes again
+            }
+        }
+    }
+
+    // ---- indicator subscription state ----
+
+    /**
+     * Indicator tracks indicator listeners and maps daemon seqs to a
+     * client seq that never goes backwards: after a daemon restart permd
+     * counts from a low seq again, so an offset lifts it above the last
+     * one delivered.
+     */
+    private final class Indicator {
+        private final List<Slot> slots = new CopyOnWriteArrayList<>();
+        private Link link; // the link whose subscription is current
+        private boolean ready; // its subscribe reply was handled
+        private JSONObject early; // newest notification before the reply
+        private long offset;
+        private long last;
+
+        boolean active() {
+            return !slots.isEmpty();
+        }
+
+        IndicatorSnapshot add(Link l, IndicatorListener listener) throws PermdException {
+            Slot s = new Slot(listener);
+            synchronized (this) {
+                slots.add(s);
+                if (link == l && ready && latest != null) {
+                    return latest;
+                }
+            }
+            try {
+                resubscribe(l);
+            } catch (PermdException e) {
+                slots.remove(s);
+                throw e;
+            }
+            synchronized (this) {
+                return latest;
+            }
+        }
+
+        void remove(IndicatorListener listener) {
+            slots.removeIf(s -> s.listener == listener);
+        }
+
+        private IndicatorSnapshot latest;
+
+        void resubscribe(Link l) throws PermdException {
+            synchronized (this) {
+                if (link == l && ready) {
+                    return;
+                }
+                link = l;
+                ready = false;
+                early = null;
+            }
+            JSONObject snap = asObject("indicator.subscribe", await(l, l.send("indicator.subscribe", null), callTimeoutMs));
+            synchronized (this) {
+                if (link != l) {
+                    return;
+                }
+                long d = snap.optLong("seq");
+                if (offset + d <= last) {
+                    offset = last + 1 - d; // new daemon run (or nothing new): lift above the last seq
+                }
+                deliverLocked(snap, d);
+                ready = true;
+                if (early != null && early.optLong("seq") > d) {
+                    deliverLocked(early, early.optLong("seq"));
+                }
+                early = null;
+            }
+        }
+
+        synchronized void changed(Link l, JSONObject params) {
+            if (l != link) {
+                return;
+            }
+            if (!ready) {
+                if (early == null || params.optLong("seq") > early.optLong("seq")) {
+                    early = params;
+                }
+                return;
+            }
+            deliverLocked(params, params.optLong("seq"));
+        }
+
+        private void deliverLocked(JSONObject snap, long daemonSeq) {
+            long seq = offset + daemonSeq;
+            if (seq <= last) {
+                return;
+            }
+            last = seq;
+            IndicatorSnapshot s = new IndicatorSnapshot(snap, seq);
+            latest = s;
+            for (Slot slot : slots) {
+                slot.offer(s);
+            }
+        }
+    }
+
+    /** Slot delivers to one listener: at most one task queued, latest wins. */
+    private final class Slot {
+        final IndicatorListener listener;
+        private IndicatorSnapshot next;
+        private boolean scheduled;
+
+        Slot(IndicatorListener listener) {
+            this.listener = listener;
+        }
+
+        void offer(IndicatorSnapshot s) {
+            synchronized (this) {
+                next = s;
+                if (scheduled) {
+                    return;
+                }
+                scheduled = true;
+            }
+            executor.execute(this::run);
+        }
+
+        private void run() {
+            while (true) {
+                IndicatorSnapshot s;
+                synchronized (this) {
+                    s = next;
+                    next = null;
+                    if (s == null) {
+                        scheduled = false;
+                        return;
+                    }
+                }
+                try {
+                    listener.onIndicator(s);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "indicator listener threw", e);
+                }
+            }
+        }
+    }
+}

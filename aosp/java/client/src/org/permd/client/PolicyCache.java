@@ -1,0 +1,149 @@
+package org.permd.client;
+
+import java.time.zone.ZoneRules;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
+
+/**
+ * PolicyCache is the in-process copy of permd's grants, fed by
+ * policy.subscribe. Reads are lock-free (one volatile immutable view);
+ * changes are applied in seq order on the connection's reader thread.
+ * Until the first snapshot of the current connection has arrived, or
+ * after a gap, it is not {@link #ready} and every check goes to permd.
+ */
+final class PolicyCache {
+    /** View is one immutable state of the policy. */
+    static final class View {
+        final long seq;
+        final String zoneName;
+        final ZoneRules zone;
+        final Map<String, Evaluator.Category> categories;
+        final Map<String, Evaluator.Compiled> grants;
+
+        View(long seq, String zoneName, Map<String, Evaluator.Category> categories, Map<String, Evaluator.Compiled> grants) {
+            this.seq = seq;
+            this.zoneName = zoneName;
+            this.zone = Evaluator.zoneRules(zoneName);
+            this.categories = categories;
+            this.grants = grants;
+        }
+    }
+
+    private volatile View view; // null: not ready
+    private Link link; // the link whose subscription feeds the cache
+    private final List<JSONObject> early = new ArrayList<>(); // changes before the snapshot reply
+    private final Runnable onGap;
+
+    PolicyCache(Runnable onGap) {
+        this.onGap = onGap;
+    }
+
+    static String key(int user, String pkg, String category) {
+        return user + "/" + pkg + "/" + category;
+    }
+
+    View view() {
+        return view;
+    }
+
+    boolean ready() {
+        return view != null;
+    }
+
+    /** begin starts a subscription on link: the old view is dropped. */
+    synchronized void begin(Link l) {
+        link = l;
+        view = null;
+        early.clear();
+    }
+
+    /** lost drops the view when its link died: permd may have restarted. */
+    synchronized void lost(Link l) {
+        if (link == l) {
+            link = null;
+            view = null;
+            early.clear();
+        }
+    }
+
+    /** snapshot installs the subscribe reply, then any earlier changes. */
+    synchronized void snapshot(Link l, JSONObject snap) {
+        if (l != link) {
+            return;
+        }
+        view = build(snap);
+        List<JSONObject> pend = new ArrayList<>(early);
+        early.clear();
+        for (JSONObject c : pend) {
+            applyLocked(c);
+        }
+    }
+
+    /** changed applies one policy.changed notification. */
+    synchronized void changed(Link l, JSONObject c) {
+        if (l != link) {
+            return;
+        }
+        if (view == null) {
+            early.add(c);
+            return;
+        }
+        applyLocked(c);
+    }
+
+    private void applyLocked(JSONObject c) {
+        View v = view;
+        long seq = c.optLong("seq");
+        if (seq <= v.seq) {
+            return; // already in the snapshot
+        }
+        JSONObject snap = c.optJSONObject("snapshot");
+        if (snap != null) {
+            view = build(snap);
+            return;
+        }
+        if (seq != v.seq + 1) {
+            // permd never sends a gap; if one is seen anyway, stop answering
+            // from a cache that may be wrong and resubscribe.
+            view = null;
+            link = null;
+            onGap.run();
+            return;
+        }
+        Map<String, Evaluator.Compiled> gs = new HashMap<>(v.grants);
+        JSONObject set = c.optJSONObject("set");
+        JSONObject removed = c.optJSONObject("removed");
+        if (set != null) {
+            Evaluator.Compiled g = new Evaluator.Compiled(set, v.categories.get(set.optString("category")));
+            gs.put(key(g.user, g.pkg, g.category), g);
+        } else if (removed != null) {
+            String k = key(removed.optInt("user"), removed.optString("package"), removed.optString("category"));
+            Evaluator.Compiled cur = gs.get(k);
+            if (cur != null && cur.version <= removed.optLong("version")) {
+                gs.remove(k);
+            }
+        }
+        view = new View(seq, v.zoneName, v.categories, gs);
+    }
+
+    static View build(JSONObject snap) {
+        Map<String, Evaluator.Category> cats = new HashMap<>();
+        JSONArray cs = snap.optJSONArray("categories");
+        for (int i = 0; cs != null && i < cs.length(); i++) {
+            Evaluator.Category c = new Evaluator.Category(cs.optJSONObject(i));
+            cats.put(c.id, c);
+        }
+        Map<String, Evaluator.Compiled> gs = new HashMap<>();
+        JSONArray ga = snap.optJSONArray("grants");
+        for (int i = 0; ga != null && i < ga.length(); i++) {
+            JSONObject g = ga.optJSONObject(i);
+            Evaluator.Compiled c = new Evaluator.Compiled(g, cats.get(g.optString("category")));
+            gs.put(key(c.user, c.pkg, c.category), c);
+        }
+        return new View(snap.optLong("seq"), snap.optString("time_zone", ""), cats, gs);
+    }
+}
