@@ -56,8 +56,14 @@ for _ in $(seq 1 200); do
 done
 [ -S "$tmp/permd.sock" ] || { cat "$tmp/permd.log" >&2; echo "test-bridge-java: FAIL: no socket" >&2; exit 1; }
 core=aosp/apps/PermdBridge/core
+client=aosp/java/client
 mkdir -p "$tmp/classes"
-javac -Xlint:all -Werror -d "$tmp/classes" -cp "$cp_libs" $(find "$core/src" "$core/tests/src" -name '*.java' | sort)
+# The bridge's logic with the Java client (core and its JDK unix-socket
+# transport: on a device the client's LocalSocket transport replaces it).
+javac -nowarn --release 17 -encoding UTF-8 -d "$tmp/classes" -cp "$cp_libs" \
+	$(find "$client/src" "$client/jdk/src" -name '*.java' | sort)
+javac -Xlint:all -Werror --release 17 -encoding UTF-8 -d "$tmp/classes" -cp "$tmp/classes:$cp_libs" \
+	$(find "$core/src" "$core/tests/src" -name '*.java' | sort)
 tests=$(cd "$core/tests/src" && find . -name '*Test.java' | sed 's|^\./||; s|\.java$||; s|/|.|g' | sort)
 if ! java -Dpermd.socket="$tmp/permd.sock" -Dpermd.testdata="$PWD/$core/tests/testdata" \
 	-cp "$tmp/classes:$cp_libs" org.junit.runner.JUnitCore $tests; then

@@ -5,7 +5,7 @@ import org.json.JSONObject;
 
 /**
  * Bridge ties the parts together the way the Android service drives
- * them: it reads the catalogue and subscribes to the policy, feeds op and
+ * them: it reads the catalogue, keeps the policy (fed by a PolicyStream), feeds op and
  * process events to permd, and re-plans and re-applies Android's state
  * whenever the policy changes, an alarm set for the plan's next edge
  * fires, a permission or package changes (PermissionPolicyService may
@@ -23,8 +23,8 @@ public final class Bridge {
     private volatile boolean replanWanted;
 
     /**
-     * Bridge connects to permd through permd (whose notifications for
-     * policy.changed must reach {@link #policyChanged}).
+     * Bridge talks to permd through permd; a PolicyStream must feed
+     * {@link #policy()}, and call {@link #reapply} after each change.
      */
     public Bridge(PermdCalls permd, AppOpsSurface appOps, PackageSurface packages, LongSupplier clock) throws Exception {
         this.permd = permd;
@@ -33,28 +33,12 @@ public final class Bridge {
         this.planner = new Planner(catalogue, packages, counter);
         this.enforcer = new Enforcer(appOps, packages);
         this.feeder = new OpFeeder(permd, catalogue, clock, (uid, category, t) -> {
+            counter.setZone(policy.zone());
             counter.served(uid, category, t);
             if (capReached(uid, category, t)) {
                 replanWanted = true;
             }
         });
-    }
-
-    /** subscribe (re)loads the policy snapshot with policy.subscribe; call after every (re)connect. */
-    public void subscribe() throws Exception {
-        JSONObject snap = permd.call("policy.subscribe", new JSONObject());
-        policy.snapshot(snap);
-        counter.setZone(policy.zone());
-    }
-
-    /**
-     * policyChanged applies a policy.changed notification; false means a
-     * gap, and the caller must call subscribe again.
-     */
-    public boolean policyChanged(JSONObject params) throws Exception {
-        boolean ok = policy.changed(params);
-        counter.setZone(policy.zone());
-        return ok;
     }
 
     /**
@@ -64,6 +48,7 @@ public final class Bridge {
      */
     public Plan reapply() throws Exception {
         replanWanted = false;
+        counter.setZone(policy.zone());
         Plan p = planner.plan(policy.grants(), policy.zone(), clock.getAsLong());
         enforcer.apply(p);
         return p;

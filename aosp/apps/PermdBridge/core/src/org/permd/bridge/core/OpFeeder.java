@@ -180,6 +180,41 @@ public final class OpFeeder {
         }
     }
 
+    /**
+     * heartbeat renews the uses still running (op.heartbeat), so that a
+     * long call or navigation is not ended by permd's max_span; a use
+     * permd reports ended although Android still runs it is started
+     * again. Call it well inside max_span (the glue: every 3 minutes).
+     * It returns the number of uses renewed.
+     */
+    public int heartbeat() throws Exception {
+        Map<Long, UseKey> byId = new HashMap<>();
+        synchronized (lock) {
+            for (Map.Entry<UseKey, Long> e : uses.entrySet()) {
+                byId.put(e.getValue(), e.getKey());
+            }
+        }
+        if (byId.isEmpty()) {
+            return 0;
+        }
+        JSONObject r = permd.call("op.heartbeat", new JSONObject().put("uses", new JSONArray(byId.keySet())));
+        JSONArray ended = r.optJSONArray("ended");
+        for (int i = 0; ended != null && i < ended.length(); i++) {
+            UseKey k = byId.get(ended.getLong(i));
+            if (k == null) {
+                continue;
+            }
+            long use = start(k, resourceOf(k.op));
+            synchronized (lock) {
+                if (uses.containsKey(k)) {
+                    uses.put(k, use);
+                }
+            }
+        }
+        JSONArray active = r.optJSONArray("active");
+        return active == null ? 0 : active.length();
+    }
+
     /** activeUses is the number of uses the bridge holds open in permd. */
     public int activeUses() {
         synchronized (lock) {

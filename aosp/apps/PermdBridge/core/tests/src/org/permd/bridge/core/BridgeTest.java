@@ -5,18 +5,20 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.json.JSONArray;
 import org.json.JSONObject;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.permd.client.PermdClient;
+import org.permd.client.jdk.UnixSocketTransport;
 
 /**
  * BridgeTest drives the bridge's logic the way the Android service does,
@@ -27,11 +29,14 @@ import org.junit.Test;
  * sharing the daemon never see each other's rows.
  */
 public class BridgeTest {
-    private HostPermd link;
-    private HostPermd admin;
+    private PermdClient client;
+    private PermdCalls admin;
     private FakeAndroid android;
     private final AtomicLong now = new AtomicLong(System.currentTimeMillis());
     private Bridge bridge;
+    private PolicyStream stream;
+    private Thread streamThread;
+    private final Object changes = new Object();
 
     @Before
     public void setUp() throws Exception {
@@ -39,57 +44,81 @@ public class BridgeTest {
         if (socket == null) {
             fail("permd.socket not set: run aosp/scripts/test-bridge-java.sh");
         }
-        link = new HostPermd(socket);
-        admin = new HostPermd(socket);
+        UnixSocketTransport t = new UnixSocketTransport(Path.of(socket));
+        client = new PermdClient.Builder(t).build();
+        // The test runs as root: the same client also acts as Settings
+        // (grants.set/revoke) and reads the ledger.
+        admin = new ClientCalls(client);
         android = new FakeAndroid();
-        bridge = new Bridge(link, android, android, now::get);
-        bridge.subscribe();
+        bridge = new Bridge(new ClientCalls(client), android, android, now::get);
+        stream = new PolicyStream(t, bridge.policy(), () -> {
+            synchronized (changes) {
+                changes.notifyAll();
+            }
+        });
+        streamThread = new Thread(() -> {
+            try {
+                stream.run();
+            } catch (Exception e) {
+                // the test closed the stream, or the assertions below fail
+            }
+        }, "policy-stream");
+        streamThread.setDaemon(true);
+        streamThread.start();
+        waitUntil(() -> bridge.policy().seq() >= 0, "the policy snapshot");
     }
 
     @After
     public void tearDown() throws Exception {
-        link.close();
-        admin.close();
+        stream.close();
+        streamThread.join();
+        client.close();
     }
 
-    /** pump applies policy.changed notifications until the cache reaches seq. */
-    private void pump(long seq) throws Exception {
-        while (bridge.policy().seq() < seq) {
-            Object[] n = link.notifications.poll(10, TimeUnit.SECONDS);
-            if (n == null) {
-                fail("no policy.changed up to seq " + seq + " (cache at " + bridge.policy().seq() + ")");
-            }
-            if (n[0].equals("policy.changed") && !bridge.policyChanged((JSONObject) n[1])) {
-                bridge.subscribe();
+    private interface Cond {
+        boolean holds() throws Exception;
+    }
+
+    /** waitUntil waits for the policy stream to deliver what cond needs (no timing is asserted). */
+    private void waitUntil(Cond cond, String what) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            synchronized (changes) {
+                if (cond.holds()) {
+                    return;
+                }
+                changes.wait(100);
             }
         }
+        fail("the bridge never received " + what);
     }
 
     /** setGrant sets a grant as Settings would and waits until the bridge has it. */
     private JSONObject setGrant(JSONObject g) throws Exception {
         JSONObject got = admin.call("grants.set", g).getJSONObject("grant");
-        waitFor(got);
+        String k = got.getString("package") + "/" + got.getString("category");
+        waitUntil(() -> {
+            for (JSONObject h : bridge.policy().grants()) {
+                if ((h.getString("package") + "/" + h.getString("category")).equals(k)
+                        && h.getInt("version") == got.getInt("version")) {
+                    return true;
+                }
+            }
+            return false;
+        }, "grant " + got);
         return got;
     }
 
-    private void waitFor(JSONObject grant) throws Exception {
-        String k = grant.getString("package") + "/" + grant.getString("category");
-        for (int i = 0; i < 1000; i++) {
+    /** revoke revokes a grant as Settings would and waits until the bridge no longer has it. */
+    private void revoke(String pkg, String category) throws Exception {
+        admin.call("grants.revoke", new JSONObject().put("package", pkg).put("category", category));
+        waitUntil(() -> {
             for (JSONObject h : bridge.policy().grants()) {
-                if ((h.getString("package") + "/" + h.getString("category")).equals(k)
-                        && h.getInt("version") == grant.getInt("version")) {
-                    return;
+                if (h.getString("package").equals(pkg) && h.getString("category").equals(category)) {
+                    return false;
                 }
             }
-            Object[] n = link.notifications.poll(10, TimeUnit.SECONDS);
-            if (n == null) {
-                break;
-            }
-            if (n[0].equals("policy.changed") && !bridge.policyChanged((JSONObject) n[1])) {
-                bridge.subscribe();
-            }
-        }
-        fail("the bridge never received grant " + grant);
+            return true;
+        }, "the revocation of " + pkg + " " + category);
     }
 
     private List<JSONObject> rows(int uid, String kind) throws Exception {
@@ -168,6 +197,7 @@ public class BridgeTest {
         // A use still running when the app's uid goes away ends as a death.
         f.activeChanged("android:record_audio", 10202, "com.example.cam", null, true);
         assertEquals(1, f.activeUses());
+        assertEquals("heartbeat renews the running use", 1, f.heartbeat());
         f.importance(10202, 1000);
         assertEquals(0, f.activeUses());
         spans = waitRows(10202, "span", 2);
@@ -235,9 +265,7 @@ public class BridgeTest {
         assertEquals(List.of(), android.take());
         // Revoked in permd (as an expiry ends it): modes back to Android's
         // default, permissions revoked without USER_FIXED.
-        long seq = bridge.policy().seq();
-        admin.call("grants.revoke", new JSONObject().put("package", "com.example.window").put("category", "location"));
-        pump(seq + 1);
+        revoke("com.example.window", "location");
         bridge.reapply();
         assertEquals(List.of("mode android:coarse_location 10204 3", "mode android:fine_location 10204 3",
                 "mode android:monitor_high_power_location 10204 3", "mode android:monitor_location 10204 3",
@@ -264,7 +292,7 @@ public class BridgeTest {
         assertEquals(List.of("mode android:coarse_location 10201 1", "mode android:monitor_high_power_location 10201 1",
                 "mode android:monitor_location 10201 1"), android.take());
         assertEquals("expired", p.why.get(Plan.modeKey("android:coarse_location", 10201)));
-        admin.call("grants.revoke", new JSONObject().put("package", "com.example.maps").put("category", "location"));
+        revoke("com.example.maps", "location");
     }
 
     @Test
