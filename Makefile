@@ -61,8 +61,11 @@ aosp-check:
 
 ## test-android-java: the bridge app's Android-independent logic on the
 ## host JVM against a real permd (aosp/apps/PermdBridge/core).
+## With AOSP_TREE=DIR (an AOSP/LineageOS checkout at the tag pinned in
+## aosp/patches/UPSTREAM) it also checks that the patch series applies.
 test-android-java:
 	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
+	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
 
 ## test-java: the Java client library (aosp/java) built with javac and
 ## tested with JUnit 4 against a real permd.
