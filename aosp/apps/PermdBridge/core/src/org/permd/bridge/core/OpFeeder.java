@@ -149,7 +149,7 @@ public final class OpFeeder {
             permd.call("op.finish", new JSONObject().put("use", use.longValue()));
         } catch (Exception e) {
             // -32003: permd ended it already (death, timeout); nothing to do.
-            if (!e.getMessage().contains("already ended")) {
+            if (!String.valueOf(e.getMessage()).contains("already ended")) {
                 throw e;
             }
         }
