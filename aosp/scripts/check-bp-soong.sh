@@ -33,6 +33,7 @@ import (
 	_ "android/soong/cc"
 	_ "android/soong/etc"
 	_ "android/soong/genrule"
+	_ "android/soong/java"
 )
 GO
 (cd "$tool" && GO111MODULE=off GOFLAGS= GOPATH=$work/gopath:/usr/share/gocode go build -o "$work/out/soong_build" .)
@@ -41,10 +42,12 @@ src=$work/src
 mkdir -p "$src"
 cp Android.bp "$src/"
 # Every file Android.bp names, as a placeholder (content is not checked).
-grep -oE '"(aosp|cmd|out)/[^"*]+"' Android.bp | tr -d '"' | sort -u | while read -r f; do
+grep -oE '"(aosp|cmd|out|docs)/[^"*]+"' Android.bp | tr -d '"' | sort -u | while read -r f; do
 	mkdir -p "$src/$(dirname "$f")"
 	if [ -f "$f" ]; then cp "$f" "$src/$f"; else echo "package x" >"$src/$f"; fi
 done
+# The Java client's globs must match real files.
+mkdir -p "$src/aosp/java" && cp -r aosp/java/client "$src/aosp/java/"
 mkdir -p "$src/aosp/etc/permd/preinstall" "$src/oem/apps"
 cp aosp/etc/permd/preinstall/*.json "$src/aosp/etc/permd/preinstall/" 2>/dev/null || echo '{}' >"$src/aosp/etc/permd/preinstall/example.json"
 echo apk >"$src/oem/apps/Example.apk"
@@ -65,6 +68,13 @@ prebuilt_etc {
 BP
 printf 'Android.bp\noem/Android.bp\n' >"$src/Android.bp.list"
 
+# What a real tree provides to the Java client modules: SDK and core stubs,
+# org.json and JUnit prebuilts, lint.
+java_known="legacy.core.platform.api.stubs android_stubs_current android_system_stubs_current android_test_stubs_current
+android_module_lib_stubs_current core-lambda-stubs ext framework legacy-core-platform-api-stubs-system-modules
+json-prebuilt junit build/soong/java/lint_defaults.txt prebuilts/cmdline-tools/tools/bin/lint
+prebuilts/cmdline-tools/tools/lib/lint-classpath.jar"
+java_known=$(echo $java_known)
 rc=0
 for arch in arm64 x86_64; do
 	out=$work/out
@@ -82,13 +92,22 @@ if arch == "x86_64":
 json.dump(v, open(p, "w"), indent=1)
 PY
 	log=$(cd "$src" && ../out/soong_build -b ../out -n ../out -d ../out/build.ninja.d -l Android.bp.list -o ../out/build.ninja Android.bp 2>&1) || { echo "$log" >&2; echo "check-bp-soong: FAIL ($arch)" >&2; rc=1; continue; }
-	# Drop the toolchain runtime objects every real tree has; anything left
-	# is a real problem.
+	# Drop the toolchain runtime objects and, for the Java client, the SDK
+	# stubs, org.json and JUnit that every real tree has; anything left is
+	# a real problem.
 	bad=$(grep -E '^\s+error = ' "$out/build.ninja" |
-		sed -E 's/libclang_rt\.builtins-[a-z0-9_]+-android|libatomic|crtbegin_dynamic|crtend_android//g; s/[, ]+\$?$//; s/: ,/:/' |
+		sed -E 's/libclang_rt\.builtins-[a-z0-9_]+-android|libatomic|crtbegin_dynamic|crtend_android//g' |
+		awk -v known="$java_known" 'BEGIN { n = split(known, k, " "); for (i = 1; i <= n; i++) ok[k[i]] = 1 }
+			/missing dependencies: / {
+				sub(/\$$/, ""); head = $0; sub(/missing dependencies: .*/, "missing dependencies: ", head)
+				list = $0; sub(/.*missing dependencies: /, "", list); m = split(list, d, ", "); out = ""
+				for (i = 1; i <= m; i++) if (!(d[i] in ok)) out = out (out == "" ? "" : ", ") d[i]
+				print head out; next }
+			{ print }' |
+		sed -E 's/[, ]+\$?$//; s/: ,/:/' |
 		grep -vE 'missing dependencies:?$' || true)
 	if [ -n "$bad" ]; then echo "$bad" >&2; echo "check-bp-soong: FAIL ($arch): unexpected errors in build actions" >&2; rc=1; continue; fi
-	for want in system_ext/bin/permd system_ext/bin/permctl system_ext/etc/permd/permd.json host/linux-x86/bin/preinstall-check system_ext/etc/permd/preinstall-vetting.txt; do
+	for want in system_ext/bin/permd system_ext/bin/permctl system_ext/etc/permd/permd.json host/linux-x86/bin/preinstall-check system_ext/etc/permd/preinstall-vetting.txt permd-client-host.jar; do
 		grep -q "$want" "$out/build.ninja" || { echo "check-bp-soong: FAIL ($arch): no build action installs $want" >&2; rc=1; }
 	done
 	echo "check-bp-soong: ok ($arch)"

@@ -78,8 +78,44 @@ public final class Evaluator {
         final int radiusM;
         final List<String> items;
 
+        /**
+         * opaque marks a grant this evaluator cannot read (a level or
+         * window format from a newer permd): permd decides it.
+         */
+        final boolean opaque;
+
+        /** of compiles g; a grant it cannot read becomes opaque, never an error. */
+        static Compiled of(JSONObject g, Category cat) {
+            try {
+                return new Compiled(g, cat);
+            } catch (RuntimeException e) {
+                return new Compiled(g);
+            }
+        }
+
+        private Compiled(JSONObject g) {
+            json = g;
+            opaque = true;
+            user = g.optInt("user");
+            pkg = g.optString("package");
+            category = g.optString("category");
+            version = g.optLong("version");
+            deny = false;
+            mode = "";
+            background = false;
+            end = null;
+            win0 = -1;
+            win1 = -1;
+            freqMax = 0;
+            freqPer = "";
+            level = null;
+            radiusM = 0;
+            items = Collections.emptyList();
+        }
+
         Compiled(JSONObject g, Category cat) {
             json = g;
+            opaque = false;
             user = g.optInt("user");
             pkg = g.optString("package");
             category = g.optString("category");
@@ -136,7 +172,7 @@ public final class Evaluator {
      * a once grant (the app's foreground session history).
      */
     static boolean needsDaemon(Compiled g) {
-        return !g.deny && (g.freqMax > 0 || "once".equals(g.mode));
+        return g.opaque || !g.deny && (g.freqMax > 0 || "once".equals(g.mode));
     }
 
     static boolean inUse(String state) {
@@ -169,6 +205,9 @@ public final class Evaluator {
                 }
                 break;
             case "window": {
+                if (zone == null) {
+                    throw new IllegalStateException("no zone rules for a window grant");
+                }
                 long sec = now.getEpochSecond() + zone.getOffset(now).getTotalSeconds();
                 int m = (int) (Math.floorMod(sec, 86400L) / 60);
                 boolean in = g.win0 < g.win1 ? (m >= g.win0 && m < g.win1) : (m >= g.win0 || m < g.win1);
@@ -206,8 +245,20 @@ public final class Evaluator {
         return new CheckResult(false, "denied", reason, g.pkg, g.category, null, null, 0, null, null, -1, st, cached);
     }
 
-    /** zoneRules resolves a policy zone name; "" is the device's zone. */
+    /**
+     * zoneRules resolves a policy zone name ("" is the device's zone); null
+     * when this JVM does not know the zone: then window grants go to permd.
+     */
     static ZoneRules zoneRules(String name) {
-        return (name == null || name.isEmpty() ? ZoneId.systemDefault() : ZoneId.of(name)).getRules();
+        try {
+            return (name == null || name.isEmpty() ? ZoneId.systemDefault() : ZoneId.of(name)).getRules();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** needsZone says a grant's answer depends on the time of day. */
+    static boolean needsZone(Compiled g) {
+        return !g.deny && "window".equals(g.mode);
     }
 }

@@ -509,7 +509,8 @@ public final class PermdClient implements Closeable {
             CheckResult r = null;
             if (g == null) {
                 r = new CheckResult(false, "denied", "no_grant", pkg, category, null, null, 0, null, null, -1, state, true);
-            } else if (!Evaluator.needsDaemon(g) && (state != null || g.deny || g.background)) {
+            } else if (!Evaluator.needsDaemon(g) && (state != null || g.deny || g.background)
+                    && (v.zone != null || !Evaluator.needsZone(g))) {
                 r = Evaluator.decide(g, Instant.now(), v.zone, state, 0, true);
             }
             if (r != null) {

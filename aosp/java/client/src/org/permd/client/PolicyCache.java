@@ -118,7 +118,7 @@ final class PolicyCache {
         JSONObject set = c.optJSONObject("set");
         JSONObject removed = c.optJSONObject("removed");
         if (set != null) {
-            Evaluator.Compiled g = new Evaluator.Compiled(set, v.categories.get(set.optString("category")));
+            Evaluator.Compiled g = Evaluator.Compiled.of(set, v.categories.get(set.optString("category")));
             gs.put(key(g.user, g.pkg, g.category), g);
         } else if (removed != null) {
             String k = key(removed.optInt("user"), removed.optString("package"), removed.optString("category"));
@@ -141,7 +141,7 @@ final class PolicyCache {
         JSONArray ga = snap.optJSONArray("grants");
         for (int i = 0; ga != null && i < ga.length(); i++) {
             JSONObject g = ga.optJSONObject(i);
-            Evaluator.Compiled c = new Evaluator.Compiled(g, cats.get(g.optString("category")));
+            Evaluator.Compiled c = Evaluator.Compiled.of(g, cats.get(g.optString("category")));
             gs.put(key(c.user, c.pkg, c.category), c);
         }
         return new View(snap.optLong("seq"), snap.optString("time_zone", ""), cats, gs);
