@@ -74,6 +74,11 @@ func TestBridgeAppModules(t *testing.T) {
 	if allow.one("sub_dir") != "permissions" || allow.one("system_ext_specific") != "true" {
 		t.Errorf("allowlist must install to /system_ext/etc/permissions: sub_dir %q, system_ext_specific %q", allow.one("sub_dir"), allow.one("system_ext_specific"))
 	}
+	// Soong names the installed file after the module unless filename is
+	// set, and PackageManager's SystemConfig skips files not ending in .xml.
+	if fn := allow.one("filename"); !strings.HasSuffix(fn, ".xml") {
+		t.Errorf("allowlist filename %q: must end in .xml or SystemConfig ignores it (and boot stops)", fn)
+	}
 	if _, err := os.Stat(filepath.Join(bridgeDir, allow.one("src"))); err != nil {
 		t.Errorf("allowlist src: %v", err)
 	}
