@@ -68,20 +68,24 @@ final class Link {
 
     /** send writes one request and returns its pending reply. */
     Pending send(String method, JSONObject params) throws PermdException {
+        return sendRaw(method, params == null ? null : params.toString());
+    }
+
+    /**
+     * sendRaw writes one request whose params are already JSON text (the
+     * hot path encodes perm.check's params by hand). The envelope is
+     * written directly too: it has no free text but the quoted method.
+     */
+    Pending sendRaw(String method, String paramsJson) throws PermdException {
         long id = ids.incrementAndGet();
         Pending p = new Pending(method);
-        JSONObject req = new JSONObject();
-        try {
-            req.put("jsonrpc", "2.0");
-            req.put("id", id);
-            req.put("method", method);
-            if (params != null) {
-                req.put("params", params);
-            }
-        } catch (JSONException e) {
-            throw new PermdProtocolException(method + ": cannot encode request", e);
+        StringBuilder b = new StringBuilder(96 + (paramsJson == null ? 0 : paramsJson.length()));
+        b.append("{\"jsonrpc\":\"2.0\",\"id\":").append(id).append(",\"method\":").append(JSONObject.quote(method));
+        if (paramsJson != null) {
+            b.append(",\"params\":").append(paramsJson);
         }
-        byte[] line = (req.toString() + "\n").getBytes(StandardCharsets.UTF_8);
+        b.append("}\n");
+        byte[] line = b.toString().getBytes(StandardCharsets.UTF_8);
         pending.put(id, p);
         PermdException d = dead;
         if (d != null) {

@@ -38,7 +38,7 @@ public final class PermdClient implements Closeable {
     /** Builder configures a client. Only the transport is required. */
     public static final class Builder {
         private final Transport transport;
-        private Executor executor = Runnable::run;
+        private Executor executor; // null: one daemon thread of the client's own
         private long callTimeoutMs = 5_000;
         private long backoffMinMs = 50;
         private long backoffMaxMs = 5_000;
@@ -53,7 +53,10 @@ public final class PermdClient implements Closeable {
             this.transport = transport;
         }
 
-        /** notificationExecutor runs listener callbacks (default: the caller's thread of delivery). */
+        /**
+         * notificationExecutor runs listener callbacks (default: one thread
+         * of the client's own, so a slow listener never stalls the reader).
+         */
         public Builder notificationExecutor(Executor e) {
             this.executor = e;
             return this;
@@ -114,6 +117,7 @@ public final class PermdClient implements Closeable {
 
     private final Transport transport;
     private final Executor executor;
+    private final java.util.concurrent.ExecutorService ownExecutor; // null when the caller gave one
     private final long callTimeoutMs;
     private final long backoffMinMs;
     private final long backoffMaxMs;
@@ -142,7 +146,17 @@ public final class PermdClient implements Closeable {
 
     private PermdClient(Builder b) {
         transport = b.transport;
-        executor = b.executor;
+        if (b.executor != null) {
+            executor = b.executor;
+            ownExecutor = null;
+        } else {
+            ownExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "permd-client-listeners");
+                th.setDaemon(true);
+                return th;
+            });
+            executor = ownExecutor;
+        }
         callTimeoutMs = b.callTimeoutMs;
         backoffMinMs = b.backoffMinMs;
         backoffMaxMs = b.backoffMaxMs;
@@ -180,6 +194,9 @@ public final class PermdClient implements Closeable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
+        }
         Link l = link;
         if (l != null) {
             l.kill(new PermdUnavailableException("client closed", null));
@@ -481,13 +498,26 @@ public final class PermdClient implements Closeable {
      */
     @RpcMethod("perm.check")
     public CheckResult permCheck(int uid, String pkg, String category, String op, String state) throws PermdRpcException {
+        // The hot path: params by hand (the same object obj() would make).
+        StringBuilder p = new StringBuilder(96).append("{\"uid\":").append(uid);
+        field(p, "package", pkg);
+        field(p, "category", category);
+        field(p, "op", op);
+        field(p, "state", state);
+        p.append('}');
         try {
-            return CheckResult.fromJson(callObject("perm.check",
-                    obj("uid", uid, "package", pkg, "category", category, "op", op, "state", state)));
+            Link l = live();
+            return CheckResult.fromJson(asObject("perm.check", await(l, l.sendRaw("perm.check", p.toString()), callTimeoutMs)));
         } catch (PermdRpcException e) {
             throw e;
         } catch (PermdException e) {
             return unavailable(pkg, category, state);
+        }
+    }
+
+    private static void field(StringBuilder b, String name, String v) {
+        if (v != null) {
+            b.append(",\"").append(name).append("\":").append(JSONObject.quote(v));
         }
     }
 
@@ -611,8 +641,10 @@ public final class PermdClient implements Closeable {
     }
 
     /**
-     * policySubscribe fetches the policy snapshot once (the decision cache
-     * subscribes by itself when enabled in the builder); for tools.
+     * policySnapshot calls policy.subscribe and returns the snapshot (the
+     * decision cache subscribes by itself when enabled in the builder; this
+     * is for tools and tests). Changes then arrive on this connection and
+     * are ignored unless the cache is on.
      */
     @RpcMethod("policy.subscribe")
     public JsonResult policySnapshot() throws PermdException {

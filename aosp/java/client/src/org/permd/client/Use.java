@@ -28,7 +28,10 @@ public final class Use {
         return indicated;
     }
 
-    /** ended is null while active, else finish, heartbeat_ended or similar. */
+    /**
+     * ended is null while active; "finish" after opFinish; "ended_by_permd"
+     * when permd ended it (max_span without heartbeat, process death).
+     */
     public String ended() {
         return ended;
     }

@@ -76,6 +76,7 @@ public final class Bench {
         return all;
     }
 
+    /** main runs every figure against the socket args[0]; args[1] is the call count. */
     public static void main(String[] args) throws Exception {
         UnixSocketTransport tr = new UnixSocketTransport(Paths.get(args[0]));
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
@@ -122,7 +123,10 @@ public final class Bench {
             System.err.println("cached checks: " + c.droppedReports() + " records dropped and reported as overload");
         }
 
-        try (PermdClient listen = new PermdClient.Builder(tr).build(); PermdClient fw = new PermdClient.Builder(tr).build()) {
+        // The listener runs on the reader thread (a direct executor): the
+        // figure is the library's delivery, without a hop to a UI thread.
+        try (PermdClient listen = new PermdClient.Builder(tr).notificationExecutor(Runnable::run).build();
+                PermdClient fw = new PermdClient.Builder(tr).build()) {
             final Object lock = new Object();
             final IndicatorSnapshot[] latest = new IndicatorSnapshot[1];
             final long[] seenAt = new long[1];

@@ -224,6 +224,27 @@ public class DaemonTest {
     }
 
     @Test(timeout = 120_000)
+    public void reportsDroppedWhileDownAreCountedInAnOverloadRecord() throws Exception {
+        PermdClient admin = client(daemon.client());
+        PermdClient c = client(daemon.client().reportBuffer(2));
+        c.sysVersion();
+        daemon.kill();
+        for (int i = 0; i < 5; i++) {
+            c.reportAsync(PermdClient.obj("uid", Daemon.UID_APP, "kind", "app_list_read", "category", "app_list"));
+        }
+        assertEquals(2, c.pendingReports());
+        assertEquals(3, c.droppedReports());
+        daemon.launch();
+        waitFor("buffered records and the overload record", () -> c.pendingReports() == 0 && c.droppedReports() == 0);
+        assertEquals(2, count(admin, PermdClient.obj("uid", Daemon.UID_APP, "kind", "app_list_read")));
+        JSONArray over = admin.ledgerQuery(PermdClient.obj("kind", "overload")).json().getJSONArray("events");
+        assertEquals("overload rows: " + over, 1, over.length());
+        JSONObject detail = over.getJSONObject(0).getJSONObject("detail");
+        assertEquals(3, detail.getInt("dropped"));
+        assertTrue(detail.getString("reason"), detail.getString("reason").contains("unreachable"));
+    }
+
+    @Test(timeout = 120_000)
     public void sixtyFourThreadsWithASlowListener() throws Exception {
         PermdClient admin = client(daemon.client());
         admin.grantsSet(grant(Daemon.PKG_CAM, "camera", "{\"mode\":\"while_in_use\"}"));

@@ -79,7 +79,7 @@ public class DecisionVectorsTest {
         }
     }
 
-    /** crossMidnightWindow: the evaluator reads 22:00-06:00 as two spans. */
+    /** crossMidnightWindowSpansTwoDays: 22:00-06:00 is read as two spans. */
     @Test
     public void crossMidnightWindowSpansTwoDays() throws Exception {
         JSONObject cat = new JSONObject("{\"id\":\"camera\",\"levels\":[{\"id\":\"full\",\"effect\":\"full\"}]}");

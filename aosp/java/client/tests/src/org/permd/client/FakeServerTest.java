@@ -202,6 +202,34 @@ public class FakeServerTest {
     }
 
     @Test(timeout = 10_000)
+    public void handEncodedCheckRequestIsValidJson() throws Exception {
+        JSONObject[] seen = new JSONObject[1];
+        Path s = serve(req -> {
+            synchronized (seen) {
+                seen[0] = req;
+            }
+            return "{\"jsonrpc\":\"2.0\",\"id\":" + req.optLong("id") + ",\"result\":{\"allowed\":false,\"result\":\"denied\",\"reason\":\"no_grant\",\"remaining\":-1}}\n";
+        });
+        try (PermdClient c = client(s, 5_000)) {
+            String odd = "a\"b\\c\n\u2028";
+            CheckResult r = c.permCheck(10123, odd, "camera", null, "foreground");
+            assertEquals("no_grant", r.reason());
+            JSONObject req;
+            synchronized (seen) {
+                req = seen[0];
+            }
+            assertEquals("2.0", req.getString("jsonrpc"));
+            assertEquals("perm.check", req.getString("method"));
+            JSONObject p = req.getJSONObject("params");
+            assertEquals(10123, p.getInt("uid"));
+            assertEquals(odd, p.getString("package"));
+            assertEquals("camera", p.getString("category"));
+            assertEquals("foreground", p.getString("state"));
+            assertFalse("absent op was sent", p.has("op"));
+        }
+    }
+
+    @Test(timeout = 10_000)
     public void goodCallsStillWorkAfterABrokenConnection() throws Exception {
         int[] n = {0};
         Path s = serve(req -> {
