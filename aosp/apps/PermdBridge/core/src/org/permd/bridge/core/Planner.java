@@ -95,7 +95,18 @@ public final class Planner {
         switch (mode) {
             case "window": {
                 long[] edges = window(time.getString("window"), zone, now);
-                if (now < edges[0]) {
+                if (edges[1] <= edges[0]) {
+                    // A window across midnight ("22:00-06:00"): in force
+                    // before today's end and from today's start.
+                    if (now < edges[1]) {
+                        p.wakeAt(edges[1]);
+                    } else if (now < edges[0]) {
+                        off = "outside_window";
+                        p.wakeAt(edges[0]);
+                    } else {
+                        p.wakeAt(edges[3]);
+                    }
+                } else if (now < edges[0]) {
                     off = "outside_window";
                     p.wakeAt(edges[0]);
                 } else if (now < edges[1]) {
@@ -186,8 +197,9 @@ public final class Planner {
     }
 
     /**
-     * window returns {start, end, next start} of the daily window "HH:MM-HH:MM"
-     * for the day of now in zone (end after start, as permd validates).
+     * window returns {start, end, next start, next end} of the daily
+     * window "HH:MM-HH:MM" on the day of now in zone; end is not after
+     * start for a window across midnight.
      */
     static long[] window(String w, ZoneId zone, long now) {
         String[] parts = w.split("-");
@@ -197,7 +209,8 @@ public final class Planner {
         long start = day.toLocalDate().atTime(a).atZone(zone).toInstant().toEpochMilli();
         long end = day.toLocalDate().atTime(b).atZone(zone).toInstant().toEpochMilli();
         long next = day.toLocalDate().plusDays(1).atTime(a).atZone(zone).toInstant().toEpochMilli();
-        return new long[] {start, end, next};
+        long nextEnd = day.toLocalDate().plusDays(1).atTime(b).atZone(zone).toInstant().toEpochMilli();
+        return new long[] {start, end, next, nextEnd};
     }
 
     /** durationMs parses permd's durations ("90m", "24h", "1h30m", "168h"). */
