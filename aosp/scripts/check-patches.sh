@@ -13,10 +13,12 @@ cd "$(dirname "$0")/../.."
 only=""
 if [ "${1:-}" = --project ]; then
 	only=$2
+	[ -d "${3:-}" ] || { echo "check-patches: FAIL: ${3:-(none)} is not a directory" >&2; exit 1; }
 	dir=$(cd "$3" && pwd)
 	shift 3
 else
 	[ $# -eq 1 ] || { echo "usage: $0 TREE | --project PROJECT DIR" >&2; exit 2; }
+	[ -d "$1" ] || { echo "check-patches: FAIL: $1 is not a directory (want an AOSP/LineageOS checkout)" >&2; exit 1; }
 	tree=$(cd "$1" && pwd)
 fi
 rc=0
