@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 
 ## test: everything CI checks. Installs the Debian tools the tests use
 ## when they are missing (as root; otherwise prints the command).
-test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-java
+test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-java test-android-java
 	@echo "make test: all checks passed"
 
 deps:
@@ -59,6 +59,14 @@ aosp-check:
 	@for s in aosp/scripts/check-bp.sh aosp/scripts/check-sepolicy.sh aosp/scripts/qemu-smoke.sh; do \
 		if [ -f $$s ]; then echo "== $$s"; bash $$s || exit 1; fi; \
 	done
+
+## test-android-java: the bridge app's Android-independent logic on the
+## host JVM against a real permd (aosp/apps/PermdBridge/core).
+## With AOSP_TREE=DIR (an AOSP/LineageOS checkout at the tag pinned in
+## aosp/patches/UPSTREAM) it also checks that the patch series applies.
+test-android-java:
+	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
+	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
 
 ## test-java: the Java client library (aosp/java) built with javac and
 ## tested with JUnit 4 against a real permd.

@@ -40,9 +40,15 @@ var (
 // enough).
 func readBp(t *testing.T) []bpModule {
 	t.Helper()
-	b, err := os.ReadFile("../Android.bp")
+	return readBpFile(t, "../Android.bp")
+}
+
+// readBpFile is readBp for another bpfmt-formatted Android.bp.
+func readBpFile(t *testing.T, file string) []bpModule {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("read Android.bp: %v", err)
+		t.Fatalf("read %s: %v", file, err)
 	}
 	var mods []bpModule
 	var cur *bpModule

@@ -24,3 +24,7 @@ PRODUCT_PACKAGES += \
 # its types, so nothing goes into SYSTEM_EXT_PUBLIC_SEPOLICY_DIRS (public
 # types become versioned API that vendors could start to depend on).
 SYSTEM_EXT_PRIVATE_SEPOLICY_DIRS += $(PERMD_DIR)/sepolicy
+
+# The integration bridge (docs/android-integration.md): feeds permd from
+# AppOps/ActivityManager and enforces its grants without framework patches.
+PRODUCT_PACKAGES += PermdBridge

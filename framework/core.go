@@ -66,6 +66,9 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 		if r.UID == nil && r.ContextType == "" {
 			return nil, &ConfigError{File: MainFile, Field: field, Problem: "a rule must name a uid, a context_type or both; a rule matching everyone would give every app that role"}
 		}
+		if r.Package != "" && r.ContextType == "" {
+			return nil, &ConfigError{File: MainFile, Field: field + ".context_type", Problem: "a package rule must also name a context_type: without it any app installed under that package name would get the role"}
+		}
 		if r.UID != nil && *r.UID < 0 {
 			return nil, &ConfigError{File: MainFile, Field: field + ".uid", Problem: "negative uid"}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 // from SO_PEERCRED and, where an LSM provides it, the SELinux context
 // from SO_PEERSEC. These were fixed when the peer called connect(), so a
 // client cannot change them afterwards.
-func peerActor(uc *net.UnixConn, roles []RoleRule) (Actor, error) {
+func peerActor(uc *net.UnixConn, roles []RoleRule, pkgs PackageResolver) (Actor, error) {
 	raw, err := uc.SyscallConn()
 	if err != nil {
 		return Actor{}, err
@@ -40,7 +41,7 @@ func peerActor(uc *net.UnixConn, roles []RoleRule) (Actor, error) {
 		return Actor{}, fmt.Errorf("SO_PEERCRED: %w", err)
 	}
 	a := Actor{UID: int(cred.Uid), GID: int(cred.Gid), PID: int(cred.Pid), Context: secctx}
-	a.Role = resolveRole(roles, a)
+	a.Role = resolveRoleWith(roles, a, pkgs)
 	return a, nil
 }
 
@@ -48,17 +49,30 @@ func peerActor(uc *net.UnixConn, roles []RoleRule) (Actor, error) {
 // sets matches; the first matching rule wins. SELinux matching is on the
 // context's type (the third field of user:role:type:level), because the
 // level carries per-user categories that differ between users.
+//
+// Package names an app by the package that runs under the peer's uid in
+// packages.list (written by the package manager, so not the peer's
+// word). It is how a platform-signed system app such as the integration
+// bridge gets a role: its uid is assigned at install and differs between
+// builds, and its SELinux type (platform_app) is shared with SystemUI.
+// A package rule must also name a context type, because a package name
+// alone can be taken by any app installed under it when the intended
+// app is absent; the type proves the platform signature.
 type RoleRule struct {
 	UID         *int   `json:"uid,omitempty"`
 	ContextType string `json:"context_type,omitempty"`
+	Package     string `json:"package,omitempty"`
 	Role        Role   `json:"role"`
 }
 
-func (r RoleRule) matches(a Actor) bool {
+func (r RoleRule) matches(a Actor, pkgs PackageResolver) bool {
 	if r.UID != nil && *r.UID != a.UID {
 		return false
 	}
 	if r.ContextType != "" && contextType(a.Context) != r.ContextType {
+		return false
+	}
+	if r.Package != "" && (pkgs == nil || !slices.Contains(pkgs.Packages(a.UID), r.Package)) {
 		return false
 	}
 	return true
@@ -76,9 +90,13 @@ func contextType(ctx string) string {
 
 // resolveRole applies the rules. Whatever no rule names is an app: the
 // least privileged role is the default, never the most.
-func resolveRole(rules []RoleRule, a Actor) Role {
+func resolveRole(rules []RoleRule, a Actor) Role { return resolveRoleWith(rules, a, nil) }
+
+// resolveRoleWith is resolveRole with the uid → packages mapping that
+// package rules need; with pkgs nil no package rule matches.
+func resolveRoleWith(rules []RoleRule, a Actor, pkgs PackageResolver) Role {
 	for _, r := range rules {
-		if r.matches(a) {
+		if r.matches(a, pkgs) {
 			return r.Role
 		}
 	}

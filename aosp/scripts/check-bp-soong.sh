@@ -66,14 +66,18 @@ prebuilt_etc {
     system_ext_specific: true,
 }
 BP
-printf 'Android.bp\noem/Android.bp\n' >"$src/Android.bp.list"
+# The bridge app (aosp/apps/PermdBridge) has an Android.bp of its own.
+mkdir -p "$src/aosp/apps" && cp -r aosp/apps/PermdBridge "$src/aosp/apps/"
+printf 'Android.bp\noem/Android.bp\naosp/apps/PermdBridge/Android.bp\n' >"$src/Android.bp.list"
 
 # What a real tree provides to the Java client modules: SDK and core stubs,
 # org.json and JUnit prebuilts, lint.
 java_known="legacy.core.platform.api.stubs android_stubs_current android_system_stubs_current android_test_stubs_current
 android_module_lib_stubs_current core-lambda-stubs ext framework legacy-core-platform-api-stubs-system-modules
 json-prebuilt junit build/soong/java/lint_defaults.txt prebuilts/cmdline-tools/tools/bin/lint
-prebuilts/cmdline-tools/tools/lib/lint-classpath.jar"
+prebuilts/cmdline-tools/tools/lib/lint-classpath.jar
+framework-res build/make/core/proguard.flags build/make/core/proguard_basic_keeps.flags build/make/target/product/security
+android.hidl.base-V1.0-java android.hidl.manager-V1.0-java org.apache.http.legacy android.test.base android.test.mock"
 java_known=$(echo $java_known)
 rc=0
 for arch in arm64 x86_64; do
@@ -107,7 +111,7 @@ PY
 		sed -E 's/[, ]+\$?$//; s/: ,/:/' |
 		grep -vE 'missing dependencies:?$' || true)
 	if [ -n "$bad" ]; then echo "$bad" >&2; echo "check-bp-soong: FAIL ($arch): unexpected errors in build actions" >&2; rc=1; continue; fi
-	for want in system_ext/bin/permd system_ext/bin/permctl system_ext/etc/permd/permd.json host/linux-x86/bin/preinstall-check system_ext/etc/permd/preinstall-vetting.txt permd-client-host.jar; do
+	for want in system_ext/priv-app/PermdBridge/PermdBridge.apk system_ext/etc/permissions/privapp_allowlist_org.permd.bridge.xml system_ext/bin/permd system_ext/bin/permctl system_ext/etc/permd/permd.json host/linux-x86/bin/preinstall-check system_ext/etc/permd/preinstall-vetting.txt permd-client-host.jar; do
 		grep -q "$want" "$out/build.ninja" || { echo "check-bp-soong: FAIL ($arch): no build action installs $want" >&2; rc=1; }
 	done
 	echo "check-bp-soong: ok ($arch)"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Checks the patch series aosp/patches/<project>/NNNN-*.patch against an
+# AOSP/LineageOS tree at the tag pinned in aosp/patches/UPSTREAM:
+#
+#   check-patches.sh TREE                 every project with patches
+#   check-patches.sh --project P DIR      one project, DIR is its checkout
+#
+# Each project's patches are applied in order with `git apply --check`
+# (nothing is written) and any reject fails the run. Every patch must
+# also carry the header fields What:, Why:, Article: and Upstream:.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+only=""
+if [ "${1:-}" = --project ]; then
+	only=$2
+	[ -d "${3:-}" ] || { echo "check-patches: FAIL: ${3:-(none)} is not a directory" >&2; exit 1; }
+	dir=$(cd "$3" && pwd)
+	shift 3
+else
+	[ $# -eq 1 ] || { echo "usage: $0 TREE | --project PROJECT DIR" >&2; exit 2; }
+	[ -d "$1" ] || { echo "check-patches: FAIL: $1 is not a directory (want an AOSP/LineageOS checkout)" >&2; exit 1; }
+	tree=$(cd "$1" && pwd)
+fi
+rc=0
+mapfile -t projects < <(find aosp/patches -name '*.patch' -printf '%h\n' | sed 's|^aosp/patches/||' | sort -u)
+[ ${#projects[@]} -gt 0 ] || { echo "check-patches: FAIL: no patches under aosp/patches" >&2; exit 1; }
+for p in "${projects[@]}"; do
+	if [ -n "$only" ]; then
+		[ "$p" = "$only" ] || continue
+		target=$dir
+	else
+		target=$tree/$p
+	fi
+	mapfile -t series < <(find "aosp/patches/$p" -name '[0-9][0-9][0-9][0-9]-*.patch' | sort)
+	for f in "${series[@]}"; do
+		for field in What: Why: Article: Upstream:; do
+			grep -q "^$field" "$f" || { echo "check-patches: FAIL: $f has no $field line in its header" >&2; rc=1; }
+		done
+	done
+	if [ ! -d "$target" ]; then
+		echo "check-patches: FAIL: $p: no checkout at $target" >&2
+		rc=1
+		continue
+	fi
+	abs=()
+	for f in "${series[@]}"; do abs+=("$PWD/$f"); done
+	if (cd "$target" && git apply --check "${abs[@]}"); then
+		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply to $target)"
+	else
+		echo "check-patches: FAIL: $p: the series does not apply to $target" >&2
+		rc=1
+	fi
+done
+exit $rc
