@@ -367,6 +367,15 @@ func (l *Ledger) Enqueue(recs ...Record) {
 	if len(recs) == 0 {
 		return
 	}
+	l.enqueue(nil, nil, recs)
+}
+
+// enqueue hands recs, and the uses that began and ended with them, to
+// the writer without waiting (Enqueue, EnqueueUses). When the queue is
+// full the records are counted as dropped; the uses' own records at their
+// end are then written by restart closing, if it comes to that, or not at
+// all: the overload row says how many were lost.
+func (l *Ledger) enqueue(open []OpenUse, closed []uint64, recs []Record) {
 	now := l.opt.Now()
 	cp := make([]Record, len(recs))
 	for i, r := range recs {
@@ -382,7 +391,7 @@ func (l *Ledger) Enqueue(recs ...Record) {
 		return
 	}
 	select {
-	case l.queue <- &request{recs: cp, unchecked: true}:
+	case l.queue <- &request{recs: cp, unchecked: true, open: open, closed: closed}:
 	default:
 		l.drop(len(recs), "queue full")
 	}

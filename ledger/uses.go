@@ -41,28 +41,7 @@ func (l *Ledger) EnqueueUses(open []OpenUse, closed []uint64, recs ...Record) {
 		l.Enqueue(recs...)
 		return
 	}
-	now := l.opt.Now()
-	cp := make([]Record, len(recs))
-	for i, r := range recs {
-		if r.Time.IsZero() {
-			r.Time = now
-		}
-		cp[i] = r
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
-		l.drop(len(recs), "ledger closed")
-		return
-	}
-	select {
-	case l.queue <- &request{recs: cp, unchecked: true, open: open, closed: closed}:
-	default:
-		// The records are counted as dropped; the uses' own records at
-		// their end are then written by restart closing, if it comes to
-		// that, or not at all: the overload row says how many were lost.
-		l.drop(len(recs), "queue full")
-	}
+	l.enqueue(open, closed, recs)
 }
 
 // applyUses writes the uses that began and ended into ledger_use in tx,
