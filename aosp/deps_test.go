@@ -26,8 +26,15 @@ var deviceForbidden = map[string]string{
 	"testing":                       "test code in a shipped binary",
 	"permd/framework/frameworktest": "test harness",
 	"permd/aosp/e2e":                "host-side e2e runner",
+	"permd/aosp/adb/adbtest":        "test device of the ADB transport",
 	"net/http/pprof":                "a debug HTTP server on a device",
 	"expvar":                        "a debug HTTP endpoint on a device",
+}
+
+// daemonForbidden must not reach the daemon itself; permctl may carry
+// them (its host build reaches devices through them).
+var daemonForbidden = map[string]string{
+	"permd/aosp/adb": "host-side ADB transport; the daemon never talks to other devices",
 }
 
 // deviceRequired must be linked: the no-cgo SQLite driver is the only
@@ -88,6 +95,11 @@ func testDeviceDeps(t *testing.T, target string, env []string, main string) {
 		}
 	}
 	if main == "permd/cmd/permd" {
+		for p, why := range daemonForbidden {
+			if have[p] {
+				t.Errorf("%s (%s) links %s: %s", main, target, p, why)
+			}
+		}
 		for _, r := range deviceRequired {
 			if !have[r] {
 				t.Errorf("%s (%s) does not link %s; expected it", main, target, r)
