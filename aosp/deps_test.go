@@ -31,8 +31,9 @@ var deviceForbidden = map[string]string{
 	"expvar":                        "a debug HTTP endpoint on a device",
 }
 
-// daemonForbidden must not reach the daemon itself; permctl may carry
-// them (its host build reaches devices through them).
+// daemonForbidden must not reach the daemon on any target, nor permctl
+// on android/arm64; the linux/amd64 permctl doubles as the host build
+// (permctl devices, --device), which links them.
 var daemonForbidden = map[string]string{
 	"permd/aosp/adb": "host-side ADB transport; the daemon never talks to other devices",
 }
@@ -94,7 +95,7 @@ func testDeviceDeps(t *testing.T, target string, env []string, main string) {
 			t.Errorf("%s (%s) links %s: %s", main, target, d.path, why)
 		}
 	}
-	if main == "permd/cmd/permd" {
+	if main == "permd/cmd/permd" || target == "android/arm64" {
 		for p, why := range daemonForbidden {
 			if have[p] {
 				t.Errorf("%s (%s) links %s: %s", main, target, p, why)

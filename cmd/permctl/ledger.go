@@ -98,6 +98,8 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		sub, args = args[0], args[1:]
 	}
 	switch sub {
+	case "pull":
+		return runLedgerPull(ctx, e, args)
 	case "query", "summary", "timeline", "verify", "export":
 	default:
 		return usagef("unknown ledger subcommand %q (query, summary, timeline, verify, export)", sub)

@@ -143,12 +143,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.socket, "socket", "", "permd socket (default $PERMD_SOCKET, else "+client.DefaultSocket+")")
 	fs.BoolVar(&e.json, "json", false, "print JSON instead of tables")
+	device := addDeviceFlag(fs)
 	fs.Usage = func() { usage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
+	}
+	if code, ok := runOnDevice(ctx, e, *device, fs.Args(), getenv); ok {
+		return code
 	}
 	if e.socket == "" {
 		e.socket = getenv("PERMD_SOCKET")
