@@ -21,13 +21,13 @@ import (
 // realADB is Debian's adb with its own HOME and server port, so a test
 // never talks to, or kills, anyone else's adb server.
 type realADB struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string
 	env  []string
 	home string
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +39,7 @@ func freePort(t *testing.T) int {
 
 // startADB starts a private adb server; extraEnv is added to its
 // environment (e.g. ADB_VENDOR_KEYS).
-func startADB(t *testing.T, extraEnv ...string) *realADB {
+func startADB(t testing.TB, extraEnv ...string) *realADB {
 	t.Helper()
 	bin, err := exec.LookPath("adb")
 	if err != nil {
@@ -129,7 +129,7 @@ func (a *realADB) connect(serial, want string) {
 	}
 }
 
-func startDevice(t *testing.T, keys ...*rsa.PublicKey) *adbtest.Device {
+func startDevice(t testing.TB, keys ...*rsa.PublicKey) *adbtest.Device {
 	t.Helper()
 	d := &adbtest.Device{Keys: keys, Model: "permd_test_model"}
 	if err := d.Listen(); err != nil {
@@ -139,7 +139,7 @@ func startDevice(t *testing.T, keys ...*rsa.PublicKey) *adbtest.Device {
 	return d
 }
 
-func randomFile(t *testing.T, dir string, size int) (string, []byte) {
+func randomFile(t testing.TB, dir string, size int) (string, []byte) {
 	t.Helper()
 	b := make([]byte, size)
 	rand.Read(b)

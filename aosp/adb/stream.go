@@ -8,10 +8,14 @@ import (
 )
 
 // Stream is one OPEN'd service on a connection: a byte stream in both
-// directions. Flow control is adb's: a WRTE is acknowledged with OKAY
-// once its bytes have been read, and a writer waits for that OKAY before
-// sending the next WRTE, so neither side buffers more than one message
-// per stream.
+// directions. Flow control is adb's: a writer waits for the OKAY of one
+// WRTE before sending the next. A reader acknowledges a WRTE as soon as
+// it is buffered while the stream holds less than streamWindow unread
+// bytes, and otherwise once the application has read below that, so a
+// slow reader stops the device after at most streamWindow plus one
+// message, while a fast one lets the device produce the next message
+// while this one is consumed (as adb's server does through its socket
+// buffers).
 type Stream struct {
 	c       *Conn
 	ctx     context.Context
@@ -25,7 +29,9 @@ type Stream struct {
 	closed chan struct{} // the peer closed the stream
 
 	mu           sync.Mutex
-	buf          []byte // received, unread
+	chunks       [][]byte // received, unread, oldest first
+	buffered     int      // bytes in chunks
+	ackOwed      bool     // a WRTE waits for its OKAY until the reader catches up
 	remoteClosed bool
 	localClosed  bool
 	isOpen       bool
@@ -59,11 +65,27 @@ func (s *Stream) okay(remote uint32) {
 	signal(s.ack)
 }
 
+// streamWindow bounds what a stream buffers before it stops
+// acknowledging the device's writes.
+const streamWindow = 4 << 20
+
+// deliver takes a WRTE's payload (owning it) and acknowledges it now or,
+// past the window, when the reader has caught up.
 func (s *Stream) deliver(data []byte) {
 	s.mu.Lock()
-	s.buf = append(s.buf, data...)
+	if len(data) > 0 {
+		s.chunks = append(s.chunks, data)
+		s.buffered += len(data)
+	}
+	ack := s.buffered < streamWindow && !s.localClosed && !s.remoteClosed
+	if !ack {
+		s.ackOwed = true
+	}
 	s.mu.Unlock()
 	signal(s.rcv)
+	if ack {
+		s.c.send(Message{Command: CmdOKAY, Arg0: s.local, Arg1: s.remote})
+	}
 }
 
 func (s *Stream) remoteClose() {
@@ -94,13 +116,22 @@ func (s *Stream) remoteClose() {
 func (s *Stream) Read(p []byte) (int, error) {
 	for {
 		s.mu.Lock()
-		if len(s.buf) > 0 {
-			n := copy(p, s.buf)
-			s.buf = s.buf[n:]
-			drained := len(s.buf) == 0
-			ack := drained && !s.remoteClosed && !s.localClosed
-			if drained {
-				s.buf = nil
+		if s.buffered > 0 {
+			n := 0
+			for n < len(p) && len(s.chunks) > 0 {
+				c := copy(p[n:], s.chunks[0])
+				n += c
+				if c == len(s.chunks[0]) {
+					s.chunks[0] = nil
+					s.chunks = s.chunks[1:]
+				} else {
+					s.chunks[0] = s.chunks[0][c:]
+				}
+			}
+			s.buffered -= n
+			ack := s.ackOwed && s.buffered < streamWindow && !s.remoteClosed && !s.localClosed
+			if ack {
+				s.ackOwed = false
 			}
 			s.mu.Unlock()
 			if ack {
@@ -122,7 +153,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 		case <-s.c.done:
 			// Data that arrived before the loss is still read first.
 			s.mu.Lock()
-			n := len(s.buf)
+			n := s.buffered
 			s.mu.Unlock()
 			if n == 0 {
 				return 0, fmt.Errorf("read %s: %w", s.service, s.c.connErr())

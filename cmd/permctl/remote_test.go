@@ -23,8 +23,9 @@ import (
 // make it, and returns its public half for the test device.
 func hostKey(t *testing.T) *rsa.PublicKey {
 	t.Helper()
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("ANDROID_SDK_HOME", "")
+	// The key goes under $ANDROID_SDK_HOME/.android; HOME stays, so the
+	// go command keeps its caches.
+	t.Setenv("ANDROID_SDK_HOME", t.TempDir())
 	t.Setenv("ADB_VENDOR_KEYS", "")
 	keys, err := adb.HostKeys(os.Getenv)
 	if err != nil {

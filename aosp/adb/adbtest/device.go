@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ type Device struct {
 	Keys []*rsa.PublicKey
 	// Model goes into the banner as ro.product.model.
 	Model string
+	// Env is added to the environment of shell and exec commands, e.g. a
+	// PATH with stand-ins for getprop and cmd.
+	Env []string
 	// Services are extra services by name prefix (up to and including the
 	// colon), tried before the built-in ones.
 	Services map[string]func(s *adb.Stream, arg string)
@@ -148,28 +152,32 @@ func (d *Device) open(service string) (func(*adb.Stream), error) {
 	switch {
 	case name == "sync":
 		return serveSync, nil
+	case name == "root":
+		return func(s *adb.Stream) { s.Write([]byte("adbd is already running as root\n")) }, nil
 	case name == "exec" && cmd != "":
-		return func(s *adb.Stream) { runRaw(s, cmd) }, nil
+		return func(s *adb.Stream) { d.runRaw(s, cmd) }, nil
 	case base == "shell" && cmd != "":
 		for _, a := range strings.Split(args, ",") {
 			if a == "v2" {
-				return func(s *adb.Stream) { runV2(s, cmd) }, nil
+				return func(s *adb.Stream) { d.runV2(s, cmd) }, nil
 			}
 		}
-		return func(s *adb.Stream) { runRaw(s, cmd) }, nil
+		return func(s *adb.Stream) { d.runRaw(s, cmd) }, nil
 	}
 	return nil, fmt.Errorf("adbtest: no service %q", service)
 }
 
 // command runs a command line with this host's sh, standing in for the
 // device's.
-func command(cmdline string) *exec.Cmd {
-	return exec.Command("sh", "-c", cmdline)
+func (d *Device) command(cmdline string) *exec.Cmd {
+	cmd := exec.Command("sh", "-c", cmdline)
+	cmd.Env = append(os.Environ(), d.Env...)
+	return cmd
 }
 
 // runRaw serves shell: and exec:: stdout and stderr go to the stream.
-func runRaw(s *adb.Stream, cmdline string) {
-	cmd := command(cmdline)
+func (d *Device) runRaw(s *adb.Stream, cmdline string) {
+	cmd := d.command(cmdline)
 	w := &lockedWriter{w: s}
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.Run()
@@ -203,8 +211,8 @@ func (p shellWriter) Write(b []byte) (int, error) {
 }
 
 // runV2 serves shell,v2: stdout and stderr apart, then the exit status.
-func runV2(s *adb.Stream, cmdline string) {
-	cmd := command(cmdline)
+func (d *Device) runV2(s *adb.Stream, cmdline string) {
+	cmd := d.command(cmdline)
 	var mu sync.Mutex
 	cmd.Stdout = shellWriter{&mu, s, adb.ShellStdout}
 	cmd.Stderr = shellWriter{&mu, s, adb.ShellStderr}
@@ -374,6 +382,9 @@ func recvFile(r io.Reader, spec string) error {
 	mode, err := strconv.ParseUint(spec[i+1:], 10, 32)
 	if err != nil {
 		return fmt.Errorf("SEND %q: bad mode", spec)
+	}
+	if err := os.MkdirAll(filepath.Dir(spec[:i]), 0o755); err != nil {
+		return err
 	}
 	f, err := os.OpenFile(spec[:i], os.O_WRONLY|os.O_CREATE|os.O_TRUNC, os.FileMode(mode&0o777))
 	if err != nil {
