@@ -122,8 +122,28 @@ func (c *Conn) checkMode() CheckMode {
 	return CheckNever
 }
 
+// payloads recycles full-size payload buffers: a pull moves a fresh
+// megabyte per message otherwise, and faulting in and collecting that
+// memory costs more than the copy itself.
+var payloads = sync.Pool{New: func() any { b := make([]byte, MaxPayload); return &b }}
+
+func getPayload(n int) []byte {
+	if n > MaxPayload {
+		return make([]byte, n)
+	}
+	return (*payloads.Get().(*[]byte))[:n]
+}
+
+// putPayload returns a buffer from getPayload once nothing refers to it.
+func putPayload(b []byte) {
+	if cap(b) == MaxPayload {
+		b = b[:MaxPayload]
+		payloads.Put(&b)
+	}
+}
+
 func (c *Conn) read() (Message, error) {
-	return ReadMessage(c.c, MaxPayload, c.checkMode())
+	return readMessage(c.c, MaxPayload, c.checkMode(), getPayload)
 }
 
 func (c *Conn) send(m Message) error {
@@ -176,6 +196,7 @@ func (c *Conn) loop() {
 			if s := c.stream(m.Arg1); s != nil {
 				s.deliver(m.Data)
 			} else {
+				putPayload(m.Data)
 				// A stream we already closed: tell the peer again.
 				c.send(Message{Command: CmdCLSE, Arg0: 0, Arg1: m.Arg0})
 			}

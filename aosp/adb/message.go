@@ -127,6 +127,11 @@ const (
 // wrapping ErrProtocol; a peer that goes away is io.EOF or
 // io.ErrUnexpectedEOF.
 func ReadMessage(r io.Reader, maxData uint32, mode CheckMode) (Message, error) {
+	return readMessage(r, maxData, mode, func(n int) []byte { return make([]byte, n) })
+}
+
+// readMessage is ReadMessage with the payload buffer from alloc.
+func readMessage(r io.Reader, maxData uint32, mode CheckMode, alloc func(int) []byte) (Message, error) {
 	var hdr [HeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return Message{}, err
@@ -144,7 +149,7 @@ func ReadMessage(r io.Reader, maxData uint32, mode CheckMode) (Message, error) {
 		return Message{}, fmt.Errorf("%w: %s payload of %d bytes exceeds the limit of %d", ErrProtocol, commandName(m.Command), n, maxData)
 	}
 	if n > 0 {
-		m.Data = make([]byte, n)
+		m.Data = alloc(int(n))
 		if _, err := io.ReadFull(r, m.Data); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF

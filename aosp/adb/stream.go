@@ -29,9 +29,9 @@ type Stream struct {
 	closed chan struct{} // the peer closed the stream
 
 	mu           sync.Mutex
-	chunks       [][]byte // received, unread, oldest first
-	buffered     int      // bytes in chunks
-	ackOwed      bool     // a WRTE waits for its OKAY until the reader catches up
+	chunks       []chunk // received, unread, oldest first
+	buffered     int     // bytes in chunks
+	ackOwed      bool    // a WRTE waits for its OKAY until the reader catches up
 	remoteClosed bool
 	localClosed  bool
 	isOpen       bool
@@ -65,6 +65,12 @@ func (s *Stream) okay(remote uint32) {
 	signal(s.ack)
 }
 
+// chunk is a received payload and how much of it was read.
+type chunk struct {
+	buf []byte
+	off int
+}
+
 // streamWindow bounds what a stream buffers before it stops
 // acknowledging the device's writes.
 const streamWindow = 4 << 20
@@ -74,7 +80,7 @@ const streamWindow = 4 << 20
 func (s *Stream) deliver(data []byte) {
 	s.mu.Lock()
 	if len(data) > 0 {
-		s.chunks = append(s.chunks, data)
+		s.chunks = append(s.chunks, chunk{buf: data})
 		s.buffered += len(data)
 	}
 	ack := s.buffered < streamWindow && !s.localClosed && !s.remoteClosed
@@ -119,13 +125,14 @@ func (s *Stream) Read(p []byte) (int, error) {
 		if s.buffered > 0 {
 			n := 0
 			for n < len(p) && len(s.chunks) > 0 {
-				c := copy(p[n:], s.chunks[0])
+				ch := &s.chunks[0]
+				c := copy(p[n:], ch.buf[ch.off:])
 				n += c
-				if c == len(s.chunks[0]) {
-					s.chunks[0] = nil
+				ch.off += c
+				if ch.off == len(ch.buf) {
+					putPayload(ch.buf)
+					s.chunks[0] = chunk{}
 					s.chunks = s.chunks[1:]
-				} else {
-					s.chunks[0] = s.chunks[0][c:]
 				}
 			}
 			s.buffered -= n

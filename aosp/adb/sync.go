@@ -40,7 +40,7 @@ func (c *Conn) Sync(ctx context.Context) (*Sync, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sync{s: s, r: bufio.NewReaderSize(s, 128<<10)}, nil
+	return &Sync{s: s, r: bufio.NewReaderSize(s, 1<<20)}, nil
 }
 
 // Close ends the session with QUIT.
@@ -198,11 +198,8 @@ func (c *Conn) PullFile(ctx context.Context, remote, local string) (int64, error
 		return 0, fmt.Errorf("pull %s: %w", remote, err)
 	}
 	defer os.Remove(f.Name())
-	bw := bufio.NewWriterSize(f, 1<<20)
-	n, err := y.Pull(remote, bw)
-	if err == nil {
-		err = bw.Flush()
-	}
+	// DATA chunks are 64 KiB: written as they come, without another copy.
+	n, err := y.Pull(remote, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
