@@ -375,3 +375,62 @@ func TestHostGarbageAndSilentPeers(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowReaderStopsTheDevice: flow control. While the host reads
+// nothing, the device can get at most the stream window plus one message
+// acknowledged; once the host reads, everything arrives intact.
+func TestSlowReaderStopsTheDevice(t *testing.T) {
+	k := testKey(t)
+	const total = 24 << 20
+	var mu sync.Mutex
+	acked := 0
+	done := make(chan struct{})
+	d := &adbtest.Device{Keys: []*rsa.PublicKey{&k.Private.PublicKey}, Services: map[string]func(*adb.Stream, string){
+		"flood:": func(s *adb.Stream, _ string) {
+			defer close(done)
+			chunk := bytes.Repeat([]byte{0x5a}, adb.MaxPayload)
+			for sent := 0; sent < total; sent += len(chunk) {
+				if _, err := s.Write(chunk); err != nil {
+					return
+				}
+				mu.Lock()
+				acked += len(chunk)
+				mu.Unlock()
+			}
+		},
+	}}
+	if err := d.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := testCtx(t)
+	c, err := adb.DialTCP(ctx, d.Addr(), adb.HostOptions{Keys: []*adb.Key{k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Open(ctx, "flood:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the device stops making progress.
+	last := -1
+	for {
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		now := acked
+		mu.Unlock()
+		if now == last {
+			break
+		}
+		last = now
+	}
+	if limit := 4<<20 + adb.MaxPayload; last > limit || last == 0 {
+		t.Errorf("with nobody reading, the device got %d bytes acknowledged; want between 1 and %d", last, limit)
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(s, total))
+	if err != nil || n != total {
+		t.Fatalf("read all: %d bytes, %v", n, err)
+	}
+	<-done
+}
