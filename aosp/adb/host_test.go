@@ -320,7 +320,10 @@ func TestHostGarbageAndSilentPeers(t *testing.T) {
 			binary.LittleEndian.PutUint32(hdr[12:], 1<<30)
 			nc.Write(hdr)
 		}, "exceeds the limit", false},
-		{"closes at once", func(nc net.Conn) {}, "closed the connection", false},
+		{"closes after CNXN", func(nc net.Conn) {
+			// Read first: closing with unread data would be a reset.
+			adb.ReadMessage(nc, adb.MaxPayload, adb.CheckNonZero)
+		}, "closed the connection", false},
 		{"truncated payload", func(nc net.Conn) {
 			adb.ReadMessage(nc, adb.MaxPayload, adb.CheckNonZero)
 			hdr := make([]byte, adb.HeaderSize)
@@ -366,7 +369,7 @@ func TestHostGarbageAndSilentPeers(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("want an error containing %q, got %v", tc.want, err)
 			}
-			if tc.name != "silent" && tc.name != "closes at once" && tc.name != "truncated payload" && !errors.Is(err, adb.ErrProtocol) {
+			if tc.name != "silent" && tc.name != "closes after CNXN" && tc.name != "truncated payload" && !errors.Is(err, adb.ErrProtocol) {
 				t.Errorf("want an error wrapping ErrProtocol, got %v", err)
 			}
 			if ctx.Err() != nil && tc.name != "silent" {
