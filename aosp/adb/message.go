@@ -58,6 +58,8 @@ type Message struct {
 	Data    []byte
 }
 
+// String shows a message for errors and logs: command, arguments and
+// payload size.
 func (m Message) String() string {
 	return fmt.Sprintf("%s(%#x, %#x, %d bytes)", commandName(m.Command), m.Arg0, m.Arg1, len(m.Data))
 }
