@@ -133,6 +133,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help shown")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	args, code, done := onDevice(ctx, args, stdout, stderr, getenv)
+	if done {
+		return code
+	}
 	e := &env{stdout: stdout, stderr: stderr}
 	defer func() {
 		if e.conn != nil {
@@ -143,16 +147,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.socket, "socket", "", "permd socket (default $PERMD_SOCKET, else "+client.DefaultSocket+")")
 	fs.BoolVar(&e.json, "json", false, "print JSON instead of tables")
-	device := addDeviceFlag(fs)
 	fs.Usage = func() { usage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
-	}
-	if code, ok := runOnDevice(ctx, e, *device, fs.Args(), getenv); ok {
-		return code
 	}
 	if e.socket == "" {
 		e.socket = getenv("PERMD_SOCKET")

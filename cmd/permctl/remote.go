@@ -5,11 +5,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,34 +35,31 @@ const defaultRemoteDB = "/data/misc/permd/permd.db"
 // reach the device themselves (ledger pull).
 var globalDevice string
 
-// addDeviceFlag registers the global --device flag.
-func addDeviceFlag(fs *flag.FlagSet) *string {
-	return fs.String("device", "", "run the command on this device (USB serial or HOST:PORT), through the ADB transport (host build)")
-}
-
-// runOnDevice runs permctl on the device named by --device, passing the
-// command line and the global flags given, and returns its exit status.
-// It returns false when there is nothing to forward: no --device, or a
-// command that runs here (devices, ledger pull).
-func runOnDevice(ctx context.Context, e *env, device string, rest []string, getenv func(string) string) (int, bool) {
+// onDevice takes --device SERIAL out of the command line (before or
+// after the command, as --device S or --device=S). With it, the command
+// line runs on that device's permctl and its exit status is returned
+// (done); devices and ledger pull run here instead, with the serial in
+// globalDevice. It works on the raw arguments so that it needs nothing
+// from permctl's own flag parsing.
+func onDevice(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) ([]string, int, bool) {
+	device, rest, err := takeDevice(args)
 	globalDevice = device
-	if device == "" || len(rest) == 0 {
-		return 0, false
+	if err != nil {
+		fmt.Fprintf(stderr, "permctl: %v\n", err)
+		return nil, exitUsage, true
 	}
-	if rest[0] == "devices" || (len(rest) > 1 && rest[0] == "ledger" && rest[1] == "pull") {
-		return 0, false
+	if device == "" {
+		return args, 0, false
+	}
+	switch cmd := commandWord(rest); {
+	case cmd == "devices", cmd == "ledger" && slices.Contains(rest, "pull"):
+		return rest, 0, false
 	}
 	remote := getenv("PERMCTL_REMOTE")
 	if remote == "" {
 		remote = defaultRemotePermctl
 	}
 	words := []string{adb.ShellQuote(remote)}
-	if e.json {
-		words = append(words, "--json")
-	}
-	if e.socket != "" {
-		words = append(words, "--socket", adb.ShellQuote(e.socket))
-	}
 	for _, a := range rest {
 		words = append(words, adb.ShellQuote(a))
 	}
@@ -69,25 +67,72 @@ func runOnDevice(ctx context.Context, e *env, device string, rest []string, gete
 	c, err := adb.Dial(dctx, device)
 	cancel()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "permctl: device %s: %v\n", device, err)
-		return exitError, true
+		fmt.Fprintf(stderr, "permctl: device %s: %v\n", device, err)
+		return nil, exitError, true
 	}
 	defer c.Close()
 	cmdline := strings.Join(words, " ")
-	code, err := c.Run(ctx, cmdline, e.stdout, e.stderr)
+	code, err := c.Run(ctx, cmdline, stdout, stderr)
 	if errors.Is(err, adb.ErrNoShellV2) {
 		// Before Android 7 there is no exit status: exec: carries the
 		// output only, and a failure shows only in what it prints.
 		var out []byte
 		out, err = c.Exec(ctx, cmdline)
-		e.stdout.Write(out)
+		stdout.Write(out)
 		code = exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "permctl: device %s: %v\n", device, err)
-		return exitError, true
+		fmt.Fprintf(stderr, "permctl: device %s: %v\n", device, err)
+		return nil, exitError, true
 	}
-	return code, true
+	return nil, code, true
+}
+
+// takeDevice removes --device SERIAL (or -device, or =SERIAL) from args,
+// up to a "--" that ends the flags.
+func takeDevice(args []string) (string, []string, error) {
+	var device string
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "device" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return "", nil, usagef("--device needs a serial (see permctl devices)")
+			}
+			i++
+			val = args[i]
+		}
+		if val == "" {
+			return "", nil, usagef("--device needs a serial (see permctl devices)")
+		}
+		device = val
+	}
+	return device, rest, nil
+}
+
+// commandWord is the first argument that is neither a flag nor the value
+// of a global flag that takes one.
+func commandWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+		switch strings.TrimLeft(a, "-") {
+		case "socket", "lang":
+			i++
+		}
+	}
+	return ""
 }
 
 // listFlag collects a repeated flag.

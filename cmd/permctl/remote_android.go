@@ -4,16 +4,14 @@ package main
 
 import (
 	"context"
-	"flag"
+	"io"
 )
 
 // On a device permctl talks to its own daemon only: the ADB transport
 // (package adb) is host-only and not linked here.
 
-func addDeviceFlag(*flag.FlagSet) *string { return new(string) }
-
-func runOnDevice(context.Context, *env, string, []string, func(string) string) (int, bool) {
-	return 0, false
+func onDevice(_ context.Context, args []string, _, _ io.Writer, _ func(string) string) ([]string, int, bool) {
+	return args, 0, false
 }
 
 func runLedgerPull(context.Context, *env, []string) error {

@@ -68,6 +68,15 @@ func TestDeviceFlagRunsPermctlOnTheDevice(t *testing.T) {
 	if code != exitDenied || out != want || !strings.Contains(errs, "denied here") {
 		t.Errorf("--device: want exit %d, arguments intact and stderr passed through;\ngot exit %d\nstdout %q\nstderr %q", exitDenied, code, out, errs)
 	}
+	// After the command and in the --device=S form too; the device's
+	// permctl parses its own flags.
+	code, out, _ = permctlWithEnv(t, map[string]string{"PERMCTL_REMOTE": remote}, "status", "--device="+d.Addr(), "--json")
+	if code != exitDenied || out != "<status>\n<--json>\n" {
+		t.Errorf("status --device=S --json: got exit %d, stdout %q", code, out)
+	}
+	if code, _, errs := permctlWithEnv(t, nil, "status", "--device"); code != exitUsage || !strings.Contains(errs, "--device needs a serial") {
+		t.Errorf("--device without a serial: want a usage error, got %d %q", code, errs)
+	}
 	code, _, errs = permctlWithEnv(t, nil, "--device", "127.0.0.1:1", "status")
 	if code != exitError || !strings.Contains(errs, "device 127.0.0.1:1") {
 		t.Errorf("--device with nothing listening: want exit %d naming the device, got %d %q", exitError, code, errs)
