@@ -416,15 +416,19 @@ func TestSlowReaderStopsTheDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the device stops making progress.
+	// Wait until the device stops making progress. Under load a pause
+	// can end this early, which only lowers the count; the bound holds.
 	last := -1
 	for {
 		time.Sleep(200 * time.Millisecond)
 		mu.Lock()
 		now := acked
 		mu.Unlock()
-		if now == last {
+		if now == last && now > 0 {
 			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the device made no progress at all (%d bytes acknowledged)", now)
 		}
 		last = now
 	}

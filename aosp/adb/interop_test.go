@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -166,7 +167,7 @@ func TestRealADBShellAndPull(t *testing.T) {
 	// status comes through.
 	out, err = a.run(30*time.Second, "-s", serial, "shell", "echo to-stderr >&2; exit 7")
 	var ee *exec.ExitError
-	if !errorsAs(err, &ee) || ee.ExitCode() != 7 || !strings.Contains(out, "to-stderr") {
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 || !strings.Contains(out, "to-stderr") {
 		t.Errorf("adb shell 'exit 7': want exit 7 with stderr, got %v %q", err, out)
 	}
 	out, err = a.run(30*time.Second, "-s", serial, "exec-out", "printf 'a\\nb'")
@@ -245,7 +246,7 @@ func TestRealADBUnknownKeyIsUnauthorized(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err = adb.DialTCP(ctx, d.Addr(), adb.HostOptions{Keys: []*adb.Key{a.key()}})
-	if !errorsIs(err, adb.ErrUnauthorized) {
+	if !errors.Is(err, adb.ErrUnauthorized) {
 		t.Errorf("dial with a key the device does not know: want ErrUnauthorized, got %v", err)
 	}
 }

@@ -91,10 +91,11 @@ func (c *Conn) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) (i
 		return -1, err
 	}
 	defer s.Close()
-	// Nothing is fed to stdin: close it so commands that read it end.
-	if err := WriteShellPacket(s, ShellCloseStdin, nil); err != nil {
-		return -1, err
-	}
+	// Nothing is fed to stdin: close it so commands that read it end. A
+	// command may already have ended and the device closed the stream,
+	// so a failed write is not an error: its output and exit status are
+	// still read below, and a lost connection shows there.
+	WriteShellPacket(s, ShellCloseStdin, nil)
 	for {
 		id, data, err := ReadShellPacket(s)
 		if err != nil {

@@ -68,21 +68,20 @@ func (d *Device) Addr() string { return d.ln.Addr().String() }
 func (d *Device) Close() error {
 	err := d.ln.Close()
 	d.DropAll()
-	d.mu.Lock()
-	for nc := range d.raw {
-		nc.Close()
-	}
-	d.mu.Unlock()
 	d.wg.Wait()
 	return err
 }
 
-// DropAll cuts every connection at once, as an unplugged cable would.
+// DropAll cuts every connection at once, as an unplugged cable would:
+// the sockets, including those whose handshake is still under way.
 func (d *Device) DropAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for c := range d.conns {
 		c.Close()
+	}
+	for nc := range d.raw {
+		nc.Close()
 	}
 }
 
