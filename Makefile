@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 
 ## test: everything CI checks. Installs the Debian tools the tests use
 ## when they are missing (as root; otherwise prints the command).
-test: deps fmt-check vet test-cgo test-nocgo cross fuzz-smoke aosp-check test-java test-android-java
+test: deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check test-java test-android-java
 	@echo "make test: all checks passed"
 
 deps:
@@ -35,12 +35,18 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 	CGO_ENABLED=0 $(GO) vet $(PKGS)
+	CGO_ENABLED=1 $(GO) vet -tags usb ./aosp/adb/... ./cmd/permctl
 
 test-cgo:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 test-nocgo:
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m $(PKGS)
+
+## test-usb: the ADB transport built with gousb (cgo + libusb-1.0-0-dev);
+## host tools only, see docs/usb.md.
+test-usb:
+	CGO_ENABLED=1 $(GO) test -race -tags usb -count=1 ./aosp/adb/...
 
 ## cross: the device builds must keep compiling (make android builds the
 ## real artefacts).

@@ -26,8 +26,16 @@ var deviceForbidden = map[string]string{
 	"testing":                       "test code in a shipped binary",
 	"permd/framework/frameworktest": "test harness",
 	"permd/aosp/e2e":                "host-side e2e runner",
+	"permd/aosp/adb/adbtest":        "test device of the ADB transport",
 	"net/http/pprof":                "a debug HTTP server on a device",
 	"expvar":                        "a debug HTTP endpoint on a device",
+}
+
+// daemonForbidden must not reach the daemon on any target, nor permctl
+// on android/arm64; the linux/amd64 permctl doubles as the host build
+// (permctl devices, --device), which links them.
+var daemonForbidden = map[string]string{
+	"permd/aosp/adb": "host-side ADB transport; the daemon never talks to other devices",
 }
 
 // deviceRequired must be linked: the no-cgo SQLite driver is the only
@@ -108,7 +116,12 @@ func testDeviceDeps(t *testing.T, target string, env []string, main string) {
 			t.Errorf("%s (%s, -tags %s) links %s: %s", main, target, tags, d.path, why)
 		}
 	}
-	if main == "permd/cmd/permd" {
+	if main == "permd/cmd/permd" || target == "android/arm64" {
+		for p, why := range daemonForbidden {
+			if have[p] {
+				t.Errorf("%s (%s) links %s: %s", main, target, p, why)
+			}
+		}
 		for _, r := range deviceRequired {
 			if !have[r] {
 				t.Errorf("%s (%s) does not link %s; expected it", main, target, r)

@@ -38,7 +38,11 @@ type ADB struct {
 	// FrameworkUID gets the framework role in the private daemon's config:
 	// 0, the uid of an adb root shell (tests on a host use their own uid).
 	FrameworkUID int
+	// Via is "" for the adb binary, or "tcp" or "usb" for package adb's
+	// own connection to Serial (no adb server involved).
+	Via string
 
+	direct  *direct
 	socket  string
 	permctl string
 }
@@ -48,6 +52,9 @@ func (a *ADB) Name() string {
 	mode := "installed service, shell user"
 	if a.Private {
 		mode = "private permd under " + a.deviceDir() + ", root"
+	}
+	if a.Via != "" {
+		return fmt.Sprintf("%s %s (%s)", a.Via, a.serialName(), mode)
 	}
 	return fmt.Sprintf("adb %s (%s)", a.serialName(), mode)
 }
@@ -69,6 +76,12 @@ func (a *ADB) deviceDir() string {
 // adb runs one adb command and returns stdout, stderr and the exit code
 // (adb shell passes the remote exit code through since shell protocol v2).
 func (a *ADB) adb(ctx context.Context, args ...string) (string, string, int, error) {
+	if a.Via != "" {
+		if a.direct == nil {
+			a.direct = &direct{via: a.Via, serial: a.Serial}
+		}
+		return a.direct.run(ctx, args...)
+	}
 	bin := a.Bin
 	if bin == "" {
 		bin = "adb"
@@ -286,6 +299,9 @@ func (a *ADB) Apps(ctx context.Context) ([]App, error) {
 // Stop implements Transport. The installed service is left running; a
 // private daemon gets SIGTERM and must exit 0 and remove its socket.
 func (a *ADB) Stop(ctx context.Context) error {
+	if a.direct != nil {
+		defer a.direct.drop()
+	}
 	if !a.Private {
 		state, _ := a.must(ctx, "getprop init.svc.permd")
 		if s := strings.TrimSpace(state); s != "running" {

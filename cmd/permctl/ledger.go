@@ -77,10 +77,11 @@ var ledgerSubs = []struct{ name, summary string }{
 	{"timeline", "counts per hour or day"},
 	{"verify", "check every row's hash chain"},
 	{"export", "every matching row as NDJSON on stdout (progress on stderr)"},
+	{"pull", "copy the database from a device without an adb server (host build: --device SERIAL FILE)"},
 }
 
 func ledgerUsage(e *env) {
-	fmt.Fprintln(e.stdout, "usage: permctl ledger [query|summary|timeline|verify|export] [flags]")
+	fmt.Fprintln(e.stdout, "usage: permctl ledger [query|summary|timeline|verify|export|pull] [flags]")
 	fmt.Fprintln(e.stdout, "\nsubcommands:")
 	tw := e.table()
 	for _, s := range ledgerSubs {
@@ -106,6 +107,9 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	}
 	if !slices.Contains(names, sub) {
 		return usagef("unknown ledger subcommand %q%s (one of %s)", sub, didYouMean(sub, names), strings.Join(names, ", "))
+	}
+	if sub == "pull" {
+		return runLedgerPull(ctx, e, args)
 	}
 	filters := "[--package P] [--uid U] [--user U] [--category C] [--kind K] [--result R] [--since 24h|7d|2026-01-01] [--until T]"
 	usageLine := map[string]string{

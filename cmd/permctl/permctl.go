@@ -179,6 +179,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help shown")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	args, code, done := onDevice(ctx, args, stdout, stderr, getenv)
+	if done {
+		return code
+	}
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, lang: langFromEnv(getenv)}
 	defer func() {
 		if e.conn != nil {

@@ -100,7 +100,7 @@ func TestReportHTMLOffline(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"report"}, "--html FILE is required"},
-		{[]string{"report", "--html", filepath.Join(dir, "x.html"), "--since", "soon"}, "bad time"},
+		{[]string{"report", "--html", filepath.Join(dir, "x.html"), "--since", "soon"}, "is not a time"},
 		{[]string{"report", "--html", filepath.Join(dir, "x.html"), "--db", filepath.Join(dir, "none.db")}, "none.db"},
 	} {
 		code, _, errs := permctl(t, f.Socket, tc.args...)
