@@ -117,13 +117,6 @@ func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	}, nil
 }
 
-// packageUIDs is what the grants part uses, when the package resolver
-// offers it, to check that a package named without a uid exists and to
-// learn its uid.
-type packageUIDs interface {
-	UIDOf(pkg string, user int) (int, bool)
-}
-
 // stateReporter is implemented by the process tracker when it accepts
 // app state reports from the framework; app.state then feeds it too.
 type stateReporter interface {
@@ -434,8 +427,8 @@ func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
 				return g, err
 			}
 		}
-	} else if pu, ok := s.packages.(packageUIDs); ok && g.Package != "" && grants.ValidPackage(g.Package) {
-		uid, known := pu.UIDOf(g.Package, g.User)
+	} else if s.packages != nil && g.Package != "" && grants.ValidPackage(g.Package) {
+		uid, known := s.packages.UIDOf(g.Package, g.User)
 		if !known {
 			return g, InvalidParams("package", "no package %q is installed for user %d", g.Package, g.User)
 		}

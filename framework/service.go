@@ -36,9 +36,14 @@ type Options struct {
 }
 
 // PackageResolver maps a uid to the packages that run under it (several
-// for a shared uid), from packages.list or the host-mode map.
+// for a shared uid), and a package back to its uid for an Android user,
+// from packages.list or the host-mode map. Both directions are part of
+// the one interface so that a resolver cannot silently lack one (an
+// optional interface found by type assertion once went unimplemented
+// and every preinstall finding was recorded under uid 0).
 type PackageResolver interface {
 	Packages(uid int) []string
+	UIDOf(pkg string, user int) (int, bool)
 }
 
 // AppStates tells the state of an app right now: "foreground",
