@@ -191,7 +191,8 @@ func (p *grantsPart) health() map[string]any {
 
 func (p *grantsPart) methods(s *Service) []Method {
 	hot := []Role{RoleFramework, RoleRoot}
-	manage := []Role{RoleSettings, RoleShell, RoleRoot}
+	// The shell role is read-only unless permd.json widens it (core.go).
+	manage := []Role{RoleSettings, RoleRoot}
 	return []Method{
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(s, c) }, Fast: true},
 		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
