@@ -27,6 +27,8 @@ type grantsConfig struct {
 	// SessionLookback bounds "once per session" counts after a restart.
 	SessionLookback Duration `json:"session_lookback"`
 	FudgePeriod     Duration `json:"fudge_period"`
+	// FudgeRotation is how long a user's location secret lives.
+	FudgeRotation Duration `json:"fudge_rotation"`
 	// SweepInterval is how often ended grants are expired (and recorded)
 	// when nothing checks them.
 	SweepInterval Duration `json:"sweep_interval"`
@@ -68,6 +70,7 @@ func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
 		{"ask_ttl", c.AskTTL, &out.policy.AskTTL, time.Second, 24 * time.Hour},
 		{"session_lookback", c.SessionLookback, &out.policy.SessionLookback, time.Minute, 7 * 24 * time.Hour},
 		{"fudge_period", c.FudgePeriod, &out.policy.FudgePeriod, time.Minute, 30 * 24 * time.Hour},
+		{"fudge_rotation", c.FudgeRotation, &out.policy.FudgeRotation, 24 * time.Hour, 366 * 24 * time.Hour},
 		{"sweep_interval", c.SweepInterval, &out.sweep, time.Second, time.Hour},
 	} {
 		if d.v == 0 {
@@ -148,6 +151,9 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	}
 	p.eng = eng
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
+	// The secret survives restarts (12.11): a redraw per start would let
+	// restarts add independent samples that average back to the truth.
+	p.fudger.Persist(st, func() time.Duration { return p.eng.Policy().FudgeRotation }, s.log)
 	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
 	go p.sweeper()

@@ -62,6 +62,9 @@ type Policy struct {
 	SessionLookback time.Duration
 	// FudgePeriod is how often the location offset drifts.
 	FudgePeriod time.Duration
+	// FudgeRotation is how long a user's location secret is kept before a
+	// new one is drawn (published in docs/grants.md).
+	FudgeRotation time.Duration
 	// Location is the time zone of daily windows and day limits.
 	Location *time.Location
 }
@@ -74,6 +77,7 @@ func DefaultPolicy() Policy {
 		AskTTL:          5 * time.Minute,
 		SessionLookback: time.Hour,
 		FudgePeriod:     time.Hour,
+		FudgeRotation:   30 * 24 * time.Hour,
 		Location:        time.Local,
 	}
 }
