@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"permd/aosp/packages"
 	"permd/grants"
 	"permd/ledger"
 )
@@ -156,8 +157,39 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	p.fudger.Persist(st, func() time.Duration { return p.eng.Policy().FudgeRotation }, s.log)
 	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
+	p.followPackages(s)
 	go p.sweeper()
 	return nil
+}
+
+// followPackages ends grants with their apps (12.5): when packages.list
+// no longer lists a package, or lists it under another uid (uninstalled
+// and installed again), its grants are revoked with a grant_change
+// record saying why; now for what changed while permd was down, then on
+// every rewrite of the file. Only a table read from packages.list counts:
+// the host fallback, or an empty table (a device always lists hundreds of
+// packages, so an empty one is a read gone wrong), revokes nothing.
+func (p *grantsPart) followPackages(s *Service) {
+	w := s.proc.pkgs
+	if w == nil || s.packages != PackageResolver(w) {
+		return
+	}
+	reconcile := func(t *packages.Table) {
+		select {
+		case <-p.stopped:
+			return
+		default:
+		}
+		if t.Len() == 0 {
+			s.log.Warn("grants: packages.list lists no package; not treating that as every app uninstalled")
+			return
+		}
+		p.eng.Reconcile(context.Background(), t.UIDOf)
+	}
+	if w.FromFile() {
+		reconcile(w.Table())
+	}
+	w.OnChange(reconcile)
 }
 
 // sweeper expires ended grants on a timer, so that an expiry is recorded
@@ -515,6 +547,9 @@ func (p *grantsPart) recordChange(s *Service, c grants.Change) {
 		return
 	}
 	detail := map[string]any{"by": c.By, "reason": c.Action}
+	if c.Reason != "" {
+		detail["reason"] = c.Reason
+	}
 	switch c.Action {
 	case grants.ActionSet:
 		detail["to"] = c.Grant.Summary()

@@ -89,6 +89,9 @@ type Change struct {
 	By     string
 	Grant  Grant  // the grant after a set, the removed grant otherwise
 	Prev   *Grant // the grant a set replaced, nil if none
+	// Reason says why a revoke happened when the action alone does not:
+	// ReasonUninstalled or ReasonUIDChanged.
+	Reason string
 }
 
 // Config builds an Engine.
@@ -355,9 +358,10 @@ func (e *Engine) Check(q Query) Decision {
 	var ent *entry
 	e.mu.RLock()
 	for _, p := range q.Packages {
-		if ent = e.grants[key{user, p, cat.Code}]; ent != nil {
+		if ent = e.grants[key{user, p, cat.Code}]; ent != nil && ent.belongsTo(q.UID) {
 			break
 		}
+		ent = nil
 	}
 	e.mu.RUnlock()
 	if ent == nil {
@@ -992,7 +996,7 @@ func (e *Engine) Current(uid int, pkgs []string, category string) (Grant, Level,
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, p := range pkgs {
-		if ent := e.grants[key{UserOf(uid), p, cat.Code}]; ent != nil {
+		if ent := e.grants[key{UserOf(uid), p, cat.Code}]; ent != nil && ent.belongsTo(uid) {
 			return ent.g, ent.lvl, true
 		}
 	}

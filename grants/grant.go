@@ -38,6 +38,9 @@ const (
 	ByShell    = "shell"
 	ByPolicy   = "policy"
 	ByExpiry   = "expiry"
+	// ByPackageManager: the app was uninstalled or reinstalled (seen in
+	// packages.list); its grants end with it.
+	ByPackageManager = "package_manager"
 )
 
 // TimeRule says when a grant applies.

@@ -35,7 +35,7 @@ CREATE TABLE grant_history (
 	package  TEXT    NOT NULL,
 	category INTEGER NOT NULL,
 	action   INTEGER NOT NULL, -- 1 set, 2 revoke, 3 expire
-	actor    INTEGER NOT NULL, -- 1 dialog, 2 settings, 3 shell, 4 policy, 5 expiry
+	actor    INTEGER NOT NULL, -- 1 dialog, 2 settings, 3 shell, 4 policy, 5 expiry, 6 package_manager
 	spec     TEXT              -- the grant after a set, NULL otherwise
 ) STRICT;
 CREATE INDEX grant_history_key ON grant_history(user, package, category, id);
@@ -58,7 +58,7 @@ const (
 )
 
 var actionCodes = map[string]int{ActionSet: 1, ActionRevoke: 2, ActionExpire: 3}
-var actorCodes = map[string]int{ByDialog: 1, BySettings: 2, ByShell: 3, ByPolicy: 4, ByExpiry: 5}
+var actorCodes = map[string]int{ByDialog: 1, BySettings: 2, ByShell: 3, ByPolicy: 4, ByExpiry: 5, ByPackageManager: 6}
 
 func codeName(m map[string]int, c int) string {
 	for k, v := range m {
