@@ -150,6 +150,16 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	if err := eng.Load(ctx); err != nil {
 		return err
 	}
+	if z := s.opt.TimeZone; z != "" {
+		// A zone this build cannot load must not keep the daemon from
+		// starting: decisions use grants.json's zone until the framework
+		// pushes a good one.
+		if loc, err := time.LoadLocation(z); err != nil {
+			s.log.Error("grants: unknown device time zone; using grants.json's time_zone until the framework sends one", "zone", z, "err", err)
+		} else {
+			eng.SetZone(loc)
+		}
+	}
 	p.eng = eng
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
 	// The secret survives restarts (12.11): a redraw per start would let
@@ -224,7 +234,7 @@ func (p *grantsPart) health() map[string]any {
 	if p.eng == nil {
 		return map[string]any{"started": false}
 	}
-	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load()}
+	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load(), "zone": p.eng.Zone().String()}
 }
 
 func (p *grantsPart) methods(s *Service) []Method {
@@ -235,6 +245,7 @@ func (p *grantsPart) methods(s *Service) []Method {
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(s, c) }, Fast: true},
 		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
+		{Name: "time.zone", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
 		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
@@ -761,4 +772,33 @@ func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
 	}
 	lat, lon, acc := p.fudger.Fudge(grants.UserOf(*q.UID), *q.Lat, *q.Lon, float64(lvl.RadiusM), q.AccuracyM)
 	return FudgeResult{Lat: lat, Lon: lon, AccuracyM: acc, RadiusM: lvl.RadiusM, Level: lvl.ID}, nil
+}
+
+// timeZone is time.zone: the framework tells permd the device's zone
+// changed (ACTION_TIMEZONE_CHANGED). It applies from the next decision,
+// without a restart; nothing stored depends on the zone, so nothing is
+// lost. With no params it only reports the zone in force.
+func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
+	var q struct {
+		Zone *string `json:"zone"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	prev := p.eng.Zone().String()
+	if q.Zone == nil {
+		return map[string]string{"zone": prev}, nil
+	}
+	if *q.Zone == "" || *q.Zone == "Local" {
+		return nil, InvalidParams("zone", "want an IANA zone name such as Asia/Shanghai, got %q", *q.Zone)
+	}
+	loc, err := time.LoadLocation(*q.Zone)
+	if err != nil {
+		return nil, InvalidParams("zone", "unknown time zone %q", *q.Zone)
+	}
+	p.eng.SetZone(loc)
+	if prev != loc.String() {
+		s.log.Info("grants: device time zone changed", "from", prev, "to", loc.String())
+	}
+	return map[string]string{"zone": loc.String(), "previous": prev}, nil
 }

@@ -33,6 +33,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
+	// TimeZone is the device's IANA zone at start ("" when unknown): on
+	// a device init passes persist.sys.timezone (permd.rc); the framework
+	// pushes later changes with time.zone. See docs/grants.md.
+	TimeZone string
 }
 
 // PackageResolver maps a uid to the packages that run under it (several

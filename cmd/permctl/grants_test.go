@@ -28,7 +28,7 @@ func TestGrantCommands(t *testing.T) {
 		{[]string{"grant", "com.example.maps", "location"}, exitUsage, "choose one of"},
 		{[]string{"grant", "com.example.maps", "location", "--once", "--max", "ten"}, exitUsage, "--max"},
 		{[]string{"grant", "com.example.maps", "clipboard", "--once"}, exitRPCFailure, "category: unknown category"},
-		{[]string{"grant", "com.example.maps", "location", "--window", "18:00-09:00"}, exitRPCFailure, "time.window"},
+		{[]string{"grant", "com.example.maps", "location", "--window", "09:00-09:00"}, exitRPCFailure, "time.window"},
 		{[]string{"grant", "com.example.maps", "camera", "--always"}, exitRPCFailure, "time.mode"},
 		{[]string{"revoke", "com.example.none", "camera"}, exitRPCFailure, "no such grant"},
 		{[]string{"revoke", "com.example.none"}, exitUsage, "want PACKAGE CATEGORY"},

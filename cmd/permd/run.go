@@ -23,6 +23,7 @@ import (
 type config struct {
 	root, dataDir, configDir, socket string
 	demo                             string
+	timeZone                         string
 	logLevel                         slog.Level
 	logJSON                          bool
 	showVersion                      bool
@@ -37,6 +38,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.configDir, "config-dir", "/system_ext/etc/permd", "config directory (permd.json, rules.json, ...); \"embedded\" uses the built-in default")
 	fs.StringVar(&c.socket, "socket", "/dev/socket/permd", "socket path to bind when init did not pass one in "+framework.AndroidSocketEnv)
 	fs.StringVar(&c.demo, "demo", "", "host demo: run under DIR (socket, data, an editable copy of the default config) against this machine's real /proc")
+	fs.StringVar(&c.timeZone, "time-zone", "", "the device's IANA time zone at start (init passes ${persist.sys.timezone}); the framework pushes later changes with time.zone")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
@@ -72,6 +74,7 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 		ConfigDir: c.configDir,
 		Version:   version,
 		Logger:    log,
+		TimeZone:  c.timeZone,
 	}
 	if c.configDir == "embedded" {
 		opt.ConfigDir = ""
