@@ -245,6 +245,7 @@ func (p *grantsPart) methods(s *Service) []Method {
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(s, c) }, Fast: true},
 		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
+		{Name: "app.removed", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appRemoved(ctx, c) }},
 		{Name: "time.zone", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
@@ -801,4 +802,32 @@ func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
 		s.log.Info("grants: device time zone changed", "from", prev, "to", loc.String())
 	}
 	return map[string]string{"zone": loc.String(), "previous": prev}, nil
+}
+
+// appRemoved is app.removed: the framework saw a package removed for one
+// user (ACTION_PACKAGE_FULLY_REMOVED, or ACTION_PACKAGE_REMOVED without
+// EXTRA_REPLACING, whose EXTRA_UID names the user). packages.list keeps
+// listing a package while any user has it, so a removal for one user of
+// a multi-user device reaches permd only this way. The user's grants for
+// the package are revoked as for an uninstall.
+func (p *grantsPart) appRemoved(ctx context.Context, c *Call) (any, error) {
+	var q struct {
+		UID     *int   `json:"uid"`
+		Package string `json:"package"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil || *q.UID < 0 {
+		return nil, InvalidParams("uid", "missing or negative")
+	}
+	if !grants.ValidPackage(q.Package) {
+		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
+	}
+	revoked := p.eng.Removed(ctx, grants.UserOf(*q.UID), q.Package)
+	out := make([]grants.Grant, len(revoked))
+	for i, ch := range revoked {
+		out[i] = ch.Grant
+	}
+	return map[string]any{"revoked": out}, nil
 }

@@ -119,3 +119,44 @@ func TestUninstallRevokesGrants(t *testing.T) {
 		t.Errorf("revocation at start recorded as %v", d)
 	}
 }
+
+// TestRemovedForOneUser: on a multi-user device a package removed for
+// one user only stays in packages.list (another user has it); the
+// framework reports the removal with app.removed and that user's grants
+// end, recorded with the reason, while the other user's stay.
+func TestRemovedForOneUser(t *testing.T) {
+	root := filepath.Join(sharedTempDir(t), "root")
+	writePackagesList(t, root, "com.example.maps 10123")
+	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{GrantsFile: grantsUTC}})
+	c := ts.dial(t)
+	for _, uid := range []int{10123, 1010123} {
+		for _, cat := range []string{"location", "camera"} {
+			mustCall(t, c, "grants.set", map[string]any{"uid": uid, "package": "com.example.maps", "category": cat, "time": map[string]any{"mode": "while_in_use"}}, nil)
+		}
+	}
+	var res struct {
+		Revoked []grants.Grant `json:"revoked"`
+	}
+	mustCall(t, c, "app.removed", map[string]any{"uid": 1010123, "package": "com.example.maps"}, &res)
+	if len(res.Revoked) != 2 {
+		t.Fatalf("app.removed for user 10 revoked %+v, want its 2 grants", res.Revoked)
+	}
+	var list struct{ Grants []grants.Grant }
+	mustCall(t, c, "grants.list", nil, &list)
+	if len(list.Grants) != 2 || list.Grants[0].User != 0 || list.Grants[1].User != 0 {
+		t.Fatalf("after removal for user 10: %+v, want user 0's two grants only", list.Grants)
+	}
+	rows := ledgerRows(t, ts, "grant_change", 6)
+	for _, r := range rows[4:] {
+		var d map[string]any
+		json.Unmarshal(r.Detail, &d)
+		if r.UID != 1010123 || d["reason"] != grants.ReasonUninstalled || d["by"] != grants.ByPackageManager {
+			t.Errorf("revocation record uid %d detail %s, want uid 1010123 by package_manager reason uninstalled", r.UID, r.Detail)
+		}
+	}
+	var req grants.RequestResult
+	mustCall(t, c, "perm.request", map[string]any{"uid": 1010123, "package": "com.example.maps", "category": "location"}, &req)
+	if req.Status != grants.StatusAsk {
+		t.Errorf("perm.request after the removal: %+v, want a dialog (no grant)", req.Status)
+	}
+}

@@ -877,6 +877,9 @@ func (e *Engine) Request(uid int, pkg, category, lang string) (RequestResult, er
 	e.mu.RLock()
 	ent := e.grants[key{user, pkg, cat.Code}]
 	e.mu.RUnlock()
+	if ent != nil && !ent.belongsTo(uid) {
+		ent = nil // another install's grant: this one has none
+	}
 	if ent != nil {
 		g := ent.g
 		if g.Decision == Deny {

@@ -32,10 +32,6 @@ type Resolve func(pkg string, user int) (uid int, ok bool)
 func (e *Engine) Reconcile(ctx context.Context, resolve Resolve) []Change {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	type gone struct {
-		ent    *entry
-		reason string
-	}
 	var ended []gone
 	e.mu.RLock()
 	for _, ent := range e.grants {
@@ -48,6 +44,34 @@ func (e *Engine) Reconcile(ctx context.Context, resolve Resolve) []Change {
 		}
 	}
 	e.mu.RUnlock()
+	return e.revokeGone(ctx, ended)
+}
+
+// Removed revokes every grant of pkg in user: the framework saw the
+// package removed for that user only (packages.list, which lists a
+// package while any user has it, cannot show that). It returns the
+// revocations made.
+func (e *Engine) Removed(ctx context.Context, user int, pkg string) []Change {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	var ended []gone
+	e.mu.RLock()
+	for k, ent := range e.grants {
+		if k.user == user && k.pkg == pkg {
+			ended = append(ended, gone{ent, ReasonUninstalled})
+		}
+	}
+	e.mu.RUnlock()
+	return e.revokeGone(ctx, ended)
+}
+
+type gone struct {
+	ent    *entry
+	reason string
+}
+
+// revokeGone revokes grants whose app is gone; the caller holds writeMu.
+func (e *Engine) revokeGone(ctx context.Context, ended []gone) []Change {
 	now := e.now()
 	var out []Change
 	for _, g := range ended {
