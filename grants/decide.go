@@ -4,9 +4,10 @@ import (
 	"time"
 
 	// The zone database is part of the binary: Android has no
-	// /usr/share/zoneinfo for Go to read (its tzdata is in a format Go
-	// does not load), and a named zone must never fail to load on a
-	// device.
+	// /usr/share/zoneinfo, which is all the static linux/amd64 device
+	// build looks for (android/arm64 can read Android's tzdata file, but
+	// only if permd's SELinux domain may), and a named zone must never
+	// fail to load on a device. Go uses it when no system copy loads.
 	_ "time/tzdata"
 )
 
