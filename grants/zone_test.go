@@ -2,6 +2,8 @@ package grants
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"testing"
 	"time"
 )
@@ -15,61 +17,63 @@ func mustZone(t *testing.T, name string) *time.Location {
 	return loc
 }
 
+// zoneVectors is testdata/zone_vectors.json: the window and day cases
+// another implementation of the decision (the Java evaluator) must
+// reproduce.
+type zoneVectors struct {
+	Windows []struct {
+		Zone, Window, At, Local string
+		In                      bool
+	}
+	Days []struct {
+		Zone, At, Start, Local string
+		Hours                  int
+	}
+}
+
+func loadZoneVectors(t *testing.T) zoneVectors {
+	t.Helper()
+	b, err := os.ReadFile("testdata/zone_vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v zoneVectors
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Windows) == 0 || len(v.Days) == 0 {
+		t.Fatal("testdata/zone_vectors.json holds no vectors")
+	}
+	return v
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
 // TestWindowVectors: daily windows read the wall clock of the instant in
 // the zone given, including windows across midnight and DST changes (the
 // skipped hour never occurs, a repeated hour is in the window both
 // times). Each vector goes through Evaluate, the pure decision.
 func TestWindowVectors(t *testing.T) {
-	utc := func(s string) time.Time {
-		at, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
+	for _, v := range loadZoneVectors(t).Windows {
+		zone := mustZone(t, v.Zone)
+		at := mustTime(t, v.At)
+		g := &Grant{Category: "location", Decision: Allow, Time: TimeRule{Mode: ModeWindow, Window: v.Window, Background: true}}
+		out := Evaluate(Input{Grant: g, Level: Level{Effect: EffectFull}, At: at, Zone: zone, App: AppView{State: StateBackground}})
+		if got := out.Result == ResultAllowed; got != v.In {
+			t.Errorf("%s %s at %s (%s, %s): %+v, want in window %v", v.Zone, v.Window, v.At, at.In(zone).Format("15:04 MST"), v.Local, out, v.In)
 		}
-		return at
-	}
-	for _, v := range []struct {
-		zone, window, at string
-		in               bool
-	}{
-		// Asia/Shanghai, UTC+8, no DST.
-		{"Asia/Shanghai", "09:00-18:00", "2026-06-01T01:00:00Z", true},  // 09:00
-		{"Asia/Shanghai", "09:00-18:00", "2026-06-01T00:59:59Z", false}, // 08:59:59
-		{"Asia/Shanghai", "09:00-18:00", "2026-06-01T09:59:59Z", true},  // 17:59:59
-		{"Asia/Shanghai", "09:00-18:00", "2026-06-01T10:00:00Z", false}, // 18:00
-		// Across midnight.
-		{"Asia/Shanghai", "22:00-06:00", "2026-06-01T14:00:00Z", true},  // 22:00
-		{"Asia/Shanghai", "22:00-06:00", "2026-06-01T13:59:00Z", false}, // 21:59
-		{"Asia/Shanghai", "22:00-06:00", "2026-06-01T16:00:00Z", true},  // 00:00 next day
-		{"Asia/Shanghai", "22:00-06:00", "2026-06-01T21:59:00Z", true},  // 05:59
-		{"Asia/Shanghai", "22:00-06:00", "2026-06-01T22:00:00Z", false}, // 06:00
-		{"UTC", "22:00-06:00", "2026-06-01T12:00:00Z", false},
-		{"UTC", "00:00-24:00", "2026-06-01T23:59:59Z", true},
-		// New York, spring forward 2026-03-08 02:00 EST → 03:00 EDT:
-		// a 02:00-03:00 window does not occur that day.
-		{"America/New_York", "02:00-03:00", "2026-03-08T06:59:00Z", false}, // 01:59 EST
-		{"America/New_York", "02:00-03:00", "2026-03-08T07:00:00Z", false}, // 03:00 EDT
-		{"America/New_York", "02:00-03:00", "2026-03-09T06:30:00Z", true},  // 02:30 EDT next day
-		// Fall back 2026-11-01 02:00 EDT → 01:00 EST: 01:00-02:00 twice.
-		{"America/New_York", "01:00-02:00", "2026-11-01T05:00:00Z", true},  // 01:00 EDT
-		{"America/New_York", "01:00-02:00", "2026-11-01T06:30:00Z", true},  // 01:30 EST
-		{"America/New_York", "01:00-02:00", "2026-11-01T07:00:00Z", false}, // 02:00 EST
-		// A window across midnight on the night London changes to BST
-		// (2026-03-29 01:00 GMT → 02:00 BST).
-		{"Europe/London", "22:00-06:00", "2026-03-29T00:30:00Z", true},  // 00:30 GMT
-		{"Europe/London", "22:00-06:00", "2026-03-29T04:59:00Z", true},  // 05:59 BST
-		{"Europe/London", "22:00-06:00", "2026-03-29T05:00:00Z", false}, // 06:00 BST
-	} {
-		zone := mustZone(t, v.zone)
-		g := &Grant{Category: "location", Decision: Allow, Time: TimeRule{Mode: ModeWindow, Window: v.window, Background: true}}
-		out := Evaluate(Input{Grant: g, Level: Level{Effect: EffectFull}, At: utc(v.at), Zone: zone, App: AppView{State: StateBackground}})
-		if got := out.Result == ResultAllowed; got != v.in {
-			t.Errorf("%s %s at %s (%s local): %+v, want in window %v", v.zone, v.window, v.at, utc(v.at).In(zone).Format("15:04 MST"), out, v.in)
+		if !v.In && out.Reason != "outside_window" {
+			t.Errorf("%s %s at %s: reason %q, want outside_window", v.Zone, v.Window, v.At, out.Reason)
 		}
-		if !v.in && out.Reason != "outside_window" {
-			t.Errorf("%s %s at %s: reason %q, want outside_window", v.zone, v.window, v.at, out.Reason)
-		}
-		if in, err := InWindow(v.window, utc(v.at), zone); err != nil || in != v.in {
-			t.Errorf("InWindow(%s, %s, %s) = %v, %v; want %v", v.window, v.at, v.zone, in, err, v.in)
+		if in, err := InWindow(v.Window, at, zone); err != nil || in != v.In {
+			t.Errorf("InWindow(%s, %s, %s) = %v, %v; want %v", v.Window, v.At, v.Zone, in, err, v.In)
 		}
 	}
 }
@@ -77,19 +81,12 @@ func TestWindowVectors(t *testing.T) {
 // TestDayStartsAtLocalMidnight: day windows of frequency caps start at
 // local midnight, 23 and 25 hours apart across DST changes.
 func TestDayStartsAtLocalMidnight(t *testing.T) {
-	ny := mustZone(t, "America/New_York")
-	for _, v := range []struct {
-		at   time.Time
-		want time.Time
-		len  time.Duration
-	}{
-		{time.Date(2026, 3, 8, 12, 0, 0, 0, ny), time.Date(2026, 3, 8, 5, 0, 0, 0, time.UTC), 23 * time.Hour},
-		{time.Date(2026, 11, 1, 12, 0, 0, 0, ny), time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC), 25 * time.Hour},
-	} {
-		start := WindowStart(v.at, "day", ny)
-		next := WindowStart(start.Add(26*time.Hour), "day", ny)
-		if !start.Equal(v.want) || next.Sub(start) != v.len {
-			t.Errorf("day of %v: starts %v (want %v), lasts %v (want %v)", v.at, start.UTC(), v.want, next.Sub(start), v.len)
+	for _, v := range loadZoneVectors(t).Days {
+		zone := mustZone(t, v.Zone)
+		start := WindowStart(mustTime(t, v.At), "day", zone)
+		next := WindowStart(start.Add(26*time.Hour), "day", zone)
+		if !start.Equal(mustTime(t, v.Start)) || next.Sub(start) != time.Duration(v.Hours)*time.Hour {
+			t.Errorf("day of %s in %s (%s): starts %v (want %s), lasts %v (want %dh)", v.At, v.Zone, v.Local, start.UTC(), v.Start, next.Sub(start), v.Hours)
 		}
 	}
 }
