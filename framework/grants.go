@@ -178,7 +178,8 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 // record saying why; now for what changed while permd was down, then on
 // every rewrite of the file. Only a table read from packages.list counts:
 // the host fallback, or an empty table (a device always lists hundreds of
-// packages, so an empty one is a read gone wrong), revokes nothing.
+// packages, so an empty one is a read gone wrong), revokes nothing, and
+// a table with unreadable lines revokes only for uid changes.
 func (p *grantsPart) followPackages(s *Service) {
 	w := s.proc.pkgs
 	if w == nil || s.packages != PackageResolver(w) {
@@ -194,7 +195,12 @@ func (p *grantsPart) followPackages(s *Service) {
 			s.log.Warn("grants: packages.list lists no package; not treating that as every app uninstalled")
 			return
 		}
-		p.eng.Reconcile(context.Background(), t.UIDOf)
+		// A line permd could not parse may be an installed package: then
+		// absence proves nothing, and only uid changes are acted on.
+		if t.Bad > 0 {
+			s.log.Warn("grants: packages.list has unreadable lines; not treating missing packages as uninstalled", "bad_lines", t.Bad)
+		}
+		p.eng.Reconcile(context.Background(), t.UIDOf, t.Bad == 0)
 	}
 	if w.FromFile() {
 		reconcile(w.Table())

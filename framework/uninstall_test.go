@@ -104,6 +104,15 @@ func TestUninstallRevokesGrants(t *testing.T) {
 		t.Errorf("maps reinstalled under 10400: %+v, want no grant", d)
 	}
 
+	// A list with a line permd cannot read proves no absence: keep's
+	// grant stays while its line is unreadable.
+	reloads := ts.svc.proc.pkgs.Reloads()
+	writePackagesList(t, root, "com.example.maps 10400", "com.example.cam 10300", "com.example.keep notauid")
+	waitFor(t, "the list with a bad line loaded", func() bool { return ts.svc.proc.pkgs.Reloads() > reloads })
+	if n := count(); n != 1 {
+		t.Fatalf("after a list with an unreadable line: %d grants, want com.example.keep's 1 kept", n)
+	}
+
 	// Uninstalled while permd is down: revoked at the next start.
 	c.Close()
 	ts.stop(t)
@@ -115,6 +124,9 @@ func TestUninstallRevokesGrants(t *testing.T) {
 	}
 	var d map[string]any
 	json.Unmarshal(ledgerRows(t, ts, "grant_change", 8)[7].Detail, &d)
+	if n := len(ledgerRows(t, ts, "grant_change", 8)); n != 8 {
+		t.Errorf("%d grant_change rows, want 8 (4 sets, 4 revocations)", n)
+	}
 	if d["reason"] != grants.ReasonUninstalled || d["by"] != grants.ByPackageManager {
 		t.Errorf("revocation at start recorded as %v", d)
 	}

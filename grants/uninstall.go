@@ -24,12 +24,13 @@ func (ent *entry) belongsTo(uid int) bool { return ent.g.UID == 0 || ent.g.UID =
 type Resolve func(pkg string, user int) (uid int, ok bool)
 
 // Reconcile revokes every grant whose app is gone: its package is not
-// installed (ReasonUninstalled), or is installed under another uid than
-// the grant's (ReasonUIDChanged). Each revocation is written with its
+// installed (ReasonUninstalled; only when absent is true, that is when
+// the list resolve reads is complete), or is installed under another uid
+// than the grant's (ReasonUIDChanged). Each revocation is written with its
 // history row and reported to OnChange with the reason, by
 // ByPackageManager. It returns the revocations made; a grant it cannot
 // persist stays (and is logged), to be tried at the next reconcile.
-func (e *Engine) Reconcile(ctx context.Context, resolve Resolve) []Change {
+func (e *Engine) Reconcile(ctx context.Context, resolve Resolve, absent bool) []Change {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	var ended []gone
@@ -38,7 +39,9 @@ func (e *Engine) Reconcile(ctx context.Context, resolve Resolve) []Change {
 		uid, ok := resolve(ent.g.Package, ent.g.User)
 		switch {
 		case !ok:
-			ended = append(ended, gone{ent, ReasonUninstalled})
+			if absent {
+				ended = append(ended, gone{ent, ReasonUninstalled})
+			}
 		case ent.g.UID != 0 && uid != ent.g.UID:
 			ended = append(ended, gone{ent, ReasonUIDChanged})
 		}
