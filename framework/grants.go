@@ -33,9 +33,9 @@ type grantsConfig struct {
 	// SweepInterval is how often ended grants are expired (and recorded)
 	// when nothing checks them.
 	SweepInterval Duration `json:"sweep_interval"`
-	// TimeZone names the zone of daily windows and day limits ("" =
-	// the daemon's local zone, which on Android follows persist.sys.timezone
-	// through TZ).
+	// TimeZone names the zone of daily windows and day limits until the
+	// device's zone is known ("" = the process's local zone, UTC on
+	// Android); the device's zone (Options.TimeZone, time.zone) wins.
 	TimeZone string `json:"time_zone"`
 }
 
