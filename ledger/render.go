@@ -18,7 +18,6 @@ var labels = map[string]map[string]string{
 		"yes": "yes", "no": "no", "cats": "Risks of each category", "readers": "Who may read the record",
 		"states": "App states", "limits": "Limits", "limit_text": "At most %d records per report; detail at most %d bytes; retention enforced every %s.",
 		"verify":      "Checking the record",
-		"own_kinds":   "Records of the kinds grant_change, grant_decision, indicator, preinstall_finding and overload are written only by this recording service itself, from what it decided, showed, checked or lost; a report from another system component that carries one of these kinds is refused.",
 		"verify_text": "`permctl ledger verify` (or `permctl ledger verify --db FILE` on a copy) walks every row and recomputes its hash: hash = SHA-256(previous hash of the same kind || content), starting from 32 zero bytes or from the anchor left when older rows were deleted by the retention rule. The content is, in this order: seq, time, last, count, uid as 8-byte big-endian integers; packages (comma-separated), kind, category, op, result, app_state as a 4-byte big-endian length followed by UTF-8 bytes; the rules version as an 8-byte integer; detail (compact JSON, or empty) as a length and bytes. Any changed or removed row is reported; rows whose merging window has not ended are shown as open and are checked once sealed.",
 	},
 	"zh-CN": {
@@ -29,7 +28,6 @@ var labels = map[string]map[string]string{
 		"yes": "是", "no": "否", "cats": "各类别的风险", "readers": "谁可以读取记录",
 		"states": "应用状态", "limits": "限制", "limit_text": "每次上报最多 %d 条记录；详情最多 %d 字节；每 %s 执行一次保存期限清理。",
 		"verify":      "核验记录",
-		"own_kinds":   "grant_change、grant_decision、indicator、preinstall_finding 和 overload 类记录只由本记录服务根据其自身的决定、显示、检查或丢失情况写入；其他系统组件上报此类记录时一律拒绝。",
 		"verify_text": "`permctl ledger verify`（或对副本使用 `permctl ledger verify --db FILE`）逐行重新计算哈希：哈希 = SHA-256（同类上一行的哈希 || 内容），起点为 32 个零字节，或按保存期限删除旧记录时留下的锚点。内容依次为：seq、time、last、count、uid，各为 8 字节大端整数；packages（逗号分隔）、kind、category、op、result、app_state，各为 4 字节大端长度加 UTF-8 字节；规则版本为 8 字节整数；detail（紧凑 JSON 或空）为长度加字节。任何被修改或删除的行都会被报告；合并窗口尚未结束的行显示为“未封存”，封存后再核验。",
 	},
 }
@@ -86,7 +84,7 @@ func Render(w io.Writer, r *Rules, lang, format string) error {
 	p(r.CoalesceText[lang])
 	h(2, L["commit"])
 	p(r.CommitText[lang])
-	p(L["own_kinds"])
+	p(ownKindsText[lang])
 	h(2, L["fields"])
 	for _, f := range r.Fields {
 		item(f.Name, f.Text[lang])
