@@ -79,7 +79,8 @@ func (e *Engine) revokeGone(ctx context.Context, ended []gone) []Change {
 	var out []Change
 	for _, g := range ended {
 		ent := g.ent
-		if err := e.store.write(ctx, now, ActionRevoke, ByPackageManager, ent.g, nil); err != nil {
+		ch := Change{At: now, Action: ActionRevoke, By: ByPackageManager, Grant: ent.g, Reason: g.reason}
+		if err := e.persist(ctx, ch, nil); err != nil {
 			e.log.Error("grants: cannot revoke the grant of a removed app", "user", ent.g.User, "package", ent.g.Package, "category", ent.g.Category, "reason", g.reason, "err", err)
 			continue
 		}
@@ -90,12 +91,20 @@ func (e *Engine) revokeGone(ctx context.Context, ended []gone) []Change {
 		}
 		e.mu.Unlock()
 		e.resetCounters(ent.g.User, ent.cat.Code)
-		ch := Change{At: now, Action: ActionRevoke, By: ByPackageManager, Grant: ent.g, Reason: g.reason}
-		e.onChange(ch)
 		out = append(out, ch)
 	}
 	if len(out) > 0 {
 		e.log.Info("grants: revoked the grants of removed apps", "revoked", len(out))
 	}
 	return out
+}
+
+// persist writes change c (g is the grant after a set, nil otherwise)
+// with its history row, then reports it to OnChange for the record.
+func (e *Engine) persist(ctx context.Context, c Change, g *Grant) error {
+	if err := e.store.write(ctx, c.At, c.Action, c.By, c.Grant, g); err != nil {
+		return err
+	}
+	e.onChange(c)
+	return nil
 }
