@@ -39,8 +39,9 @@ var daemonForbidden = map[string]string{
 }
 
 // deviceRequired must be linked: the no-cgo SQLite driver is the only
-// one a CGO_ENABLED=0 build can use.
-var deviceRequired = []string{"modernc.org/sqlite", "golang.org/x/sys/unix"}
+// one a CGO_ENABLED=0 build can use; the zone database, because a device
+// has none Go can always read (docs/grants.md, Time zone).
+var deviceRequired = []string{"modernc.org/sqlite", "golang.org/x/sys/unix", "time/tzdata"}
 
 type pkg struct {
 	path     string

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,9 @@ type coreConfig struct {
 	Version int        `json:"version"`
 	Roles   []RoleRule `json:"roles"`
 	Limits  Limits     `json:"limits"`
+	// Widen lets a role call methods beyond its default set; see
+	// widenable for what may be widened.
+	Widen []WidenRule `json:"widen"`
 
 	roles []RoleRule // Roles, validated
 }
@@ -93,8 +97,47 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 			return nil, &ConfigError{File: MainFile, Field: "limits." + c.name, Problem: fmt.Sprintf("%d is outside %d..%d", c.v, c.lo, c.hi)}
 		}
 	}
+	for i, w := range cfg.Widen {
+		field := fmt.Sprintf("widen[%d]", i)
+		allowed, ok := widenable[w.Role]
+		if !ok {
+			return nil, &ConfigError{File: MainFile, Field: field + ".role", Problem: fmt.Sprintf("role %q cannot be widened (only %v)", w.Role, slices.Collect(maps.Keys(widenable)))}
+		}
+		if len(w.Methods) == 0 {
+			return nil, &ConfigError{File: MainFile, Field: field + ".methods", Problem: "empty: name the methods the role may call"}
+		}
+		for j, m := range w.Methods {
+			if !slices.Contains(allowed, m) {
+				return nil, &ConfigError{File: MainFile, Field: fmt.Sprintf("%s.methods[%d]", field, j), Problem: fmt.Sprintf("%q cannot be given to %s (only %v)", m, w.Role, allowed)}
+			}
+		}
+	}
 	cfg.roles = cfg.Roles
 	return cfg, nil
+}
+
+// WidenRule is a row of permd.json's widen table: Role may also call
+// Methods.
+type WidenRule struct {
+	Role    Role     `json:"role"`
+	Methods []string `json:"methods"`
+}
+
+// widenable is what a widen row may grant. The shell role is read-only
+// by default (adb shell reads and verifies the record); a product whose
+// service engineers must change grants from adb may give it the grant
+// management methods, and nothing else: the hot-path and reporting
+// methods stay with the framework, whose word the record takes.
+var widenable = map[Role][]string{RoleShell: {"grants.set", "grants.revoke"}}
+
+// widens reports whether a widen row lets role call method.
+func (c *coreConfig) widens(role Role, method string) bool {
+	for _, w := range c.Widen {
+		if w.Role == role && slices.Contains(w.Methods, method) {
+			return true
+		}
+	}
+	return false
 }
 
 // methodStats counts calls per method for sys.health. The map is built

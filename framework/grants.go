@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"permd/aosp/packages"
 	"permd/grants"
 	"permd/ledger"
 )
@@ -28,12 +29,14 @@ type grantsConfig struct {
 	// SessionLookback bounds "once per session" counts after a restart.
 	SessionLookback Duration `json:"session_lookback"`
 	FudgePeriod     Duration `json:"fudge_period"`
+	// FudgeRotation is how long a user's location secret lives.
+	FudgeRotation Duration `json:"fudge_rotation"`
 	// SweepInterval is how often ended grants are expired (and recorded)
 	// when nothing checks them.
 	SweepInterval Duration `json:"sweep_interval"`
-	// TimeZone names the zone of daily windows and day limits ("" =
-	// the daemon's local zone, which on Android follows persist.sys.timezone
-	// through TZ).
+	// TimeZone names the zone of daily windows and day limits until the
+	// device's zone is known ("" = the process's local zone, UTC on
+	// Android); the device's zone (Options.TimeZone, time.zone) wins.
 	TimeZone string `json:"time_zone"`
 }
 
@@ -69,6 +72,7 @@ func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
 		{"ask_ttl", c.AskTTL, &out.policy.AskTTL, time.Second, 24 * time.Hour},
 		{"session_lookback", c.SessionLookback, &out.policy.SessionLookback, time.Minute, 7 * 24 * time.Hour},
 		{"fudge_period", c.FudgePeriod, &out.policy.FudgePeriod, time.Minute, 30 * 24 * time.Hour},
+		{"fudge_rotation", c.FudgeRotation, &out.policy.FudgeRotation, 24 * time.Hour, 366 * 24 * time.Hour},
 		{"sweep_interval", c.SweepInterval, &out.sweep, time.Second, time.Hour},
 	} {
 		if d.v == 0 {
@@ -120,13 +124,6 @@ func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	}, nil
 }
 
-// packageUIDs is what the grants part uses, when the package resolver
-// offers it, to check that a package named without a uid exists and to
-// learn its uid.
-type packageUIDs interface {
-	UIDOf(pkg string, user int) (int, bool)
-}
-
 // stateReporter is implemented by the process tracker when it accepts
 // app state reports from the framework; app.state then feeds it too.
 type stateReporter interface {
@@ -170,13 +167,63 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	if err := eng.Load(ctx); err != nil {
 		return err
 	}
+	if z := s.opt.TimeZone; z != "" {
+		// A zone this build cannot load must not keep the daemon from
+		// starting: decisions use grants.json's zone until the framework
+		// pushes a good one.
+		if loc, err := time.LoadLocation(z); err != nil {
+			s.log.Error("grants: unknown device time zone; using grants.json's time_zone until the framework sends one", "zone", z, "err", err)
+		} else {
+			eng.SetZone(loc)
+		}
+	}
 	p.eng = eng
 	p.feed.eng = func() *grants.Engine { return p.eng }
 	p.fudger = grants.NewFudger(s.Now, func() time.Duration { return p.eng.Policy().FudgePeriod }, nil)
+	// The secret survives restarts (12.11): a redraw per start would let
+	// restarts add independent samples that average back to the truth.
+	p.fudger.Persist(st, func() time.Duration { return p.eng.Policy().FudgeRotation }, s.log)
 	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
+	p.followPackages(s)
 	go p.sweeper()
 	return nil
+}
+
+// followPackages ends grants with their apps (12.5): when packages.list
+// no longer lists a package, or lists it under another uid (uninstalled
+// and installed again), its grants are revoked with a grant_change
+// record saying why; now for what changed while permd was down, then on
+// every rewrite of the file. Only a table read from packages.list counts:
+// the host fallback, or an empty table (a device always lists hundreds of
+// packages, so an empty one is a read gone wrong), revokes nothing, and
+// a table with unreadable lines revokes only for uid changes.
+func (p *grantsPart) followPackages(s *Service) {
+	w := s.proc.pkgs
+	if w == nil || s.packages != PackageResolver(w) {
+		return
+	}
+	reconcile := func(t *packages.Table) {
+		select {
+		case <-p.stopped:
+			return
+		default:
+		}
+		if t.Len() == 0 {
+			s.log.Warn("grants: packages.list lists no package; not treating that as every app uninstalled")
+			return
+		}
+		// A line permd could not parse may be an installed package: then
+		// absence proves nothing, and only uid changes are acted on.
+		if t.Bad > 0 {
+			s.log.Warn("grants: packages.list has unreadable lines; not treating missing packages as uninstalled", "bad_lines", t.Bad)
+		}
+		p.eng.Reconcile(context.Background(), t.UIDOf, t.Bad == 0)
+	}
+	if w.FromFile() {
+		reconcile(w.Table())
+	}
+	w.OnChange(reconcile)
 }
 
 // sweeper expires ended grants on a timer, so that an expiry is recorded
@@ -211,16 +258,19 @@ func (p *grantsPart) health() map[string]any {
 	if p.eng == nil {
 		return map[string]any{"started": false}
 	}
-	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load(), "policy_subscribers": p.feed.count()}
+	return map[string]any{"grants": p.eng.Len(), "checks": p.checks.Load(), "rate_limited": p.limited.Load(), "policy_subscribers": p.feed.count(), "zone": p.eng.Zone().String()}
 }
 
 func (p *grantsPart) methods(s *Service) []Method {
 	hot := []Role{RoleFramework, RoleRoot}
-	manage := []Role{RoleSettings, RoleShell, RoleRoot}
+	// The shell role is read-only unless permd.json widens it (core.go).
+	manage := []Role{RoleSettings, RoleRoot}
 	return []Method{
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
 		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
+		{Name: "app.removed", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appRemoved(ctx, c) }},
+		{Name: "time.zone", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
 		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
@@ -471,8 +521,8 @@ func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
 				return g, err
 			}
 		}
-	} else if pu, ok := s.packages.(packageUIDs); ok && g.Package != "" && grants.ValidPackage(g.Package) {
-		uid, known := pu.UIDOf(g.Package, g.User)
+	} else if s.packages != nil && g.Package != "" && grants.ValidPackage(g.Package) {
+		uid, known := s.packages.UIDOf(g.Package, g.User)
 		if !known {
 			return g, InvalidParams("package", "no package %q is installed for user %d", g.Package, g.User)
 		}
@@ -560,6 +610,9 @@ func (p *grantsPart) recordChange(s *Service, c grants.Change) {
 // under uid 0; from and to name the package.
 func changeRecords(cat *grants.Catalogue, c grants.Change) []ledger.Record {
 	detail := map[string]any{"by": c.By, "reason": c.Action}
+	if c.Reason != "" {
+		detail["reason"] = c.Reason
+	}
 	switch c.Action {
 	case grants.ActionSet:
 		detail["to"] = c.Grant.Summary()
@@ -779,4 +832,61 @@ func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
 	}
 	lat, lon, acc := p.fudger.Fudge(grants.UserOf(*q.UID), *q.Lat, *q.Lon, float64(lvl.RadiusM), q.AccuracyM)
 	return FudgeResult{Lat: lat, Lon: lon, AccuracyM: acc, RadiusM: lvl.RadiusM, Level: lvl.ID}, nil
+}
+
+// timeZone is time.zone: the framework tells permd the device's zone
+// changed (ACTION_TIMEZONE_CHANGED). It applies from the next decision,
+// without a restart; nothing stored depends on the zone, so nothing is
+// lost. With no params it only reports the zone in force.
+func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
+	var q struct {
+		Zone *string `json:"zone"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	prev := p.eng.Zone().String()
+	if q.Zone == nil {
+		return map[string]string{"zone": prev}, nil
+	}
+	if *q.Zone == "" || *q.Zone == "Local" {
+		return nil, InvalidParams("zone", "want an IANA zone name such as Asia/Shanghai, got %q", *q.Zone)
+	}
+	loc, err := time.LoadLocation(*q.Zone)
+	if err != nil {
+		return nil, InvalidParams("zone", "unknown time zone %q", *q.Zone)
+	}
+	p.eng.SetZone(loc)
+	if prev != loc.String() {
+		s.log.Info("grants: device time zone changed", "from", prev, "to", loc.String())
+	}
+	return map[string]string{"zone": loc.String(), "previous": prev}, nil
+}
+
+// appRemoved is app.removed: the framework saw a package removed for one
+// user (ACTION_PACKAGE_FULLY_REMOVED, or ACTION_PACKAGE_REMOVED without
+// EXTRA_REPLACING, whose EXTRA_UID names the user). packages.list keeps
+// listing a package while any user has it, so a removal for one user of
+// a multi-user device reaches permd only this way. The user's grants for
+// the package are revoked as for an uninstall.
+func (p *grantsPart) appRemoved(ctx context.Context, c *Call) (any, error) {
+	var q struct {
+		UID     *int   `json:"uid"`
+		Package string `json:"package"`
+	}
+	if err := DecodeParams(c.Params, &q); err != nil {
+		return nil, err
+	}
+	if q.UID == nil || *q.UID < 0 {
+		return nil, InvalidParams("uid", "missing or negative")
+	}
+	if !grants.ValidPackage(q.Package) {
+		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
+	}
+	revoked := p.eng.Removed(ctx, grants.UserOf(*q.UID), q.Package)
+	out := make([]grants.Grant, len(revoked))
+	for i, ch := range revoked {
+		out[i] = ch.Grant
+	}
+	return map[string]any{"revoked": out}, nil
 }

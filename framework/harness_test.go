@@ -46,6 +46,7 @@ type testOptions struct {
 	Config map[string]string // files in the config dir, by relative path; permd.json defaults to testRolesJSON
 	Now    func() time.Time
 	Data   string // data dir; default a temp dir (set it to restart on the same data)
+	Zone   string // Options.TimeZone: the device's zone at start
 }
 
 // testService is a daemon running in this process on a real socket with a
@@ -100,7 +101,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 	}
 	svc, err := New(Options{
 		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
-		Version: "test", Now: o.Now,
+		Version: "test", Now: o.Now, TimeZone: o.Zone,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
 	})
 	if err != nil {

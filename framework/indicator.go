@@ -34,6 +34,8 @@ type indicatorPart struct {
 
 	// pkgs overrides s.packages in tests; production reads s.packages.
 	pkgs atomic.Value // of resolverBox
+
+	slots subSlots // subscriber slots per connection and uid (subslots.go)
 }
 
 type resolverBox struct{ r PackageResolver }
@@ -76,9 +78,10 @@ func (p *indicatorPart) start(ctx context.Context, s *Service) error {
 	defer p.mu.Unlock()
 	p.svc = s
 	p.eng = indicator.New(p.cfg, indicator.Options{
-		Clock:    indicator.SystemClock(s.Now),
-		Recorder: rec,
-		Logger:   s.log.With("part", "indicator"),
+		Clock:          indicator.SystemClock(s.Now),
+		MaxSubscribers: maxSubscribers,
+		Recorder:       rec,
+		Logger:         s.log.With("part", "indicator"),
 	})
 	return nil
 }
@@ -297,6 +300,10 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
 		return nil, err
 	}
+	release, err := p.slots.take(c.Actor, c.Done)
+	if err != nil {
+		return nil, Errorf(CodeOverloaded, "%s", err.Error())
+	}
 	if c.Subscribe != nil {
 		c.Subscribe()
 	}
@@ -306,6 +313,7 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 		return c.Notify("indicator.changed", s.JSON())
 	})
 	if err != nil {
+		release()
 		return nil, indicatorError(err)
 	}
 	go func() {
@@ -314,6 +322,7 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 		case <-sub.Done():
 		}
 		sub.Close()
+		release()
 	}()
 	return snap.JSON(), nil
 }

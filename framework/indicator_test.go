@@ -217,6 +217,15 @@ type mapResolver map[int][]string
 
 func (m mapResolver) Packages(uid int) []string { return m[uid] }
 
+func (m mapResolver) UIDOf(pkg string, user int) (int, bool) {
+	for uid, pkgs := range m {
+		if uid/100000 == user && slices.Contains(pkgs, pkg) {
+			return uid, true
+		}
+	}
+	return 0, false
+}
+
 func TestProcessDeathEndsUsesOverSocket(t *testing.T) {
 	ts := startTestService(t, testOptions{Config: map[string]string{IndicatorFile: `{"version":1,"hold":"0s"}`}})
 	sub := subscribeIndicator(t, ts)

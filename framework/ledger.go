@@ -155,6 +155,9 @@ func (p *ledgerPart) report(ctx context.Context, c *Call) (any, error) {
 		if r.UID == nil {
 			return nil, InvalidParams(fmt.Sprintf("records[%d].uid", i), "missing")
 		}
+		if err := checkReportedKind(i, r.Kind); err != nil {
+			return nil, err
+		}
 		recs[i] = ledger.Record{UID: *r.UID, Kind: r.Kind, Category: r.Category, Op: r.Op, Result: r.Result, AppState: r.AppState, Detail: r.Detail}
 		if r.TimeMS != 0 {
 			recs[i].Time = time.UnixMilli(r.TimeMS)

@@ -103,8 +103,8 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 					recs[j] = map[string]any{"uid": 10000 + (g*7+j)%60, "kind": "access", "category": []string{"camera", "location", "sms"}[j%3],
 						"result": "allowed", "app_state": "background"}
 					if j%10 == 0 {
-						recs[j] = map[string]any{"uid": 10000 + j, "kind": "grant_change", "category": "camera",
-							"detail": map[string]string{"to": fmt.Sprintf("g%d-%d-%d", g, i, j)}}
+						recs[j] = map[string]any{"uid": 10000 + j, "kind": "clipboard_read", "category": "clipboard", "result": "allowed",
+							"detail": map[string]string{"api": fmt.Sprintf("g%d-%d-%d", g, i, j)}}
 					}
 				}
 				if err := c.Call(context.Background(), "ledger.report", map[string]any{"records": recs}, nil); err != nil {

@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(childCaller())
 	case "daemon":
 		os.Exit(childDaemon())
+	case "script":
+		os.Exit(childScript())
 	}
 	os.Exit(m.Run())
 }

@@ -200,12 +200,6 @@ func (p *preinstallPart) loop(ctx context.Context, s *Service) {
 	}
 }
 
-// uidResolver is implemented by package resolvers that can map a package
-// back to its uid (packages.list can).
-type uidResolver interface {
-	UID(pkg string) (int, bool)
-}
-
 func (p *preinstallPart) scan(ctx context.Context, s *Service) {
 	reg := p.reg.Load()
 	if reg == nil {
@@ -295,9 +289,11 @@ func findingKey(f preinstall.Finding) string {
 func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func findingRecord(s *Service, f preinstall.Finding) ledger.Record {
+	// Preinstalled apps belong to every user; the record names the
+	// system user's uid (user 0), which is the app's uid in packages.list.
 	uid := 0
-	if ur, ok := s.packages.(uidResolver); ok && f.Package != "" {
-		if u, ok := ur.UID(f.Package); ok {
+	if s.packages != nil && f.Package != "" {
+		if u, ok := s.packages.UIDOf(f.Package, 0); ok {
 			uid = u
 		}
 	}

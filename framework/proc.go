@@ -300,6 +300,11 @@ func (p *procPart) ReportAppState(uid int, state string) {
 	p.stmu.Unlock()
 }
 
+// The package watcher is the service's package resolver on a device:
+// checked here so that a change to either side fails the build rather
+// than the wiring.
+var _ PackageResolver = (*packages.Watcher)(nil)
+
 // UIDOf resolves a package for an Android user.
 func (p *procPart) UIDOf(pkg string, user int) (int, bool) { return p.pkgs.UIDOf(pkg, user) }
 

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"permd/aosp/etc"
@@ -10,6 +11,15 @@ import (
 type pkgMap map[int][]string
 
 func (m pkgMap) Packages(uid int) []string { return m[uid] }
+
+func (m pkgMap) UIDOf(pkg string, user int) (int, bool) {
+	for uid, pkgs := range m {
+		if uid/100000 == user && slices.Contains(pkgs, pkg) {
+			return uid, true
+		}
+	}
+	return 0, false
+}
 
 // TestRoleByPackage checks the shipped roles table: the platform-signed
 // bridge (platform_app, package org.permd.bridge in packages.list) gets

@@ -33,12 +33,21 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
+	// TimeZone is the device's IANA zone at start ("" when unknown): on
+	// a device init passes persist.sys.timezone (permd.rc); the framework
+	// pushes later changes with time.zone. See docs/grants.md.
+	TimeZone string
 }
 
 // PackageResolver maps a uid to the packages that run under it (several
-// for a shared uid), from packages.list or the host-mode map.
+// for a shared uid), and a package back to its uid for an Android user,
+// from packages.list or the host-mode map. Both directions are part of
+// the one interface so that a resolver cannot silently lack one (an
+// optional interface found by type assertion once went unimplemented
+// and every preinstall finding was recorded under uid 0).
 type PackageResolver interface {
 	Packages(uid int) []string
+	UIDOf(pkg string, user int) (int, bool)
 }
 
 // AppStates tells the state of an app right now: "foreground",

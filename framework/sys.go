@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"runtime"
+	"slices"
 	"time"
 
 	"permd/ledger/store"
@@ -54,6 +55,13 @@ type StorageHealth struct {
 	Unrecorded int64 `json:"unrecorded,omitempty"`
 }
 
+// detailRoles may see sys.health's detail: per-method call counts and
+// each part's figures (grant counts, the apps the indicator shows, active
+// uses). Those describe every app on the device, so an app (or SystemUI,
+// or the dialog) sees only the summary; the roles that may read every
+// app's records anyway see the detail.
+var detailRoles = Readers
+
 // healther is implemented by parts that have something to show in
 // sys.health (queue depth, sources connected, ...).
 type healther interface {
@@ -87,6 +95,9 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 	}
 	if err := DecodeParams(c.Params, &p); err != nil {
 		return nil, err
+	}
+	if p.Detail && !slices.Contains(detailRoles, c.Actor.Role) {
+		return nil, Errorf(CodePermissionDenied, "role %s may not see daemon-wide figures (sys.health detail); call without detail", c.Actor.Role)
 	}
 	h := Health{
 		Status:        "ok",

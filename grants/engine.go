@@ -63,6 +63,9 @@ type Policy struct {
 	SessionLookback time.Duration
 	// FudgePeriod is how often the location offset drifts.
 	FudgePeriod time.Duration
+	// FudgeRotation is how long a user's location secret is kept before a
+	// new one is drawn (published in docs/grants.md).
+	FudgeRotation time.Duration
 	// Location is the time zone of daily windows and day limits.
 	Location *time.Location
 }
@@ -75,6 +78,7 @@ func DefaultPolicy() Policy {
 		AskTTL:          5 * time.Minute,
 		SessionLookback: time.Hour,
 		FudgePeriod:     time.Hour,
+		FudgeRotation:   30 * 24 * time.Hour,
 		Location:        time.Local,
 	}
 }
@@ -86,6 +90,9 @@ type Change struct {
 	By     string
 	Grant  Grant  // the grant after a set, the removed grant otherwise
 	Prev   *Grant // the grant a set replaced, nil if none
+	// Reason says why a revoke happened when the action alone does not:
+	// ReasonUninstalled or ReasonUIDChanged.
+	Reason string
 }
 
 // Config builds an Engine.
@@ -137,6 +144,7 @@ type counter struct {
 	seeded bool
 	per    string
 	start  time.Time // current window start; session start for "session"
+	zone   string    // the zone the day window was computed in
 	gen    uint64    // session generation for "session"
 	n      int64
 }
@@ -170,6 +178,9 @@ type Engine struct {
 	commit   func(context.Context, Change, func(context.Context, *sql.Tx) error) error
 	log      *slog.Logger
 	policy   atomic.Pointer[Policy]
+	// zone is the device's time zone once known (SetZone); until then
+	// the policy's Location applies.
+	zone atomic.Pointer[time.Location]
 
 	writeMu sync.Mutex // serializes changes: SQLite then cache
 	mu      sync.RWMutex
@@ -221,6 +232,26 @@ func (e *Engine) SetPolicy(p Policy) {
 		p.Location = time.Local
 	}
 	e.policy.Store(&p)
+}
+
+// SetZone sets the device's time zone (from init at start, then from
+// the framework on every change). It applies from the next decision:
+// daily windows read the wall clock in the new zone, and day counters
+// recount their new day from the ledger. Nothing else changes.
+func (e *Engine) SetZone(loc *time.Location) {
+	if loc != nil {
+		e.zone.Store(loc)
+	}
+}
+
+// Zone returns the zone decisions use now.
+func (e *Engine) Zone() *time.Location { return e.zoneOf(e.policy.Load()) }
+
+func (e *Engine) zoneOf(pol *Policy) *time.Location {
+	if z := e.zone.Load(); z != nil {
+		return z
+	}
+	return pol.Location
 }
 
 // Policy returns the policy in force.
@@ -360,9 +391,10 @@ func (e *Engine) Check(q Query) Decision {
 	var ent *entry
 	e.mu.RLock()
 	for _, p := range q.Packages {
-		if ent = e.grants[key{user, p, cat.Code}]; ent != nil {
+		if ent = e.grants[key{user, p, cat.Code}]; ent != nil && ent.belongsTo(q.UID) {
 			break
 		}
+		ent = nil
 	}
 	e.mu.RUnlock()
 	if ent == nil {
@@ -397,13 +429,8 @@ func (e *Engine) Check(q Query) Decision {
 	}
 	d.Allowed = true
 	d.Level, d.Effect, d.Scope = ent.lvl.ID, ent.lvl.Effect, ent.lvl.Scope
-	switch ent.lvl.Effect {
-	case EffectFull:
-		d.Result, d.Reason = ResultAllowed, "granted"
-	case EffectEmpty:
-		d.Result, d.Reason = ResultDecoy, "empty_data"
-	default:
-		d.Result, d.Reason = ResultReduced, "reduced_precision"
+	d.Result, d.Reason = levelOutcome(ent.lvl.Effect)
+	if d.Result == ResultReduced {
 		d.RadiusM = ent.lvl.RadiusM
 		if ent.lvl.Effect == EffectSelected {
 			d.Items = ent.g.Precision.Items
@@ -416,49 +443,15 @@ func (e *Engine) Check(q Query) Decision {
 }
 
 // applies says whether the grant's time rule lets an access happen now,
-// and whether the grant has ended for good.
+// and whether the grant has ended for good (timeRule, decide.go).
 func (e *Engine) applies(ent *entry, st appState, state string, now time.Time, pol *Policy) (ok bool, reason string, expired bool) {
-	g := &ent.g
-	if !g.Time.Background && !inUse(state) {
-		// A once grant also ends when the app has been away too long.
-		if g.Time.Mode == ModeOnce && onceEnded(g.Set, st, now, pol) {
-			return false, "once_ended", true
-		}
-		return false, "background", false
-	}
-	switch g.Time.Mode {
-	case ModeOnce:
-		if onceEnded(g.Set, st, now, pol) {
-			return false, "once_ended", true
-		}
-	case ModeDuration, ModeUntil:
-		if !now.Before(ent.end) {
-			return false, "expired", true
-		}
-	case ModeWindow:
-		lt := now.In(pol.Location)
-		m := lt.Hour()*60 + lt.Minute()
-		if m < ent.win0 || m >= ent.win1 {
-			return false, "outside_window", false
-		}
-	}
-	return true, "", false
+	return timeRule(&ent.g, ent.end, ent.win0, ent.win1, st.view(state), now, e.zoneOf(pol), pol.OnceGrace, pol.OnceDeathGrace)
 }
 
-// onceEnded reports whether the foreground session a once grant was made
-// in has ended: the app left the foreground (or died) after the grant
-// and stayed away longer than the grace.
-func onceEnded(set time.Time, st appState, now time.Time, pol *Policy) bool {
-	if st.ended.After(set) {
-		return true
-	}
-	if !st.leftAt.IsZero() && now.Sub(later(st.leftAt, set)) > pol.OnceGrace {
-		return true
-	}
-	if !st.diedAt.IsZero() && now.Sub(later(st.diedAt, set)) > pol.OnceDeathGrace {
-		return true
-	}
-	return false
+// view is the decision's view of an app: the state in force for this
+// check and the lifecycle times.
+func (st appState) view(state string) AppView {
+	return AppView{State: state, LeftAt: st.leftAt, DiedAt: st.diedAt, SessionEnded: st.ended}
 }
 
 func later(a, b time.Time) time.Time {
@@ -544,29 +537,44 @@ func (e *Engine) take(uid int, cat *Category, f *Frequency, st appState, now tim
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	start := windowStart(now, f.Per, pol.Location)
+	zone := e.zoneOf(pol)
+	start := WindowStart(now, f.Per, zone)
 	if f.Per == "session" {
 		start = st.fgSince
 	}
 	if c.per != f.Per || !c.seeded {
-		c.per, c.seeded, c.start, c.gen = f.Per, true, start, st.gen
+		c.per, c.seeded, c.start, c.gen, c.zone = f.Per, true, start, st.gen, zone.String()
 		c.n = e.seed(uid, cat.ID, f.Per, start, now, pol)
 	}
-	if f.Per == "session" {
+	switch {
+	case f.Per == "session":
 		if c.gen != st.gen {
 			c.gen, c.n = st.gen, 0
 		}
-	} else if !c.start.Equal(start) {
+	case f.Per == "day" && c.zone != zone.String():
+		// The device changed zone: the day now starts at another
+		// instant. Recount from the ledger since the new day's start
+		// rather than start from zero (which would let the cap be
+		// exceeded); without a ledger keep the count, erring towards
+		// the limit.
+		c.zone = zone.String()
+		if !c.start.Equal(start) {
+			c.start = start
+			if e.counter != nil {
+				c.n = e.seed(uid, cat.ID, f.Per, start, now, pol)
+			}
+		}
+	case !c.start.Equal(start):
 		c.start, c.n = start, 0
 	}
 	if !count {
 		return max(0, int64(f.Max)-c.n), true
 	}
-	if c.n >= int64(f.Max) {
-		return 0, false
+	left, ok := frequencyAllows(f.Max, c.n)
+	if ok {
+		c.n++
 	}
-	c.n++
-	return int64(f.Max) - c.n, true
+	return left, ok
 }
 
 // seed counts the current window's accesses from the ledger.
@@ -586,21 +594,6 @@ func (e *Engine) seed(uid int, cat, per string, start, now time.Time, pol *Polic
 		return 0
 	}
 	return n
-}
-
-// windowStart aligns a frequency window to the clock: minute, hour, or
-// local day.
-func windowStart(now time.Time, per string, loc *time.Location) time.Time {
-	switch per {
-	case "minute":
-		return now.Truncate(time.Minute)
-	case "hour":
-		return now.Truncate(time.Hour)
-	case "day":
-		lt := now.In(loc)
-		return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
-	}
-	return time.Time{}
 }
 
 // expire removes an ended grant from the cache now and from SQLite in
@@ -909,6 +902,9 @@ func (e *Engine) Request(uid int, pkg, category, lang string) (RequestResult, er
 	e.mu.RLock()
 	ent := e.grants[key{user, pkg, cat.Code}]
 	e.mu.RUnlock()
+	if ent != nil && !ent.belongsTo(uid) {
+		ent = nil // another install's grant: this one has none
+	}
 	if ent != nil {
 		g := ent.g
 		if g.Decision == Deny {
@@ -1013,7 +1009,7 @@ func (e *Engine) Current(uid int, pkgs []string, category string) (Grant, Level,
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, p := range pkgs {
-		if ent := e.grants[key{UserOf(uid), p, cat.Code}]; ent != nil {
+		if ent := e.grants[key{UserOf(uid), p, cat.Code}]; ent != nil && ent.belongsTo(uid) {
 			return ent.g, ent.lvl, true
 		}
 	}

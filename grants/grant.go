@@ -38,6 +38,9 @@ const (
 	ByShell    = "shell"
 	ByPolicy   = "policy"
 	ByExpiry   = "expiry"
+	// ByPackageManager: the app was uninstalled or reinstalled (seen in
+	// packages.list); its grants end with it.
+	ByPackageManager = "package_manager"
 )
 
 // TimeRule says when a grant applies.
@@ -47,7 +50,8 @@ type TimeRule struct {
 	For string `json:"for,omitempty"`
 	// Until ends an until grant (RFC 3339).
 	Until time.Time `json:"until,omitzero"`
-	// Window is a daily window "09:00-18:00" in the device's local time.
+	// Window is a daily window "09:00-18:00" in the device's time zone;
+	// "22:00-06:00" crosses midnight.
 	Window string `json:"window,omitempty"`
 	// Background allows use while the app is not visible. Never for once
 	// and while_in_use; implied by always, which for location must be
@@ -93,9 +97,10 @@ func ValidPackage(name string) bool { return len(name) <= 255 && packageRE.Match
 
 var windowRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$`)
 
-// ParseWindow parses "HH:MM-HH:MM" into minutes since midnight. The end
-// must come after the start: a window across midnight is two grants'
-// worth of intent and is refused rather than guessed.
+// ParseWindow parses "HH:MM-HH:MM" into minutes since midnight. A window
+// whose end is before its start crosses midnight ("22:00-06:00": from
+// 22:00 until 06:00 the next morning); one that ends where it starts is
+// refused (empty, or the whole day, which is what always means).
 func ParseWindow(s string) (start, end int, err error) {
 	m := windowRE.FindStringSubmatch(s)
 	if m == nil {
@@ -107,8 +112,8 @@ func ParseWindow(s string) (start, end int, err error) {
 	if end > 24*60 {
 		return 0, 0, fmt.Errorf("%q ends after 24:00", s)
 	}
-	if end <= start {
-		return 0, 0, fmt.Errorf("%q ends before it starts", s)
+	if end == start {
+		return 0, 0, fmt.Errorf("%q ends where it starts; for the whole day use always", s)
 	}
 	return start, end, nil
 }

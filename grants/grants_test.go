@@ -535,7 +535,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad package", Grant{Package: "not a package", Category: "location", Time: TimeRule{Mode: ModeOnce}}, "package"},
 		{"once with until", Grant{Category: "location", Time: TimeRule{Mode: ModeOnce, Until: future}}, "time.until"},
 		{"duration without length", Grant{Category: "location", Time: TimeRule{Mode: ModeDuration}}, "time.for"},
-		{"window ends before start", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "18:00-09:00"}}, "time.window"},
+		{"window ends where it starts", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "09:00-09:00"}}, "time.window"},
 		{"window malformed", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "9-18"}}, "time.window"},
 		{"until in the past", Grant{Category: "location", Time: TimeRule{Mode: ModeUntil, Until: f.clk.now().Add(-time.Hour)}}, "time.until"},
 		{"always location without explicit background", Grant{Category: "location", Time: TimeRule{Mode: ModeAlways}}, "time.background"},

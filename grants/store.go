@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,10 +35,19 @@ CREATE TABLE grant_history (
 	package  TEXT    NOT NULL,
 	category INTEGER NOT NULL,
 	action   INTEGER NOT NULL, -- 1 set, 2 revoke, 3 expire
-	actor    INTEGER NOT NULL, -- 1 dialog, 2 settings, 3 shell, 4 policy, 5 expiry
+	actor    INTEGER NOT NULL, -- 1 dialog, 2 settings, 3 shell, 4 policy, 5 expiry, 6 package_manager
 	spec     TEXT              -- the grant after a set, NULL otherwise
 ) STRICT;
 CREATE INDEX grant_history_key ON grant_history(user, package, category, id);
+`}, {Version: 2, SQL: `
+-- Each Android user's location-fudging secret (see fudge.go), kept so
+-- that a restart does not draw an independent offset; replaced when
+-- fudge_rotation has passed since created_ms.
+CREATE TABLE fudge_secret (
+	user       INTEGER PRIMARY KEY,
+	seed       BLOB    NOT NULL CHECK (length(seed) = 32),
+	created_ms INTEGER NOT NULL
+) STRICT;
 `}}
 
 // Open refuses a database holding objects no registered step creates.
@@ -51,7 +61,7 @@ const (
 )
 
 var actionCodes = map[string]int{ActionSet: 1, ActionRevoke: 2, ActionExpire: 3}
-var actorCodes = map[string]int{ByDialog: 1, BySettings: 2, ByShell: 3, ByPolicy: 4, ByExpiry: 5}
+var actorCodes = map[string]int{ByDialog: 1, BySettings: 2, ByShell: 3, ByPolicy: 4, ByExpiry: 5, ByPackageManager: 6}
 
 func codeName(m map[string]int, c int) string {
 	for k, v := range m {
@@ -182,4 +192,31 @@ func (s *Store) history(ctx context.Context, user int, pkg, category string, lim
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// LoadSecret returns user's location-fudging secret, ok false if none.
+func (s *Store) LoadSecret(ctx context.Context, user int) (seed [32]byte, created time.Time, ok bool, err error) {
+	var b []byte
+	var ms int64
+	err = s.db.QueryRowContext(ctx, `SELECT seed, created_ms FROM fudge_secret WHERE user=?`, user).Scan(&b, &ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return seed, created, false, nil
+	}
+	if err != nil {
+		return seed, created, false, fmt.Errorf("load location secret: %w", err)
+	}
+	if len(b) != len(seed) {
+		return seed, created, false, fmt.Errorf("load location secret: %d bytes, want %d", len(b), len(seed))
+	}
+	copy(seed[:], b)
+	return seed, time.UnixMilli(ms), true, nil
+}
+
+// SaveSecret stores (or replaces) user's location-fudging secret.
+func (s *Store) SaveSecret(ctx context.Context, user int, seed [32]byte, created time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO fudge_secret(user, seed, created_ms) VALUES(?,?,?)
+		ON CONFLICT(user) DO UPDATE SET seed=excluded.seed, created_ms=excluded.created_ms`, user, seed[:], created.UnixMilli()); err != nil {
+		return fmt.Errorf("save location secret: %w", err)
+	}
+	return nil
 }

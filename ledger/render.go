@@ -84,6 +84,7 @@ func Render(w io.Writer, r *Rules, lang, format string) error {
 	p(r.CoalesceText[lang])
 	h(2, L["commit"])
 	p(r.CommitText[lang])
+	p(ownKindsText[lang])
 	h(2, L["fields"])
 	for _, f := range r.Fields {
 		item(f.Name, f.Text[lang])

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ type Watcher struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	closeOne sync.Once
+	fromFile atomic.Bool // the current table was read from the file
+
+	lmu       sync.Mutex
+	listeners []func(*Table)
 }
 
 // Watch loads path and keeps it loaded. When the file does not exist or
@@ -141,10 +146,32 @@ func (w *Watcher) reload() error {
 	}
 	w.last = b
 	w.cur.Store(t)
+	w.fromFile.Store(true)
 	w.reloads.Add(1)
 	w.log.Info("packages.list loaded", "path", w.path, "packages", t.Len(), "skipped", t.Bad)
+	w.lmu.Lock()
+	ls := slices.Clone(w.listeners)
+	w.lmu.Unlock()
+	for _, f := range ls {
+		f(t)
+	}
 	return nil
 }
+
+// OnChange calls f with every table read from the file after this call
+// (not with the fallback), on the watcher's goroutine: f must not block
+// for long. Uninstalls are seen this way: a package gone from the new
+// table, or listed under another uid.
+func (w *Watcher) OnChange(f func(*Table)) {
+	w.lmu.Lock()
+	w.listeners = append(w.listeners, f)
+	w.lmu.Unlock()
+}
+
+// FromFile reports whether the current table was read from packages.list
+// (false while the fallback stands in), that is whether a package
+// missing from it is really not installed.
+func (w *Watcher) FromFile() bool { return w.fromFile.Load() }
 
 // Table returns the current table.
 func (w *Watcher) Table() *Table { return w.cur.Load() }

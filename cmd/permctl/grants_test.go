@@ -30,7 +30,7 @@ func TestGrantCommands(t *testing.T) {
 		// Input the daemon rejects is a usage error too, said in words.
 		{[]string{"grant", "com.example.maps", "clipboard", "--once"}, exitUsage, "category: unknown category \"clipboard\" (known: calendar, call_log, camera"},
 		{[]string{"grant", "com.example.maps", "camra", "--once"}, exitUsage, "(did you mean camera? known: calendar,"},
-		{[]string{"grant", "com.example.maps", "location", "--window", "18:00-09:00"}, exitUsage, "time.window"},
+		{[]string{"grant", "com.example.maps", "location", "--window", "09:00-09:00"}, exitUsage, "time.window"},
 		{[]string{"grant", "com.example.maps", "camera", "--always"}, exitUsage, "time.mode"},
 		{[]string{"revoke", "com.example.none", "camera"}, exitRPCFailure, "no such grant"},
 		{[]string{"revoke", "com.example.none"}, exitUsage, "want PACKAGE CATEGORY"},

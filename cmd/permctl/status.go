@@ -48,7 +48,13 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	if err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &raw); err != nil {
+	err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &raw)
+	if re := (*client.RPCError)(nil); errors.As(err, &re) && re.Code == -32000 {
+		// Only roles that read every app's records see the daemon-wide
+		// figures; others get the summary.
+		err = e.call(ctx, "sys.health", nil, &raw)
+	}
+	if err != nil {
 		return err
 	}
 	if e.json {

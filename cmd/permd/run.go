@@ -19,6 +19,7 @@ import (
 type config struct {
 	root, dataDir, configDir, socket string
 	demo                             string
+	timeZone                         string
 	logLevel                         slog.Level
 	logJSON                          bool
 	logTo                            string
@@ -34,6 +35,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.configDir, "config-dir", "/system_ext/etc/permd", "config directory (permd.json, rules.json, ...); \"embedded\" uses the built-in default")
 	fs.StringVar(&c.socket, "socket", "/dev/socket/permd", "socket path to bind when init did not pass one in "+framework.AndroidSocketEnv)
 	fs.StringVar(&c.demo, "demo", "", "host demo: run under DIR (socket, data, an editable copy of the default config) against this machine's real /proc")
+	fs.StringVar(&c.timeZone, "time-zone", "", "the device's IANA time zone at start (init passes ${persist.sys.timezone}); the framework pushes later changes with time.zone")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.StringVar(&c.logTo, "log", "auto", "where log lines go: logd (<root>/dev/socket/logdw, read with adb logcat -s permd), stderr, or auto (logd on Android when its socket exists, else stderr)")
@@ -70,6 +72,7 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 		ConfigDir: c.configDir,
 		Version:   version,
 		Logger:    log,
+		TimeZone:  c.timeZone,
 	}
 	if c.configDir == "embedded" {
 		opt.ConfigDir = ""
