@@ -120,6 +120,7 @@ func (p *ledgerPart) methods(s *Service) []Method {
 	readers := append(append([]Role{}, Readers...), RoleApp)
 	return []Method{
 		{Name: "ledger.report", Roles: []Role{RoleFramework, RoleRoot}, Handler: p.report},
+		{Name: "ledger.lost", Roles: []Role{RoleFramework, RoleRoot}, Handler: p.lost},
 		{Name: "ledger.query", Roles: readers, Handler: p.query},
 		{Name: "ledger.summary", Roles: readers, Handler: p.summary},
 		{Name: "ledger.timeline", Roles: readers, Handler: p.timeline},

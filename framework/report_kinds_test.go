@@ -47,3 +47,51 @@ func TestReportRefusesDaemonKinds(t *testing.T) {
 		t.Fatalf("report of observed kinds (clipboard_read, span): %v", err)
 	}
 }
+
+// TestLostIsRecordedByPermd: a reporter's own losses reach the record
+// through ledger.lost as an overload row permd writes, naming the
+// reporter as the daemon saw it; bad counts and reasons name the field.
+func TestLostIsRecordedByPermd(t *testing.T) {
+	ts := startTestService(t, testOptions{})
+	var got map[string]int64
+	if err := ts.call(t, "ledger.lost", map[string]any{"dropped": 3, "reason": "client buffer full while permd was unreachable"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["recorded"] != 3 {
+		t.Errorf("ledger.lost reply %v, want recorded 3", got)
+	}
+	var page ledger.Page
+	if err := ts.call(t, "ledger.query", map[string]string{"kind": "overload"}, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 {
+		t.Fatalf("overload rows after ledger.lost: %+v, want 1", page.Events)
+	}
+	var d struct {
+		Dropped int64  `json:"dropped"`
+		Reason  string `json:"reason"`
+	}
+	json.Unmarshal(page.Events[0].Detail, &d)
+	if d.Dropped != 3 || !strings.Contains(d.Reason, "client buffer full") || !strings.Contains(d.Reason, "reported by uid 0, role root") {
+		t.Errorf("overload row detail %+v: want the count, the reason and the reporter as permd saw it", d)
+	}
+	for _, tc := range []struct {
+		params map[string]any
+		field  string
+	}{
+		{map[string]any{"reason": "x"}, "dropped"},
+		{map[string]any{"dropped": 0, "reason": "x"}, "dropped"},
+		{map[string]any{"dropped": 1}, "reason"},
+		{map[string]any{"dropped": 1, "reason": strings.Repeat("x", maxLostReason+1)}, "reason"},
+	} {
+		err := ts.call(t, "ledger.lost", tc.params, nil)
+		var re *client.RPCError
+		var data map[string]string
+		if errors.As(err, &re) {
+			json.Unmarshal(re.Data, &data)
+		}
+		if re == nil || re.Code != CodeInvalidParams || data["field"] != tc.field {
+			t.Errorf("ledger.lost %v: %v, want invalid params naming %s", tc.params, err, tc.field)
+		}
+	}
+}

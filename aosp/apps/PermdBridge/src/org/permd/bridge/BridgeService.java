@@ -52,7 +52,7 @@ public final class BridgeService extends Service {
         handler = new Handler(thread.getLooper());
         alarms = getSystemService(AlarmManager.class);
         LocalSocketTransport transport = new LocalSocketTransport();
-        client = new PermdClient.Builder(transport).selfUid(android.os.Process.myUid()).build();
+        client = new PermdClient.Builder(transport).build();
         handler.post(() -> start(transport));
     }
 

@@ -44,7 +44,6 @@ public final class PermdClient implements Closeable {
         private long backoffMaxMs = 5_000;
         private long heartbeatMs = 200_000; // max_span (10 min) / 3
         private int reportBuffer = 4096;
-        private int selfUid = 1000;
         private boolean failOpen;
         private boolean cache;
 
@@ -87,12 +86,6 @@ public final class PermdClient implements Closeable {
             return this;
         }
 
-        /** selfUid is the uid overload records are filed under (system_server: 1000). */
-        public Builder selfUid(int uid) {
-            this.selfUid = uid;
-            return this;
-        }
-
         /**
          * failOpen makes checks answer allowed when permd cannot be asked.
          * The default, fail-closed, denies: a privacy control that is down
@@ -123,7 +116,6 @@ public final class PermdClient implements Closeable {
     private final long backoffMaxMs;
     private final long heartbeatMs;
     private final int reportBufferCap;
-    private final int selfUid;
     private final boolean failOpen;
     private final boolean cacheOn;
 
@@ -163,7 +155,6 @@ public final class PermdClient implements Closeable {
         backoffMaxMs = b.backoffMaxMs;
         heartbeatMs = b.heartbeatMs;
         reportBufferCap = b.reportBuffer;
-        selfUid = b.selfUid;
         failOpen = b.failOpen;
         cacheOn = b.cache;
         backoff = backoffMinMs;
@@ -650,6 +641,29 @@ public final class PermdClient implements Closeable {
         return new Grant(callObject("grants.revoke", obj("user", user, "package", pkg, "category", category)).optJSONObject("revoked"));
     }
 
+    /**
+     * appRemoved tells permd a package was removed for the user of uid
+     * (ACTION_PACKAGE_FULLY_REMOVED, or ACTION_PACKAGE_REMOVED without
+     * EXTRA_REPLACING): that user's grants for it are revoked, as for an
+     * uninstall. Returns how many grants were revoked.
+     */
+    @RpcMethod("app.removed")
+    public int appRemoved(int uid, String pkg) throws PermdException {
+        JSONArray revoked = callObject("app.removed", obj("uid", uid, "package", pkg)).optJSONArray("revoked");
+        return revoked == null ? 0 : revoked.length();
+    }
+
+    /**
+     * timeZone tells permd the device's time zone changed
+     * (ACTION_TIMEZONE_CHANGED; an IANA name such as Asia/Shanghai) and
+     * returns the zone now in force; null only asks for it. Daily windows
+     * and per-day caps follow it from the next decision.
+     */
+    @RpcMethod("time.zone")
+    public String timeZone(String zone) throws PermdException {
+        return callObject("time.zone", obj("zone", zone)).optString("zone");
+    }
+
     /** grantsCatalogue returns the catalogue; lang null for every language. */
     @RpcMethod("grants.catalogue")
     public JsonResult grantsCatalogue(String lang) throws PermdException {
@@ -777,6 +791,16 @@ public final class PermdClient implements Closeable {
         return callObject("ledger.report", obj("records", new JSONArray(records))).optInt("committed");
     }
 
+    /**
+     * ledgerLost tells permd this caller dropped records it could not hand
+     * over; permd writes the overload row itself, naming the caller. The
+     * client does this by itself for its own report buffer.
+     */
+    @RpcMethod("ledger.lost")
+    public long ledgerLost(long dropped, String reason) throws PermdException {
+        return callObject("ledger.lost", obj("dropped", dropped, "reason", reason)).optLong("recorded");
+    }
+
     /** ledgerQuery returns one page of events, newest first. */
     @RpcMethod("ledger.query")
     public JsonResult ledgerQuery(JSONObject filters) throws PermdException {
@@ -887,17 +911,18 @@ public final class PermdClient implements Closeable {
             try {
                 Link l = live();
                 if (dropped > 0) {
-                    JSONObject over = obj("uid", selfUid, "kind", "overload", "category", "system", "detail",
-                            obj("dropped", dropped, "reason", "client report buffer full while permd was unreachable"));
+                    // permd writes the overload row itself (ledger.lost),
+                    // naming this client as it identified it.
+                    JSONObject lost = obj("dropped", dropped, "reason", "client report buffer full while permd was unreachable");
                     try {
-                        await(l, l.send("ledger.report", obj("records", new JSONArray().put(over))), callTimeoutMs);
+                        await(l, l.send("ledger.lost", lost), callTimeoutMs);
                         synchronized (reports) {
                             droppedReports -= dropped;
                         }
                     } catch (PermdRpcException e) {
-                        // This permd does not take overload records from
-                        // clients: the count stays visible in droppedReports()
-                        // and the log, and the other records still go out.
+                        // An older permd without ledger.lost: the count stays
+                        // visible in droppedReports() and the log, and the
+                        // other records still go out.
                         overloadRefused = true;
                         LOG.log(Level.SEVERE, "permd refused the overload record for " + dropped + " dropped reports: " + e.getMessage());
                     }

@@ -47,6 +47,9 @@ public final class RoleProbe {
                 "time", PermdClient.obj("mode", "while_in_use"))));
         m.put("grants.revoke", c -> c.grantsRevoke(0, "com.example.maps", "sms"));
         m.put("grants.catalogue", c -> c.grantsCatalogue("en"));
+        m.put("app.removed", c -> c.appRemoved(app, "com.example.gone"));
+        m.put("ledger.lost", c -> c.ledgerLost(1, "role probe"));
+        m.put("time.zone", c -> c.timeZone(null));
         m.put("policy.subscribe", c -> c.policySnapshot());
         m.put("op.start", c -> c.opFinish(c.opStart("camera", app, pkg, 0, null)));
         m.put("op.finish", c -> c.opFinish(new Use(new JSONObject())));
