@@ -8,6 +8,14 @@
 # Each project's patches are applied in order with `git apply --check`
 # (nothing is written) and any reject fails the run. Every patch must
 # also carry the header fields What:, Why:, Article: and Upstream:.
+#
+# A project's directory may be a full checkout or a partial tree: only
+# the files the series patches, laid out at their paths, each as stored at
+# the commit aosp/patches/UPSTREAM pins for it. A partial tree is marked
+# by a file PARTIAL-TREE at its top naming where each file came from; the
+# output says which kind was checked, and for a partial tree prints that
+# file, since it proves the hunks match those files and nothing about the
+# rest of the project.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 only=""
@@ -44,10 +52,16 @@ for p in "${projects[@]}"; do
 	fi
 	abs=()
 	for f in "${series[@]}"; do abs+=("$PWD/$f"); done
-	if (cd "$target" && git apply --check "${abs[@]}"); then
-		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply to $target)"
+	if [ -f "$target/PARTIAL-TREE" ]; then
+		kind="partial tree: only the patched files"
+		sed 's/^/check-patches:   /' "$target/PARTIAL-TREE"
 	else
-		echo "check-patches: FAIL: $p: the series does not apply to $target" >&2
+		kind="full checkout"
+	fi
+	if (cd "$target" && git apply --check "${abs[@]}"); then
+		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply to $target, a $kind)"
+	else
+		echo "check-patches: FAIL: $p: the series does not apply to $target, a $kind" >&2
 		rc=1
 	fi
 done
