@@ -223,6 +223,8 @@ func (p *grantsPart) methods(s *Service) []Method {
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
+		{Name: "loc.offset", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.locOffset(c) }, Fast: true},
+		{Name: "perm.android_revoked", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.androidRevoked(ctx, c) }},
 		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
 		{Name: "grants.get", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.get(ctx, c) }},
 		{Name: "grants.set", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},
