@@ -615,6 +615,27 @@ public final class PermdClient implements Closeable {
         return new JsonResult(callObject("loc.fudge", obj("uid", uid, "package", pkg, "lat", lat, "lon", lon, "accuracy_m", accuracyM)));
     }
 
+    /**
+     * locOffset returns a user's secret location offset ({user, x, y,
+     * next_ms}) for coarsening fixes in-process exactly as loc.fudge does;
+     * only system_server among framework callers gets it.
+     */
+    @RpcMethod("loc.offset")
+    public JsonResult locOffset(int user) throws PermdException {
+        return new JsonResult(callObject("loc.offset", obj("user", user)));
+    }
+
+    /**
+     * permAndroidRevoked reports that Android's own permission state for
+     * an app's category was revoked (Settings, pm revoke), so permd ends its
+     * allow grant too; it returns the ended grant.
+     */
+    @RpcMethod("perm.android_revoked")
+    public Grant permAndroidRevoked(int user, String pkg, String category) throws PermdException {
+        return new Grant(callObject("perm.android_revoked", obj("user", user, "package", pkg, "category", category))
+                .optJSONObject("revoked"));
+    }
+
     /** appState reports an app's state change (foreground, visible, background, not_running). */
     @RpcMethod("app.state")
     public void appState(int uid, String state) throws PermdException {
