@@ -376,4 +376,48 @@ public class BridgeTest {
         assertFalse(android.isGranted("com.example.gone", "android.permission.CAMERA", 0));
         assertEquals(AppOpsSurface.MODE_DEFAULT, android.uidMode("android:camera", 10207));
     }
+
+    @Test
+    public void androidRevokeEndsThePermdGrant() throws Exception {
+        android.install("com.example.contacts", 10216, "android.permission.READ_CONTACTS", "android.permission.WRITE_CONTACTS");
+        setGrant(new JSONObject("{\"uid\":10216,\"package\":\"com.example.contacts\",\"category\":\"contacts\","
+                + "\"time\":{\"mode\":\"always\"},\"precision\":{\"level\":\"all\"}}"));
+        bridge.reapply();
+        assertTrue(android.isGranted("com.example.contacts", "android.permission.READ_CONTACTS", 0));
+        android.take();
+        // The user revokes the permissions in Android's Settings.
+        android.granted.remove("com.example.contacts android.permission.READ_CONTACTS");
+        android.granted.remove("com.example.contacts android.permission.WRITE_CONTACTS");
+        bridge.reapply();
+        JSONObject got = admin.call("grants.get", new JSONObject().put("package", "com.example.contacts").put("category", "contacts"));
+        assertTrue("permd still holds the grant Android revoked: " + got, got.isNull("grant"));
+        JSONArray hist = got.getJSONArray("history");
+        assertEquals("revoke", hist.getJSONObject(hist.length() - 1).getString("action"));
+        assertEquals("android", hist.getJSONObject(hist.length() - 1).getString("by"));
+        assertFalse("the bridge granted back what Android revoked",
+                android.isGranted("com.example.contacts", "android.permission.READ_CONTACTS", 0));
+        assertEquals("modes return to Android's own", List.of("mode android:read_contacts 10216 3",
+                "mode android:write_contacts 10216 3"), android.take().stream().filter(l -> l.contains("contacts 10216")).toList());
+    }
+
+    @Test
+    public void androidNarrowingIsNotARevoke() throws Exception {
+        android.install("com.example.nav", 10217, "android.permission.ACCESS_FINE_LOCATION",
+                "android.permission.ACCESS_COARSE_LOCATION", "android.permission.ACCESS_BACKGROUND_LOCATION");
+        setGrant(new JSONObject("{\"uid\":10217,\"package\":\"com.example.nav\",\"category\":\"location\","
+                + "\"time\":{\"mode\":\"always\",\"background\":true},\"precision\":{\"level\":\"exact\"}}"));
+        bridge.reapply();
+        assertTrue(android.isGranted("com.example.nav", "android.permission.ACCESS_BACKGROUND_LOCATION", 0));
+        android.take();
+        // "Allow only while using the app" and "approximate" in Settings:
+        // narrower, but location is still granted.
+        android.granted.remove("com.example.nav android.permission.ACCESS_BACKGROUND_LOCATION");
+        android.granted.remove("com.example.nav android.permission.ACCESS_FINE_LOCATION");
+        bridge.reapply();
+        JSONObject got = admin.call("grants.get", new JSONObject().put("package", "com.example.nav").put("category", "location"));
+        assertFalse("a narrowing in Android ended permd's grant", got.isNull("grant"));
+        // permd's grant decides what Android holds: the bridge grants back.
+        assertEquals(List.of("grant com.example.nav ACCESS_BACKGROUND_LOCATION", "grant com.example.nav ACCESS_FINE_LOCATION"),
+                android.take());
+    }
 }
