@@ -174,10 +174,108 @@ public final class PermdClient implements Closeable {
         });
         t.setRemoveOnCancelPolicy(true);
         timer = t;
-        cache = new PolicyCache(this::dropLink);
+        cache = new PolicyCache(this::dropLink, this::policyEvent);
         timer.scheduleWithFixedDelay(this::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         if (cacheOn) {
             scheduleReconnect(0);
+        }
+    }
+
+    // ---- policy listeners ----
+
+    private final List<PolicyListener> policyListeners = new CopyOnWriteArrayList<>();
+    private final ArrayDeque<PolicyEvent> policyEvents = new ArrayDeque<>();
+    private boolean policyDraining; // guarded by policyEvents
+
+    /** PolicyEvent is one cache event and the listeners it is for (those registered when it happened). */
+    private static final class PolicyEvent {
+        final boolean snapshot;
+        final JSONObject msg;
+        final List<PolicyListener> to;
+
+        PolicyEvent(boolean snapshot, JSONObject msg, List<PolicyListener> to) {
+            this.snapshot = snapshot;
+            this.msg = msg;
+            this.to = to;
+        }
+    }
+
+    /**
+     * addPolicyListener makes listener follow the policy the decision
+     * cache holds (see {@link PolicyListener}): it gets the current policy
+     * as a snapshot now if the cache has one, else the next snapshot, and
+     * every change after it. The client must have been built with
+     * decisionCache(true). If permd refuses the subscription to this
+     * caller's role, the listener is never called (the refusal is logged).
+     */
+    public void addPolicyListener(PolicyListener listener) {
+        if (!cacheOn) {
+            throw new IllegalStateException("policy listeners need decisionCache(true)");
+        }
+        // Under the cache's lock: no change can slip between the snapshot
+        // handed to the new listener and the first change it gets.
+        synchronized (cache) {
+            policyListeners.add(listener);
+            cache.current((kind, snap) -> enqueuePolicy(new PolicyEvent(true, snap, java.util.Collections.singletonList(listener))));
+        }
+    }
+
+    /** removePolicyListener stops calls to listener (one already running may finish). */
+    public void removePolicyListener(PolicyListener listener) {
+        policyListeners.remove(listener);
+    }
+
+    /** policyEvent queues one cache event (called under the cache's lock). */
+    private void policyEvent(String kind, JSONObject msg) {
+        if (policyListeners.isEmpty()) {
+            return;
+        }
+        enqueuePolicy(new PolicyEvent("snapshot".equals(kind), msg, new ArrayList<>(policyListeners)));
+    }
+
+    /** enqueuePolicy delivers events in order, off the reader thread, one at a time. */
+    private void enqueuePolicy(PolicyEvent ev) {
+        synchronized (policyEvents) {
+            policyEvents.add(ev);
+            if (policyDraining) {
+                return;
+            }
+            policyDraining = true;
+        }
+        try {
+            executor.execute(this::drainPolicyEvents);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            synchronized (policyEvents) {
+                policyEvents.clear();
+                policyDraining = false;
+            }
+        }
+    }
+
+    private void drainPolicyEvents() {
+        while (true) {
+            PolicyEvent ev;
+            synchronized (policyEvents) {
+                ev = policyEvents.poll();
+                if (ev == null) {
+                    policyDraining = false;
+                    return;
+                }
+            }
+            for (PolicyListener pl : ev.to) {
+                if (!policyListeners.contains(pl)) {
+                    continue; // removed meanwhile
+                }
+                try {
+                    if (ev.snapshot) {
+                        pl.onSnapshot(ev.msg);
+                    } else {
+                        pl.onChange(ev.msg);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "policy listener failed: " + e, e);
+                }
+            }
         }
     }
 
