@@ -11,7 +11,7 @@ import org.permd.client.PermdRpcException;
 
 /**
  * Bridge ties the parts together the way the Android service drives
- * them: it reads the catalogue, keeps the policy (fed by a PolicyStream), feeds op and
+ * them: it reads the catalogue, keeps the policy (fed by a ClientPolicy), feeds op and
  * process events to permd, and re-plans and re-applies Android's state
  * whenever the policy changes, an alarm set for the plan's next edge
  * fires, a permission or package changes (PermissionPolicyService may
@@ -31,7 +31,7 @@ public final class Bridge {
     private volatile boolean replanWanted;
 
     /**
-     * Bridge talks to permd through permd; a PolicyStream must feed
+     * Bridge talks to permd through permd; a ClientPolicy must feed
      * {@link #policy()}, and call {@link #reapply} after each change.
      */
     public Bridge(PermdCalls permd, AppOpsSurface appOps, PackageSurface packages, LongSupplier clock) throws Exception {

@@ -34,8 +34,6 @@ public class BridgeTest {
     private FakeAndroid android;
     private final AtomicLong now = new AtomicLong(System.currentTimeMillis());
     private Bridge bridge;
-    private PolicyStream stream;
-    private Thread streamThread;
     private final Object changes = new Object();
 
     @Before
@@ -45,33 +43,24 @@ public class BridgeTest {
             fail("permd.socket not set: run aosp/scripts/test-bridge-java.sh");
         }
         UnixSocketTransport t = new UnixSocketTransport(Path.of(socket));
-        client = new PermdClient.Builder(t).build();
+        // The bridge follows the policy through the client's own
+        // subscription (decision cache on), as the Android glue does.
+        client = new PermdClient.Builder(t).decisionCache(true).build();
         // The test runs as root: the same client also acts as Settings
         // (grants.set/revoke) and reads the ledger.
         admin = new ClientCalls(client);
         android = new FakeAndroid();
         bridge = new Bridge(new ClientCalls(client), android, android, now::get);
-        stream = new PolicyStream(t, bridge.policy(), () -> {
+        client.addPolicyListener(new ClientPolicy(bridge.policy(), () -> {
             synchronized (changes) {
                 changes.notifyAll();
             }
-        });
-        streamThread = new Thread(() -> {
-            try {
-                stream.run();
-            } catch (Exception e) {
-                // the test closed the stream, or the assertions below fail
-            }
-        }, "policy-stream");
-        streamThread.setDaemon(true);
-        streamThread.start();
+        }, () -> { }));
         waitUntil(() -> bridge.policy().seq() >= 0, "the policy snapshot");
     }
 
     @After
     public void tearDown() throws Exception {
-        stream.close();
-        streamThread.join();
         client.close();
     }
 
