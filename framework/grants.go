@@ -219,7 +219,8 @@ func (p *grantsPart) methods(s *Service) []Method {
 	manage := []Role{RoleSettings, RoleShell, RoleRoot}
 	return []Method{
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
-		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
+		// PermissionController (permission_ui) asks for the dialog it shows.
+		{Name: "perm.request", Roles: []Role{RoleFramework, RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
