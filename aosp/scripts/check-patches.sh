@@ -5,8 +5,12 @@
 #   check-patches.sh TREE                 every project with patches
 #   check-patches.sh --project P DIR      one project, DIR is its checkout
 #
-# Each project's patches are applied in order with `git apply --check`
-# (nothing is written) and any reject fails the run. Every patch must
+# Each project's patches are applied in order, each to the result of the
+# ones before it, to a scratch copy of the files the series touches (the
+# tree itself is never written); any reject fails the run and names the
+# patch. (`git apply --check` of the whole series at once cannot do this:
+# it checks every patch against the tree as it is, so a file one patch
+# creates and a later one changes is reported missing.) Every patch must
 # also carry the header fields What:, Why:, Article: and Upstream:.
 #
 # A project's directory may be a full checkout or a partial tree: only
@@ -58,10 +62,26 @@ for p in "${projects[@]}"; do
 	else
 		kind="full checkout"
 	fi
-	if (cd "$target" && git apply --check "${abs[@]}"); then
-		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply to $target, a $kind)"
+	scratch=$(mktemp -d)
+	mapfile -t touched < <(sed -n 's|^--- a/||p' "${abs[@]}" | sort -u)
+	for f in "${touched[@]}"; do
+		if [ -f "$target/$f" ]; then
+			mkdir -p "$scratch/$(dirname "$f")"
+			cp "$target/$f" "$scratch/$f"
+		fi
+	done
+	failed=""
+	for f in "${abs[@]}"; do
+		if ! (cd "$scratch" && git apply "$f"); then
+			failed=$f
+			break
+		fi
+	done
+	rm -rf "$scratch"
+	if [ -z "$failed" ]; then
+		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply in order to $target, a $kind)"
 	else
-		echo "check-patches: FAIL: $p: the series does not apply to $target, a $kind" >&2
+		echo "check-patches: FAIL: $p: ${failed##*/} does not apply to $target, a $kind (after the patches before it)" >&2
 		rc=1
 	fi
 done

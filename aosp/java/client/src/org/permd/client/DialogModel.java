@@ -78,6 +78,14 @@ public final class DialogModel {
     public final int preselectedTime;
     /** preselectedPrecision is the index in precisionOptions to start from (0 when empty). */
     public final int preselectedPrecision;
+    /** timeHeading, frequencyHeading, precisionHeading head the three lists. */
+    public final String timeHeading;
+    /** frequencyHeading heads the frequency list. */
+    public final String frequencyHeading;
+    /** precisionHeading heads the precision list. */
+    public final String precisionHeading;
+    /** confirmLabel is the dialog's confirming button. */
+    public final String confirmLabel;
 
     private final boolean backgroundExplicit;
     private final String defaultLevel;
@@ -90,6 +98,7 @@ public final class DialogModel {
             JSONObject g = r.optJSONObject("grant");
             category = g == null ? "" : g.optString("category");
             lang = title = risk = icon = "";
+            timeHeading = frequencyHeading = precisionHeading = confirmLabel = "";
             timeOptions = frequencyOptions = precisionOptions = Collections.emptyList();
             preselectedTime = preselectedPrecision = 0;
             backgroundExplicit = false;
@@ -104,6 +113,11 @@ public final class DialogModel {
         }
         category = need(d, "category").toString();
         lang = d.optString("lang", "en");
+        boolean zh = lang.equals("zh-CN");
+        timeHeading = zh ? "允许多久" : "For how long";
+        frequencyHeading = zh ? "允许几次" : "How often";
+        precisionHeading = zh ? "提供多少" : "How much";
+        confirmLabel = zh ? "确定" : "OK";
         title = need(d, "title").toString();
         risk = need(d, "risk").toString();
         icon = d.optString("icon");

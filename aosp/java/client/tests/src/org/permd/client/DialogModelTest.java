@@ -121,6 +121,7 @@ public class DialogModelTest {
         assertEquals("24小时内", m.timeOptions.get(ids(m.timeOptions).indexOf("duration:24h")).label);
         assertEquals("7天内", m.timeOptions.get(ids(m.timeOptions).indexOf("duration:168h")).label);
         assertEquals("不限次数", m.frequencyOptions.get(0).label);
+        assertEquals(List.of("允许多久", "允许几次", "确定"), List.of(m.timeHeading, m.frequencyHeading, m.confirmLabel));
         assertEquals("每天最多10次", m.frequencyOptions.get(ids(m.frequencyOptions).indexOf("10/day")).label);
         try {
             m.decide(m.timeOptions.size(), 0, 0);
