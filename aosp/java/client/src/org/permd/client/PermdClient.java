@@ -666,6 +666,35 @@ public final class PermdClient implements Closeable {
     }
 
     /**
+     * radiusFor returns the coarsening radius in metres that permd's grant
+     * gives uid/pkg for category, read from the decision cache: 0 for full
+     * precision, the level's radius (or the grant's custom radius) for a
+     * radius level, and -1 when the cache cannot tell (not ready, no grant,
+     * a denial, a level of another effect). Nothing is recorded: it is for
+     * the location precision patch, which shapes fixes whose access AppOps
+     * already notes (and the bridge records); whether the access is allowed
+     * at all is perm.check's and the at-access hook's business.
+     */
+    public int radiusFor(int uid, String pkg, String category) {
+        PolicyCache.View v = cache.view();
+        if (v == null || pkg == null) {
+            return -1;
+        }
+        Evaluator.Compiled g = v.grants.get(PolicyCache.key(uid / 100000, pkg, category));
+        if (g == null || g.deny || g.opaque || g.level == null) {
+            return -1;
+        }
+        switch (g.level.effect) {
+            case "full":
+                return 0;
+            case "radius":
+                return g.radiusM;
+            default:
+                return -1;
+        }
+    }
+
+    /**
      * Access is the record of one cached decision, kept as plain fields
      * until the flush turns it into JSON: the hot path builds no JSON.
      */
