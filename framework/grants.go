@@ -267,12 +267,15 @@ func (p *grantsPart) methods(s *Service) []Method {
 	manage := []Role{RoleSettings, RoleRoot}
 	return []Method{
 		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
-		{Name: "perm.request", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
+		// PermissionController (permission_ui) asks for the dialog it shows.
+		{Name: "perm.request", Roles: []Role{RoleFramework, RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
 		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
 		{Name: "app.removed", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appRemoved(ctx, c) }},
 		{Name: "time.zone", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
 		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
 		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
+		{Name: "loc.offset", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.locOffset(c) }, Fast: true},
+		{Name: "perm.android_revoked", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.androidRevoked(ctx, c) }},
 		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
 		{Name: "grants.get", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.get(ctx, c) }},
 		{Name: "grants.set", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},

@@ -5,9 +5,21 @@
 #   check-patches.sh TREE                 every project with patches
 #   check-patches.sh --project P DIR      one project, DIR is its checkout
 #
-# Each project's patches are applied in order with `git apply --check`
-# (nothing is written) and any reject fails the run. Every patch must
+# Each project's patches are applied in order, each to the result of the
+# ones before it, to a scratch copy of the files the series touches (the
+# tree itself is never written); any reject fails the run and names the
+# patch. (`git apply --check` of the whole series at once cannot do this:
+# it checks every patch against the tree as it is, so a file one patch
+# creates and a later one changes is reported missing.) Every patch must
 # also carry the header fields What:, Why:, Article: and Upstream:.
+#
+# A project's directory may be a full checkout or a partial tree: only
+# the files the series patches, laid out at their paths, each as stored at
+# the commit aosp/patches/UPSTREAM pins for it. A partial tree is marked
+# by a file PARTIAL-TREE at its top naming where each file came from; the
+# output says which kind was checked, and for a partial tree prints that
+# file, since it proves the hunks match those files and nothing about the
+# rest of the project.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 only=""
@@ -44,10 +56,32 @@ for p in "${projects[@]}"; do
 	fi
 	abs=()
 	for f in "${series[@]}"; do abs+=("$PWD/$f"); done
-	if (cd "$target" && git apply --check "${abs[@]}"); then
-		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply to $target)"
+	if [ -f "$target/PARTIAL-TREE" ]; then
+		kind="partial tree: only the patched files"
+		sed 's/^/check-patches:   /' "$target/PARTIAL-TREE"
 	else
-		echo "check-patches: FAIL: $p: the series does not apply to $target" >&2
+		kind="full checkout"
+	fi
+	scratch=$(mktemp -d)
+	mapfile -t touched < <(sed -n 's|^--- a/||p' "${abs[@]}" | sort -u)
+	for f in "${touched[@]}"; do
+		if [ -f "$target/$f" ]; then
+			mkdir -p "$scratch/$(dirname "$f")"
+			cp "$target/$f" "$scratch/$f"
+		fi
+	done
+	failed=""
+	for f in "${abs[@]}"; do
+		if ! (cd "$scratch" && git apply "$f"); then
+			failed=$f
+			break
+		fi
+	done
+	rm -rf "$scratch"
+	if [ -z "$failed" ]; then
+		echo "check-patches: ok ($p: ${#series[@]} patch(es) apply in order to $target, a $kind)"
+	else
+		echo "check-patches: FAIL: $p: ${failed##*/} does not apply to $target, a $kind (after the patches before it)" >&2
 		rc=1
 	fi
 done

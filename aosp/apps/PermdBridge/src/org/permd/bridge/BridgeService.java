@@ -16,9 +16,9 @@ import android.util.Log;
 import org.permd.bridge.core.Bridge;
 import org.permd.bridge.core.Catalogue;
 import org.permd.bridge.core.ClientCalls;
+import org.permd.bridge.core.ClientPolicy;
 import org.permd.bridge.core.OpFeeder;
 import org.permd.bridge.core.Plan;
-import org.permd.bridge.core.PolicyStream;
 import org.permd.client.PermdClient;
 import org.permd.client.android.LocalSocketTransport;
 
@@ -40,7 +40,6 @@ public final class BridgeService extends Service {
     private Handler handler;
     private PermdClient client;
     private Bridge bridge;
-    private PolicyStream stream;
     private AlarmManager alarms;
     private final AlarmManager.OnAlarmListener edge = this::reapply;
 
@@ -52,7 +51,9 @@ public final class BridgeService extends Service {
         handler = new Handler(thread.getLooper());
         alarms = getSystemService(AlarmManager.class);
         LocalSocketTransport transport = new LocalSocketTransport();
-        client = new PermdClient.Builder(transport).build();
+        // The decision cache's subscription also feeds the bridge's policy
+        // (ClientPolicy): one connection, one policy subscriber slot.
+        client = new PermdClient.Builder(transport).decisionCache(true).build();
         handler.post(() -> start(transport));
     }
 
@@ -101,32 +102,11 @@ public final class BridgeService extends Service {
                 reapply();
             }
         }, f, null, handler);
-        stream = new PolicyStream(transport, bridge.policy(), () -> handler.post(this::reapply));
-        Thread t = new Thread(this::streamLoop, "permd-policy");
-        t.setDaemon(true);
-        t.start();
+        // Reconnected (a later snapshot): uses are not kept across a permd restart.
+        client.addPolicyListener(new ClientPolicy(bridge.policy(), () -> handler.post(this::reapply),
+                () -> handler.post(() -> run(bridge.feeder()::reconnected))));
         handler.postDelayed(this::flush, FLUSH_MS);
         handler.postDelayed(this::heartbeat, HEARTBEAT_MS);
-    }
-
-    private void streamLoop() {
-        long backoff = 500;
-        while (true) {
-            try {
-                stream.run();
-                backoff = 500;
-                // Reconnected: uses are not kept across a permd restart.
-                handler.post(() -> run(bridge.feeder()::reconnected));
-            } catch (Exception e) {
-                Log.w(TAG, "policy stream: " + e);
-            }
-            try {
-                Thread.sleep(backoff);
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoff = Math.min(backoff * 2, 30_000);
-        }
     }
 
     private void reapply() {

@@ -165,10 +165,108 @@ public final class PermdClient implements Closeable {
         });
         t.setRemoveOnCancelPolicy(true);
         timer = t;
-        cache = new PolicyCache(this::dropLink);
+        cache = new PolicyCache(this::dropLink, this::policyEvent);
         timer.scheduleWithFixedDelay(this::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         if (cacheOn) {
             scheduleReconnect(0);
+        }
+    }
+
+    // ---- policy listeners ----
+
+    private final List<PolicyListener> policyListeners = new CopyOnWriteArrayList<>();
+    private final ArrayDeque<PolicyEvent> policyEvents = new ArrayDeque<>();
+    private boolean policyDraining; // guarded by policyEvents
+
+    /** PolicyEvent is one cache event and the listeners it is for (those registered when it happened). */
+    private static final class PolicyEvent {
+        final boolean snapshot;
+        final JSONObject msg;
+        final List<PolicyListener> to;
+
+        PolicyEvent(boolean snapshot, JSONObject msg, List<PolicyListener> to) {
+            this.snapshot = snapshot;
+            this.msg = msg;
+            this.to = to;
+        }
+    }
+
+    /**
+     * addPolicyListener makes listener follow the policy the decision
+     * cache holds (see {@link PolicyListener}): it gets the current policy
+     * as a snapshot now if the cache has one, else the next snapshot, and
+     * every change after it. The client must have been built with
+     * decisionCache(true). If permd refuses the subscription to this
+     * caller's role, the listener is never called (the refusal is logged).
+     */
+    public void addPolicyListener(PolicyListener listener) {
+        if (!cacheOn) {
+            throw new IllegalStateException("policy listeners need decisionCache(true)");
+        }
+        // Under the cache's lock: no change can slip between the snapshot
+        // handed to the new listener and the first change it gets.
+        synchronized (cache) {
+            policyListeners.add(listener);
+            cache.current((kind, snap) -> enqueuePolicy(new PolicyEvent(true, snap, java.util.Collections.singletonList(listener))));
+        }
+    }
+
+    /** removePolicyListener stops calls to listener (one already running may finish). */
+    public void removePolicyListener(PolicyListener listener) {
+        policyListeners.remove(listener);
+    }
+
+    /** policyEvent queues one cache event (called under the cache's lock). */
+    private void policyEvent(String kind, JSONObject msg) {
+        if (policyListeners.isEmpty()) {
+            return;
+        }
+        enqueuePolicy(new PolicyEvent("snapshot".equals(kind), msg, new ArrayList<>(policyListeners)));
+    }
+
+    /** enqueuePolicy delivers events in order, off the reader thread, one at a time. */
+    private void enqueuePolicy(PolicyEvent ev) {
+        synchronized (policyEvents) {
+            policyEvents.add(ev);
+            if (policyDraining) {
+                return;
+            }
+            policyDraining = true;
+        }
+        try {
+            executor.execute(this::drainPolicyEvents);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            synchronized (policyEvents) {
+                policyEvents.clear();
+                policyDraining = false;
+            }
+        }
+    }
+
+    private void drainPolicyEvents() {
+        while (true) {
+            PolicyEvent ev;
+            synchronized (policyEvents) {
+                ev = policyEvents.poll();
+                if (ev == null) {
+                    policyDraining = false;
+                    return;
+                }
+            }
+            for (PolicyListener pl : ev.to) {
+                if (!policyListeners.contains(pl)) {
+                    continue; // removed meanwhile
+                }
+                try {
+                    if (ev.snapshot) {
+                        pl.onSnapshot(ev.msg);
+                    } else {
+                        pl.onChange(ev.msg);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "policy listener failed: " + e, e);
+                }
+            }
         }
     }
 
@@ -559,6 +657,35 @@ public final class PermdClient implements Closeable {
     }
 
     /**
+     * radiusFor returns the coarsening radius in metres that permd's grant
+     * gives uid/pkg for category, read from the decision cache: 0 for full
+     * precision, the level's radius (or the grant's custom radius) for a
+     * radius level, and -1 when the cache cannot tell (not ready, no grant,
+     * a denial, a level of another effect). Nothing is recorded: it is for
+     * the location precision patch, which shapes fixes whose access AppOps
+     * already notes (and the bridge records); whether the access is allowed
+     * at all is perm.check's and the at-access hook's business.
+     */
+    public int radiusFor(int uid, String pkg, String category) {
+        PolicyCache.View v = cache.view();
+        if (v == null || pkg == null) {
+            return -1;
+        }
+        Evaluator.Compiled g = v.grants.get(PolicyCache.key(uid / 100000, pkg, category));
+        if (g == null || g.deny || g.opaque || g.level == null) {
+            return -1;
+        }
+        switch (g.level.effect) {
+            case "full":
+                return 0;
+            case "radius":
+                return g.radiusM;
+            default:
+                return -1;
+        }
+    }
+
+    /**
      * Access is the record of one cached decision, kept as plain fields
      * until the flush turns it into JSON: the hot path builds no JSON.
      */
@@ -604,6 +731,27 @@ public final class PermdClient implements Closeable {
     @RpcMethod("loc.fudge")
     public JsonResult locFudge(int uid, String pkg, double lat, double lon, double accuracyM) throws PermdException {
         return new JsonResult(callObject("loc.fudge", obj("uid", uid, "package", pkg, "lat", lat, "lon", lon, "accuracy_m", accuracyM)));
+    }
+
+    /**
+     * locOffset returns a user's secret location offset ({user, x, y,
+     * next_ms}) for coarsening fixes in-process exactly as loc.fudge does;
+     * only system_server among framework callers gets it.
+     */
+    @RpcMethod("loc.offset")
+    public JsonResult locOffset(int user) throws PermdException {
+        return new JsonResult(callObject("loc.offset", obj("user", user)));
+    }
+
+    /**
+     * permAndroidRevoked reports that Android's own permission state for
+     * an app's category was revoked (Settings, pm revoke), so permd ends its
+     * allow grant too; it returns the ended grant.
+     */
+    @RpcMethod("perm.android_revoked")
+    public Grant permAndroidRevoked(int user, String pkg, String category) throws PermdException {
+        return new Grant(callObject("perm.android_revoked", obj("user", user, "package", pkg, "category", category))
+                .optJSONObject("revoked"));
     }
 
     /** appState reports an app's state change (foreground, visible, background, not_running). */

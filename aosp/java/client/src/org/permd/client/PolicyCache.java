@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.json.JSONArray;
 import org.json.JSONObject;
 
@@ -34,12 +35,24 @@ final class PolicyCache {
     }
 
     private volatile View view; // null: not ready
+    // The policy as permd sent it, for a listener added later
+    // (PermdClient.addPolicyListener): categories and grants by key.
+    private JSONObject rawSnapshot;
+    private final Map<String, JSONObject> rawGrants = new HashMap<>();
     private Link link; // the link whose subscription feeds the cache
     private final List<JSONObject> early = new ArrayList<>(); // changes before the snapshot reply
     private final Runnable onGap;
+    // tap sees every snapshot ("snapshot") and applied change ("change")
+    // in the order applied, under this cache's lock; it must not block.
+    private final BiConsumer<String, JSONObject> tap;
 
     PolicyCache(Runnable onGap) {
+        this(onGap, (kind, msg) -> { });
+    }
+
+    PolicyCache(Runnable onGap, BiConsumer<String, JSONObject> tap) {
         this.onGap = onGap;
+        this.tap = tap;
     }
 
     static String key(int user, String pkg, String category) {
@@ -76,6 +89,8 @@ final class PolicyCache {
             return;
         }
         view = build(snap);
+        keepRaw(snap);
+        tap.accept("snapshot", snap);
         List<JSONObject> pend = new ArrayList<>(early);
         early.clear();
         for (JSONObject c : pend) {
@@ -104,6 +119,8 @@ final class PolicyCache {
         JSONObject snap = c.optJSONObject("snapshot");
         if (snap != null) {
             view = build(snap);
+            keepRaw(snap);
+            tap.accept("snapshot", snap);
             return;
         }
         if (seq != v.seq + 1) {
@@ -120,14 +137,51 @@ final class PolicyCache {
         if (set != null) {
             Evaluator.Compiled g = Evaluator.Compiled.of(set, v.categories.get(set.optString("category")));
             gs.put(key(g.user, g.pkg, g.category), g);
+            rawGrants.put(key(g.user, g.pkg, g.category), set);
         } else if (removed != null) {
             String k = key(removed.optInt("user"), removed.optString("package"), removed.optString("category"));
             Evaluator.Compiled cur = gs.get(k);
             if (cur != null && cur.version <= removed.optLong("version")) {
                 gs.remove(k);
+                rawGrants.remove(k);
             }
         }
         view = new View(seq, v.zoneName, v.categories, gs);
+        tap.accept("change", c);
+    }
+
+    private void keepRaw(JSONObject snap) {
+        rawSnapshot = snap;
+        rawGrants.clear();
+        JSONArray ga = snap.optJSONArray("grants");
+        for (int i = 0; ga != null && i < ga.length(); i++) {
+            JSONObject g = ga.optJSONObject(i);
+            rawGrants.put(key(g.optInt("user"), g.optString("package"), g.optString("category")), g);
+        }
+    }
+
+    /**
+     * current hands the policy now, as a snapshot, to sink, under the
+     * cache's lock, so that no change can come between it and the changes
+     * the tap sees next; nothing when the cache is not ready.
+     */
+    synchronized void current(BiConsumer<String, JSONObject> sink) {
+        View v = view;
+        if (v == null || rawSnapshot == null) {
+            return;
+        }
+        JSONObject snap = new JSONObject();
+        try {
+            for (java.util.Iterator<String> it = rawSnapshot.keys(); it.hasNext();) {
+                String k = it.next();
+                snap.put(k, rawSnapshot.get(k));
+            }
+            snap.put("seq", v.seq);
+            snap.put("grants", new JSONArray(rawGrants.values()));
+        } catch (org.json.JSONException e) {
+            throw new IllegalStateException("copying the policy snapshot: " + e.getMessage(), e);
+        }
+        sink.accept("snapshot", snap);
     }
 
     static View build(JSONObject snap) {

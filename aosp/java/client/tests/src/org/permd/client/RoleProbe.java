@@ -41,6 +41,8 @@ public final class RoleProbe {
         });
         m.put("loc.fudge", c -> c.locFudge(app, pkg, 31.23, 121.47, 5));
         m.put("app.state", c -> c.appState(app, "foreground"));
+        m.put("loc.offset", c -> c.locOffset(0));
+        m.put("perm.android_revoked", c -> c.permAndroidRevoked(0, "com.example.maps", "sms"));
         m.put("grants.list", c -> c.grantsList(null));
         m.put("grants.get", c -> c.grantsGet(0, pkg, "camera"));
         m.put("grants.set", c -> c.grantsSet(PermdClient.obj("package", pkg, "category", "microphone",

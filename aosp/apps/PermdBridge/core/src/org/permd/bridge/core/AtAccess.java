@@ -1,5 +1,6 @@
 package org.permd.bridge.core;
 
+import java.util.concurrent.ConcurrentHashMap;
 import org.permd.client.CheckResult;
 import org.permd.client.PermdClient;
 
@@ -27,6 +28,11 @@ import org.permd.client.PermdClient;
 public final class AtAccess {
     private final PermdClient client;
     private final Catalogue catalogue;
+    // The app state of each uid as the hook's uid-importance listener last
+    // saw it. The hook keeps its own copy instead of asking ActivityManager
+    // on every note: noteOperation runs on paths that may hold
+    // ActivityManager's locks, and a call back into it could deadlock.
+    private final ConcurrentHashMap<Integer, String> states = new ConcurrentHashMap<>();
 
     /** AtAccess decides with client's decision cache and the catalogue's op mapping. */
     public AtAccess(PermdClient client, Catalogue catalogue) {
@@ -51,6 +57,29 @@ public final class AtAccess {
             return AppOpsSurface.MODE_DEFAULT;
         }
         return modeOf(r.result(), r.reason());
+    }
+
+    /**
+     * importance records uid's ActivityManager importance
+     * (RunningAppProcessInfo.IMPORTANCE_*), as the hook's
+     * OnUidImportanceListener reports it; a uid that is gone is forgotten.
+     */
+    public void importance(int uid, int importance) {
+        String st = OpFeeder.stateOf(importance);
+        if ("not_running".equals(st)) {
+            states.remove(uid);
+        } else {
+            states.put(uid, st);
+        }
+    }
+
+    /**
+     * mode decides one note or start with the app state last recorded by
+     * {@link #importance}. Without a known state the client cannot decide a
+     * foreground-only grant from its cache and asks permd.
+     */
+    public int mode(String op, int uid, String pkg) {
+        return mode(op, uid, pkg, states.get(uid));
     }
 
     /** modeOf maps permd's result and reason to an AppOpsManager mode. */

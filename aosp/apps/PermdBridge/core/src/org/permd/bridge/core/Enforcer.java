@@ -2,6 +2,9 @@ package org.permd.bridge.core;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Enforcer makes Android's state match a plan, touching only what
@@ -36,6 +39,39 @@ public final class Enforcer {
         public String toString() {
             return modes + " mode(s), " + grants + " grant(s)";
         }
+    }
+
+    /**
+     * revokedOutside returns the grants, as "user pkg category", whose
+     * every permission this enforcer granted (and plan still wants granted)
+     * is no longer granted: revoked outside the bridge, by the user in
+     * Settings, `pm revoke`, or Android's revocation of unused apps' permissions. A
+     * category with one permission still granted is a narrowing
+     * (approximate instead of precise location, foreground instead of
+     * always), not a revoke, and is not listed. Uninstalled packages are
+     * skipped: their grants end in permd from packages.list.
+     */
+    public synchronized Set<String> revokedOutside(Plan plan) {
+        Map<String, Boolean> anyGranted = new TreeMap<>();
+        for (Map.Entry<String, Plan.Grant> e : plan.grants.entrySet()) {
+            if (e.getValue() != Plan.Grant.GRANTED || ownGrants.get(e.getKey()) != Plan.Grant.GRANTED) {
+                continue;
+            }
+            String[] k = e.getKey().split(" ");
+            int user = Integer.parseInt(k[0]);
+            if (packages.requested(k[1], user).isEmpty()) {
+                continue;
+            }
+            String cat = k[0] + " " + k[1] + " " + plan.category.get(e.getKey());
+            anyGranted.merge(cat, packages.isGranted(k[1], k[2], user), Boolean::logicalOr);
+        }
+        Set<String> out = new TreeSet<>();
+        for (Map.Entry<String, Boolean> e : anyGranted.entrySet()) {
+            if (!e.getValue()) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
     }
 
     /** apply brings Android in line with plan. */

@@ -24,6 +24,8 @@ public final class Plan {
     public final Map<String, Integer> modes = new TreeMap<>();
     /** grants maps "user pkg perm" to the desired grant state. */
     public final Map<String, Grant> grants = new TreeMap<>();
+    /** category maps each grants key to the permd category it belongs to. */
+    public final Map<String, String> category = new TreeMap<>();
     /** why maps a mode key to the reason, for logs and tests. */
     public final Map<String, String> why = new TreeMap<>();
     /** nextMs is when to plan again (epoch ms), Long.MAX_VALUE for never. */

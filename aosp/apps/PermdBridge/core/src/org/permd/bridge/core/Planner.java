@@ -78,6 +78,7 @@ public final class Planner {
             for (String perm : perms) {
                 if (requested.contains(perm)) {
                     p.grants.put(Plan.grantKey(user, pkg, perm), Plan.Grant.DENIED);
+                    p.category.put(Plan.grantKey(user, pkg, perm), category);
                 }
             }
             return;
@@ -172,6 +173,7 @@ public final class Planner {
                 want = Plan.Grant.REVOKED;
             }
             p.grants.put(Plan.grantKey(user, pkg, perm), want);
+            p.category.put(Plan.grantKey(user, pkg, perm), category);
         }
     }
 

@@ -66,4 +66,19 @@ public class AtAccessTest {
         assertEquals("not one of the ten categories", AppOpsSurface.MODE_DEFAULT,
                 at.mode("android:vibrate", 10210, "com.example.always", "foreground"));
     }
+
+    @Test
+    public void appStateComesFromTheImportanceListener() throws Exception {
+        set("{\"uid\":10215,\"package\":\"com.example.inuse\",\"category\":\"contacts\",\"time\":{\"mode\":\"while_in_use\"},"
+                + "\"precision\":{\"level\":\"all\"}}");
+        at.importance(10215, 100); // IMPORTANCE_FOREGROUND
+        assertEquals("while in use, app in the foreground", AppOpsSurface.MODE_ALLOWED,
+                at.mode("android:read_contacts", 10215, "com.example.inuse"));
+        at.importance(10215, 400); // IMPORTANCE_CACHED
+        assertEquals("while in use, app in the background", AppOpsSurface.MODE_IGNORED,
+                at.mode("android:read_contacts", 10215, "com.example.inuse"));
+        at.importance(10215, 200); // IMPORTANCE_VISIBLE
+        assertEquals("while in use, app visible", AppOpsSurface.MODE_ALLOWED,
+                at.mode("android:read_contacts", 10215, "com.example.inuse"));
+    }
 }

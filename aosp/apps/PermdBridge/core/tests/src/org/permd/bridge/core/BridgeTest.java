@@ -34,8 +34,6 @@ public class BridgeTest {
     private FakeAndroid android;
     private final AtomicLong now = new AtomicLong(System.currentTimeMillis());
     private Bridge bridge;
-    private PolicyStream stream;
-    private Thread streamThread;
     private final Object changes = new Object();
 
     @Before
@@ -45,33 +43,24 @@ public class BridgeTest {
             fail("permd.socket not set: run aosp/scripts/test-bridge-java.sh");
         }
         UnixSocketTransport t = new UnixSocketTransport(Path.of(socket));
-        client = new PermdClient.Builder(t).build();
+        // The bridge follows the policy through the client's own
+        // subscription (decision cache on), as the Android glue does.
+        client = new PermdClient.Builder(t).decisionCache(true).build();
         // The test runs as root: the same client also acts as Settings
         // (grants.set/revoke) and reads the ledger.
         admin = new ClientCalls(client);
         android = new FakeAndroid();
         bridge = new Bridge(new ClientCalls(client), android, android, now::get);
-        stream = new PolicyStream(t, bridge.policy(), () -> {
+        client.addPolicyListener(new ClientPolicy(bridge.policy(), () -> {
             synchronized (changes) {
                 changes.notifyAll();
             }
-        });
-        streamThread = new Thread(() -> {
-            try {
-                stream.run();
-            } catch (Exception e) {
-                // the test closed the stream, or the assertions below fail
-            }
-        }, "policy-stream");
-        streamThread.setDaemon(true);
-        streamThread.start();
+        }, () -> { }));
         waitUntil(() -> bridge.policy().seq() >= 0, "the policy snapshot");
     }
 
     @After
     public void tearDown() throws Exception {
-        stream.close();
-        streamThread.join();
         client.close();
     }
 
@@ -375,5 +364,49 @@ public class BridgeTest {
         assertEquals(List.of(), android.take());
         assertFalse(android.isGranted("com.example.gone", "android.permission.CAMERA", 0));
         assertEquals(AppOpsSurface.MODE_DEFAULT, android.uidMode("android:camera", 10207));
+    }
+
+    @Test
+    public void androidRevokeEndsThePermdGrant() throws Exception {
+        android.install("com.example.contacts", 10216, "android.permission.READ_CONTACTS", "android.permission.WRITE_CONTACTS");
+        setGrant(new JSONObject("{\"uid\":10216,\"package\":\"com.example.contacts\",\"category\":\"contacts\","
+                + "\"time\":{\"mode\":\"always\"},\"precision\":{\"level\":\"all\"}}"));
+        bridge.reapply();
+        assertTrue(android.isGranted("com.example.contacts", "android.permission.READ_CONTACTS", 0));
+        android.take();
+        // The user revokes the permissions in Android's Settings.
+        android.granted.remove("com.example.contacts android.permission.READ_CONTACTS");
+        android.granted.remove("com.example.contacts android.permission.WRITE_CONTACTS");
+        bridge.reapply();
+        JSONObject got = admin.call("grants.get", new JSONObject().put("package", "com.example.contacts").put("category", "contacts"));
+        assertTrue("permd still holds the grant Android revoked: " + got, got.isNull("grant"));
+        JSONArray hist = got.getJSONArray("history");
+        assertEquals("revoke", hist.getJSONObject(hist.length() - 1).getString("action"));
+        assertEquals("android", hist.getJSONObject(hist.length() - 1).getString("by"));
+        assertFalse("the bridge granted back what Android revoked",
+                android.isGranted("com.example.contacts", "android.permission.READ_CONTACTS", 0));
+        assertEquals("modes return to Android's own", List.of("mode android:read_contacts 10216 3",
+                "mode android:write_contacts 10216 3"), android.take().stream().filter(l -> l.contains("contacts 10216")).toList());
+    }
+
+    @Test
+    public void androidNarrowingIsNotARevoke() throws Exception {
+        android.install("com.example.nav", 10217, "android.permission.ACCESS_FINE_LOCATION",
+                "android.permission.ACCESS_COARSE_LOCATION", "android.permission.ACCESS_BACKGROUND_LOCATION");
+        setGrant(new JSONObject("{\"uid\":10217,\"package\":\"com.example.nav\",\"category\":\"location\","
+                + "\"time\":{\"mode\":\"always\",\"background\":true},\"precision\":{\"level\":\"exact\"}}"));
+        bridge.reapply();
+        assertTrue(android.isGranted("com.example.nav", "android.permission.ACCESS_BACKGROUND_LOCATION", 0));
+        android.take();
+        // "Allow only while using the app" and "approximate" in Settings:
+        // narrower, but location is still granted.
+        android.granted.remove("com.example.nav android.permission.ACCESS_BACKGROUND_LOCATION");
+        android.granted.remove("com.example.nav android.permission.ACCESS_FINE_LOCATION");
+        bridge.reapply();
+        JSONObject got = admin.call("grants.get", new JSONObject().put("package", "com.example.nav").put("category", "location"));
+        assertFalse("a narrowing in Android ended permd's grant", got.isNull("grant"));
+        // permd's grant decides what Android holds: the bridge grants back.
+        assertEquals(List.of("grant com.example.nav ACCESS_BACKGROUND_LOCATION", "grant com.example.nav ACCESS_FINE_LOCATION"),
+                android.take());
     }
 }
