@@ -195,6 +195,8 @@ type readParams struct {
 	Cursor string `json:"cursor"`
 	Limit  int    `json:"limit"`
 	Bucket string `json:"bucket"`
+	// Count asks ledger.query for the total when the page is cut.
+	Count bool `json:"count"`
 }
 
 // decodeRead decodes filters and, for an app, forces the uid filter to
@@ -239,6 +241,13 @@ func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
 	page, err := p.l.Query(ctx, rp.Filter, rp.Cursor, limit)
 	if err != nil {
 		return nil, ledgerError(err)
+	}
+	if rp.Count && page.Next != "" {
+		n, err := p.l.Count(ctx, rp.Filter)
+		if err != nil {
+			return nil, ledgerError(err)
+		}
+		page.Total = &n
 	}
 	return page, nil
 }

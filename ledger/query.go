@@ -126,6 +126,9 @@ type Event struct {
 type Page struct {
 	Events []Event `json:"events"`
 	Next   string  `json:"next,omitempty"`
+	// Total is how many rows match the filter in all, given by
+	// ledger.query when asked ("count": true) and the page was cut.
+	Total *int64 `json:"total,omitempty"`
 }
 
 // where builds the WHERE clause for f. ok is false when the filter names

@@ -24,7 +24,7 @@ var zhCN = map[string]string{
 	"status": "状态", "uptime": "运行时间", "storage": "存储", "connections": "连接数", "config": "配置",
 	"you": "你", "calls": "调用",
 	// sentences (keys of enSentences)
-	"more":         "显示最新的 %d 行；还有更多匹配（提高 --limit，或用 --since、--package 缩小范围）",
+	"more":         "显示最新的 %d 行，共 %s 行（提高 --limit，或用 --since、--package 缩小范围）",
 	"more_starts":  "显示 %d 行；还有更多匹配（提高 --limit，或用 --since、--package 缩小范围）",
 	"no grants":    "没有授权",
 	"on":           "使用中",
@@ -55,7 +55,7 @@ var zhCN = map[string]string{
 
 // enSentences is the English of the keys that are not their own text.
 var enSentences = map[string]string{
-	"more":         "showing the newest %d rows; more match (raise --limit, or narrow with --since, --package)",
+	"more":         "showing the newest %d of %s rows (raise --limit, or narrow with --since, --package)",
 	"more_starts":  "showing %d rows; more match (raise --limit, or narrow with --since, --package)",
 	"procs_total":  "%d processes (tracking mode %s)",
 	"held_until":   "held until %s",

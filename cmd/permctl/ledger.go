@@ -26,6 +26,7 @@ type ledgerSource interface {
 	Summary(ctx context.Context, f ledger.Filter) ([]ledger.SummaryRow, error)
 	Timeline(ctx context.Context, f ledger.Filter, bucket time.Duration) ([]ledger.Bucket, error)
 	CheckAndVerify(ctx context.Context) (ledger.CheckedReport, error)
+	Count(ctx context.Context, f ledger.Filter) (int64, error)
 }
 
 type rpcSource struct{ e *env }
@@ -35,6 +36,20 @@ type rpcParams struct {
 	Cursor string `json:"cursor,omitempty"`
 	Limit  int    `json:"limit,omitempty"`
 	Bucket string `json:"bucket,omitempty"`
+	Count  bool   `json:"count,omitempty"`
+}
+
+// Count asks ledger.query for one row and the total (given when the page
+// is cut, that is when more than one row matches).
+func (s rpcSource) Count(ctx context.Context, f ledger.Filter) (int64, error) {
+	var p ledger.Page
+	if err := s.e.call(ctx, "ledger.query", rpcParams{Filter: f, Limit: 1, Count: true}, &p); err != nil {
+		return 0, err
+	}
+	if p.Total != nil {
+		return *p.Total, nil
+	}
+	return int64(len(p.Events)), nil
 }
 
 func (s rpcSource) Query(ctx context.Context, f ledger.Filter, cursor string, limit int) (ledger.Page, error) {
@@ -229,7 +244,11 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if cursor != "" {
-			fmt.Fprintf(e.stdout, "%s\n", e.msg("more", len(evs)))
+			total, err := src.Count(ctx, f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s\n", e.msg("more", len(evs), thousands(total)))
 		}
 		return nil
 	case "export":
