@@ -65,29 +65,11 @@ func (d *Daemon) SubscribeIndicator(ctx context.Context, send func(json.RawMessa
 		return fmt.Errorf("connect to permd at %s: %w", d.Socket, err)
 	}
 	defer c.Close()
-	var first json.RawMessage
-	if err := c.Call(ctx, "indicator.subscribe", nil, &first); err != nil {
-		return err
+	err = c.Follow(ctx, "indicator.subscribe", "indicator.changed", send)
+	if errors.Is(err, client.ErrClosed) {
+		return errors.New("permd closed the subscription")
 	}
-	if err := send(first); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case n, ok := <-c.Notifications():
-			if !ok {
-				return errors.New("permd closed the subscription")
-			}
-			if n.Method != "indicator.changed" {
-				continue
-			}
-			if err := send(n.Params); err != nil {
-				return err
-			}
-		}
-	}
+	return err
 }
 
 // Close closes the shared connection.

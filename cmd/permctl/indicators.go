@@ -156,10 +156,6 @@ func watchOnce(ctx context.Context, e *env, lang string) error {
 	if err != nil {
 		return err
 	}
-	var snap json.RawMessage
-	if err := c.Call(ctx, "indicator.subscribe", nil, &snap); err != nil {
-		return err
-	}
 	var last uint64
 	show := func(raw json.RawMessage) error {
 		var s indicatorSnapshot
@@ -185,25 +181,11 @@ func watchOnce(ctx context.Context, e *env, lang string) error {
 		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))
 		return err
 	}
-	if err := show(snap); err != nil {
-		return err
+	err = c.Follow(ctx, "indicator.subscribe", "indicator.changed", show)
+	if errors.Is(err, client.ErrClosed) {
+		return fmt.Errorf("watching indicators: %w", err)
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case n, ok := <-c.Notifications():
-			if !ok {
-				return fmt.Errorf("watching indicators: %w", client.ErrClosed)
-			}
-			if n.Method != "indicator.changed" {
-				continue
-			}
-			if err := show(n.Params); err != nil {
-				return err
-			}
-		}
-	}
+	return err
 }
 
 // indicatorLine is one watch line:
