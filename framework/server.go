@@ -641,7 +641,9 @@ func (sv *server) processOne(c *conn, raw []byte) json.RawMessage {
 func (sv *server) processRequest(c *conn, req *request) json.RawMessage {
 	isNotification := len(req.ID) == 0
 	id := req.ID
-	if isNotification {
+	if isNotification || !validID(req.ID) {
+		// JSON-RPC 2.0 §5: when the id cannot be echoed (an object, an
+		// array, a boolean), the error reply carries a null id.
 		id = json.RawMessage("null")
 	}
 	if req.JSONRPC != "2.0" || req.Method == "" || !validID(req.ID) {
@@ -685,6 +687,9 @@ var encBufs = sync.Pool{New: func() any {
 	return e
 }}
 
+// validID reports whether a decoded request's id is absent, a string, a
+// number or null. The request already decoded, so the first byte tells
+// the JSON type ('n' can only begin null).
 func validID(id json.RawMessage) bool {
 	if len(id) == 0 {
 		return true
