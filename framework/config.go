@@ -177,7 +177,7 @@ func DecodeFile(file, prefix string, raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		pe := paramsError(err)
+		pe := paramsError(err, raw, v)
 		field := prefix
 		if f, ok := pe.Data.(map[string]string); ok && f["field"] != "params" {
 			if field != "" {

@@ -107,15 +107,17 @@ func DecodeParams(params json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytesReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return paramsError(err)
+		return paramsError(err, params, v)
 	}
 	return nil
 }
 
-func paramsError(err error) *Error {
+// paramsError describes a decoding failure of raw into v, naming the
+// field as the client wrote it.
+func paramsError(err error, raw []byte, v any) *Error {
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		field := ute.Field
+		field := wireField(ute, raw, v)
 		if field == "" {
 			field = "params"
 		}

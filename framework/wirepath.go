@@ -1,0 +1,178 @@
+package framework
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Clients see a field named as they wrote it. encoding/json names a
+// field that failed to decode by its path of Go struct fields, which
+// leaks the daemon's types: a field promoted from an embedded struct
+// comes out as "Filter.since_ms", and array elements lose their index
+// ("records.uid"). wireField turns such a path into the one on the wire
+// ("since_ms", "records[3].uid").
+
+// wireField names the field of raw (decoded into v) that a
+// json.UnmarshalTypeError is about.
+func wireField(ute *json.UnmarshalTypeError, raw []byte, v any) string {
+	field := dropEmbedded(ute.Field, reflect.TypeOf(v))
+	// Where the decoder knows the offset of the bad value, read the
+	// path with indices from the bytes themselves; an Unmarshaler's own
+	// error has no offset, and then the path from the types stands.
+	if p, ok := pathAt(raw, ute.Offset); ok && sameField(p, field) {
+		return p
+	}
+	return field
+}
+
+// sameField reports whether the wire path p (with indices and map keys)
+// is the value the decoder's path goPath names: goPath's names appear in
+// p in order, p adding only map keys, and both end on the same name.
+func sameField(p, goPath string) bool {
+	ws := strings.Split(stripIndices(p), ".")
+	gs := strings.Split(goPath, ".")
+	if ws[len(ws)-1] != gs[len(gs)-1] {
+		return false
+	}
+	i := 0
+	for _, w := range ws {
+		if i < len(gs) && w == gs[i] {
+			i++
+		}
+	}
+	return i == len(gs)
+}
+
+// dropEmbedded removes from a dotted encoding/json field path the names
+// of embedded structs, which do not appear on the wire.
+func dropEmbedded(goPath string, t reflect.Type) string {
+	if goPath == "" {
+		return ""
+	}
+	var out []string
+	for _, seg := range strings.Split(goPath, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		var next reflect.Type
+		embedded := false
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && tag == "" && f.Name == seg {
+				next, embedded = f.Type, true
+				break
+			}
+			name := tag
+			if name == "" {
+				name = f.Name
+			}
+			if name == seg && tag != "-" {
+				next = f.Type
+				break
+			}
+		}
+		if !embedded {
+			out = append(out, seg)
+		}
+		t = next
+	}
+	return strings.Join(out, ".")
+}
+
+// stripIndices removes "[n]" from a wire path.
+func stripIndices(p string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range p {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']':
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// pathAt returns the path of the JSON value of raw that ends at offset
+// (a scalar) or whose opening brace or bracket ends there (an object or
+// array), as the decoder reports offsets.
+func pathAt(raw []byte, offset int64) (string, bool) {
+	if offset <= 0 {
+		return "", false
+	}
+	type frame struct {
+		array     bool
+		index     int
+		key       string
+		expectKey bool
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.array {
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		}
+		return b.String()
+	}
+	// valueDone moves the enclosing container past the value just read.
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].expectKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		end := dec.InputOffset()
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].expectKey {
+			if k, ok := tok.(string); ok {
+				stack[n-1].key, stack[n-1].expectKey = k, false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+			continue
+		}
+		if end >= offset {
+			p := path()
+			return p, p != ""
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{expectKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{array: true})
+		default:
+			valueDone()
+		}
+	}
+}
