@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
+
+	"permd/aosp/etc"
 )
 
 // ProtocolVersion is the version of the wire protocol described in
@@ -121,7 +122,8 @@ func paramsError(err error, raw []byte, v any) *Error {
 		if field == "" {
 			field = "params"
 		}
-		return InvalidParams(field, "expected %s, got JSON %s", jsonKind(ute.Type), ute.Value)
+		msg, _ := etc.TypeProblem(ute)
+		return InvalidParams(field, "%s", msg)
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -134,33 +136,6 @@ func paramsError(err error, raw []byte, v any) *Error {
 		return InvalidParams(trimQuotes(msg[len(unk):]), "unknown field")
 	}
 	return InvalidParams("params", "%s", msg)
-}
-
-// jsonKind names what a Go type takes in JSON terms, for errors a client
-// author can act on (not the daemon's type names).
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return t.String()
 }
 
 func trimQuotes(s string) string {
