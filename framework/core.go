@@ -49,8 +49,8 @@ type coreConfig struct {
 // parseCoreConfig validates permd.json's roles and limits.
 func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 	cfg := &coreConfig{Limits: DefaultLimits()}
-	// Decode the known sections strictly, but let other parts own their
-	// own files: permd.json holds only the core's sections.
+	// permd.json holds only the core's roles and limits, decoded
+	// strictly; other parts own their own files.
 	raw, _ := snap.File(MainFile)
 	if err := DecodeFile(MainFile, "", raw, cfg); err != nil {
 		return nil, err
