@@ -47,6 +47,7 @@ var testHelpers = []string{
 	"permd/aosp/apk/apktest",
 	"permd/aosp/e2e",
 	"permd/aosp/adb",
+	"permd/internal/wait",
 }
 
 // under reports whether pkg is p or inside it.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/internal/wait"
 )
 
 // Test uids and the roles the test config gives them. On a host there is
@@ -192,18 +193,10 @@ func (ts *testService) writeConfig(t testing.TB, name, body string) {
 	}
 }
 
-// waitFor polls cond until it holds; it fails the test after 10 s. It
-// waits for asynchronous effects (a reload, a commit); it asserts no
-// timing.
+// waitFor is wait.Until under the name this package's tests use.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, what, cond)
 }
 
 type syncBuffer struct {
