@@ -47,6 +47,9 @@ type testOptions struct {
 	Config map[string]string // files in the config dir, by relative path; permd.json defaults to testRolesJSON
 	Now    func() time.Time
 	Data   string // data dir; default a temp dir (set it to restart on the same data)
+
+	TraceArrival  func(method string, at time.Time) // Options.TraceArrival
+	OnProcessDied func(uid, pid int)                // Options.OnProcessDied
 }
 
 // testService is a daemon running in this process on a real socket with a
@@ -101,7 +104,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 	}
 	svc, err := New(Options{
 		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
-		Version: "test", Now: o.Now,
+		Version: "test", Now: o.Now, TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
 	})
 	if err != nil {

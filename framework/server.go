@@ -422,7 +422,7 @@ var (
 // request boundary without reading the whole oversized line.
 func (c *conn) readLoop() {
 	buf := make([]byte, 0, 4096)
-	var readAt time.Time // when buf was last filled; kept only for traceArrival
+	var readAt time.Time // when buf was last filled; kept only for Options.TraceArrival
 	chunk := make([]byte, 32<<10)
 	for {
 		// Consume every complete line already buffered.
@@ -472,7 +472,7 @@ func (c *conn) readLoop() {
 		}
 		c.nc.SetReadDeadline(dl)
 		n, err := c.nc.Read(chunk)
-		if traceArrival != nil {
+		if c.sv.svc.opt.TraceArrival != nil {
 			readAt = time.Now()
 		}
 		buf = append(buf, chunk[:n]...)
@@ -505,12 +505,6 @@ func (c *conn) tooLarge() {
 	c.send(append(b, '\n'))
 }
 
-// traceArrival, when set, is told the method of each single-request line
-// and when its bytes were read from the socket. Benchmarks set it to time
-// from a request's arrival, as latency targets are stated; the daemon
-// leaves it nil.
-var traceArrival func(method string, at time.Time)
-
 // serveLine serves a line holding one request object. A Fast method is
 // served on the read goroutine when inline allows it; anything else runs
 // concurrently with the request already decoded, so that a long line (a
@@ -526,8 +520,8 @@ func (c *conn) serveLine(line []byte, inline bool, readAt time.Time) bool {
 	if json.Unmarshal(line, &req) != nil {
 		return false
 	}
-	if traceArrival != nil {
-		traceArrival(req.Method, readAt)
+	if trace := c.sv.svc.opt.TraceArrival; trace != nil {
+		trace(req.Method, readAt)
 	}
 	if m, ok := c.sv.methods[req.Method]; ok && m.Fast && inline {
 		c.sem <- struct{}{}
