@@ -133,7 +133,7 @@ func paramsError(err error, raw []byte, v any) *Error {
 	// encoding/json reports unknown fields as `json: unknown field "x"`.
 	const unk = "json: unknown field "
 	if len(msg) > len(unk) && msg[:len(unk)] == unk {
-		return InvalidParams(trimQuotes(msg[len(unk):]), "unknown field")
+		return InvalidParams(unknownFieldPath(raw, v, trimQuotes(msg[len(unk):])), "unknown field")
 	}
 	return InvalidParams("params", "%s", msg)
 }

@@ -29,7 +29,7 @@ var badInputs = map[string][]string{
 	"grants.revoke":       {`{"user":-1,"package":"com.a","category":"camera"}`, `{"package":"com.a","category":"telepathy"}`},
 	"grants.catalogue":    {`{"lang":"xx"}`},
 	"policy.subscribe":    {`{"bogus":1}`},
-	"op.start":            {`{"resource":"camera","uid":10001,"via":[{"uid":1000},{"uid":"x"}]}`, `{"resource":"telepathy","uid":10001}`},
+	"op.start":            {`{"resource":"camera","uid":10001,"via":[{"uid":1000},{"uid":"x"}]}`, `{"resource":"telepathy","uid":10001}`, `{"resource":"camera","uid":10001,"via":[{"uid":1000,"bogus":1}]}`},
 	"op.finish":           {`{"use":"x"}`},
 	"op.heartbeat":        {`{"uses":[1,"x"]}`},
 	"proc.died":           {`{"uid":-5}`, `{"uid":10001,"pid":-1}`},
@@ -40,6 +40,7 @@ var badInputs = map[string][]string{
 		`{"records":[{"uid":10001,"kind":"access","category":"camera","result":"allowed"},{"uid":"x"}]}`,
 		`{"records":[{"uid":10001,"kind":"access","category":"camera","result":"allowed","time_ms":1}]}`,
 		`{"records":[{"uid":10001,"kind":"access","category":"camera","result":"allowed","detail":{"bogus":1}}]}`,
+		`{"records":[{"uid":10001,"kind":"access","category":"camera","result":"allowed"},{"uid":10001,"bogus":1}]}`,
 	},
 	"ledger.query":      {`{"since_ms":"x"}`, `{"until_ms":-1}`, `{"limit":5000}`, `{"uid":true}`},
 	"ledger.summary":    {`{"uid":"x"}`, `{"since_ms":-1}`},
@@ -154,6 +155,11 @@ func TestWireFieldOfDecodeErrors(t *testing.T) {
 		{`{"wait":"soon"}`, "wait"},
 		{`{"limits":{"idle_timeout":5}}`, "limits.idle_timeout"},
 		{` { "records" : [ { "uid" : "x" } ] } `, "records[0].uid"},
+		{`{"records":[{"uid":1},{"deep":[{"v":1,"bogus":2}]}]}`, "records[1].deep[0].bogus"},
+		{`{"m":{"k":{"bogus":1}}}`, "m.k.bogus"},
+		{`{"since_ms":1,"limits":{"idle_timeout":"1s","bogus":1}}`, "limits.bogus"},
+		{`{"SINCE_MS":1,"bogus":1}`, "bogus"},
+		{`{"wait":"1s","Records":[{"UID":1,"bogus":1}]}`, "Records[0].bogus"},
 	} {
 		var p params
 		err := DecodeParams(json.RawMessage(tc.in), &p)

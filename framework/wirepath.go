@@ -12,8 +12,9 @@ import (
 // field that failed to decode by its path of Go struct fields, which
 // leaks the daemon's types: a field promoted from an embedded struct
 // comes out as "Filter.since_ms", and array elements lose their index
-// ("records.uid"). wireField turns such a path into the one on the wire
-// ("since_ms", "records[3].uid").
+// ("records.uid"); an unknown field is named without any path at all.
+// wireField and unknownFieldPath turn these into the path on the wire
+// ("since_ms", "records[3].uid", "records[3].bogus").
 
 // wireField names the field of raw (decoded into v) that a
 // json.UnmarshalTypeError is about.
@@ -175,4 +176,123 @@ func pathAt(raw []byte, offset int64) (string, bool) {
 			valueDone()
 		}
 	}
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// unknownFieldPath finds, in raw as decoded into v, the first object key
+// in document order that no struct field takes (which is the one
+// encoding/json reports, by bare name), and returns its wire path
+// ("records[2].bogus"). It returns name when the walk does not find it.
+func unknownFieldPath(raw []byte, v any, name string) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if p, ok, err := findUnknown(dec, reflect.TypeOf(v), "", name); err == nil && ok {
+		return p
+	}
+	return name
+}
+
+func findUnknown(dec *json.Decoder, t reflect.Type, path, name string) (string, bool, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType)) {
+		t = nil // decodes itself: whatever it holds is not a field
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return "", false, err
+			}
+			key, _ := kt.(string)
+			child := key
+			if path != "" {
+				child = path + "." + key
+			}
+			var ct reflect.Type
+			switch {
+			case t == nil:
+			case t.Kind() == reflect.Map:
+				ct = t.Elem()
+			case t.Kind() == reflect.Struct:
+				f, ok := fieldOf(t, key)
+				if !ok && key == name {
+					return child, true, nil
+				}
+				ct = f
+			}
+			if p, ok, err := findUnknown(dec, ct, child, name); err != nil || ok {
+				return p, ok, err
+			}
+		}
+		_, err = dec.Token()
+		return "", false, err
+	case json.Delim('['):
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if p, ok, err := findUnknown(dec, et, path+"["+strconv.Itoa(i)+"]", name); err != nil || ok {
+				return p, ok, err
+			}
+		}
+		_, err = dec.Token()
+		return "", false, err
+	}
+	return "", false, nil
+}
+
+// fieldOf returns the type of the field of struct t that takes the JSON
+// key, matching as encoding/json does: the exact name first, then any
+// case, promoted fields of embedded structs included.
+func fieldOf(t reflect.Type, key string) (reflect.Type, bool) {
+	var fold reflect.Type
+	var walk func(t reflect.Type) (reflect.Type, bool)
+	walk = func(t reflect.Type) (reflect.Type, bool) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" {
+				continue
+			}
+			if f.Anonymous && tag == "" {
+				et := f.Type
+				if et.Kind() == reflect.Pointer {
+					et = et.Elem()
+				}
+				if et.Kind() == reflect.Struct {
+					if ft, ok := walk(et); ok {
+						return ft, true
+					}
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			n := tag
+			if n == "" {
+				n = f.Name
+			}
+			if n == key {
+				return f.Type, true
+			}
+			if fold == nil && strings.EqualFold(n, key) {
+				fold = f.Type
+			}
+		}
+		return nil, false
+	}
+	if ft, ok := walk(t); ok {
+		return ft, true
+	}
+	return fold, fold != nil
 }
