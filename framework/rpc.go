@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"permd/aosp/etc"
 )
@@ -139,6 +140,11 @@ func paramsError(err error, raw []byte, v any) *Error {
 }
 
 func trimQuotes(s string) string {
+	// encoding/json quotes the key with %q; unquote it so that the name
+	// is the key itself.
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		return s[1 : len(s)-1]
 	}

@@ -64,14 +64,12 @@ func fieldIn(params any, path string) bool {
 		if m == nil {
 			return false
 		}
-		if m[1] != "" {
-			obj, ok := v.(map[string]any)
-			if !ok {
-				return false
-			}
-			if v, ok = obj[m[1]]; !ok {
-				return false
-			}
+		obj, ok := v.(map[string]any) // every segment starts with a key, "" included
+		if !ok {
+			return false
+		}
+		if v, ok = obj[m[1]]; !ok {
+			return false
 		}
 		for _, idx := range regexp.MustCompile(`\d+`).FindAllString(m[2], -1) {
 			arr, ok := v.([]any)

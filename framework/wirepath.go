@@ -31,16 +31,15 @@ func wireField(ute *json.UnmarshalTypeError, raw []byte, v any) string {
 
 // sameField reports whether the wire path p (with indices and map keys)
 // is the value the decoder's path goPath names: goPath's names appear in
-// p in order, p adding only map keys, and both end on the same name.
+// p in order, p adding only indices and map keys (which goPath omits).
 func sameField(p, goPath string) bool {
 	ws := strings.Split(stripIndices(p), ".")
 	gs := strings.Split(goPath, ".")
-	if ws[len(ws)-1] != gs[len(gs)-1] {
-		return false
-	}
 	i := 0
 	for _, w := range ws {
-		if i < len(gs) && w == gs[i] {
+		// encoding/json matches keys without regard to case, and names
+		// the field by its own spelling.
+		if i < len(gs) && strings.EqualFold(w, gs[i]) {
 			i++
 		}
 	}
