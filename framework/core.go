@@ -74,6 +74,20 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 		}
 	}
 	l := cfg.Limits
+	// Durations are named and shown as the file writes them ("5m").
+	for _, c := range []struct {
+		name   string
+		v      Duration
+		lo, hi time.Duration
+	}{
+		{"idle_timeout", l.IdleTimeout, 100 * time.Millisecond, 24 * time.Hour},
+		{"read_timeout", l.ReadTimeout, 10 * time.Millisecond, time.Hour},
+		{"write_timeout", l.WriteTimeout, 10 * time.Millisecond, time.Hour},
+	} {
+		if v := time.Duration(c.v); v < c.lo || v > c.hi {
+			return nil, &ConfigError{File: MainFile, Field: "limits." + c.name, Problem: fmt.Sprintf("%s is outside %s..%s", v, c.lo, c.hi)}
+		}
+	}
 	checks := []struct {
 		name      string
 		v, lo, hi int
@@ -88,20 +102,6 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
 			return nil, &ConfigError{File: MainFile, Field: "limits." + c.name, Problem: fmt.Sprintf("%d is outside %d..%d", c.v, c.lo, c.hi)}
-		}
-	}
-	// Durations are named and shown as the file writes them ("5m").
-	for _, c := range []struct {
-		name   string
-		v      Duration
-		lo, hi time.Duration
-	}{
-		{"idle_timeout", l.IdleTimeout, 100 * time.Millisecond, 24 * time.Hour},
-		{"read_timeout", l.ReadTimeout, 10 * time.Millisecond, time.Hour},
-		{"write_timeout", l.WriteTimeout, 10 * time.Millisecond, time.Hour},
-	} {
-		if v := time.Duration(c.v); v < c.lo || v > c.hi {
-			return nil, &ConfigError{File: MainFile, Field: "limits." + c.name, Problem: fmt.Sprintf("%s is outside %s..%s", v, c.lo, c.hi)}
 		}
 	}
 	cfg.roles = cfg.Roles

@@ -43,13 +43,13 @@ var testRolesJSON = `{
 
 // testOptions configures startTestService.
 type testOptions struct {
+	TraceArrival  func(method string, at time.Time) // Options.TraceArrival
+	OnProcessDied func(uid, pid int)                // Options.OnProcessDied
+
 	Root   string            // fixture root; default an empty temp dir
 	Config map[string]string // files in the config dir, by relative path; permd.json defaults to testRolesJSON
 	Now    func() time.Time
 	Data   string // data dir; default a temp dir (set it to restart on the same data)
-
-	TraceArrival  func(method string, at time.Time) // Options.TraceArrival
-	OnProcessDied func(uid, pid int)                // Options.OnProcessDied
 }
 
 // testService is a daemon running in this process on a real socket with a
@@ -103,8 +103,9 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 		logs:      logs,
 	}
 	svc, err := New(Options{
+		TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
 		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
-		Version: "test", Now: o.Now, TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
+		Version: "test", Now: o.Now,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
 	})
 	if err != nil {

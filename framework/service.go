@@ -31,9 +31,6 @@ type Options struct {
 	Version string
 	// Logger receives the daemon's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now. Tests inject one.
-	Now func() time.Time
-
 	// TraceArrival, when set, is told the method of each single-request
 	// line and when its bytes were read from the socket. Benchmarks set
 	// it to time from a request's arrival, as latency targets are
@@ -45,6 +42,9 @@ type Options struct {
 	// from the tracker's goroutines and must not block. Tests listen
 	// with it; the daemon leaves it nil.
 	OnProcessDied func(uid, pid int)
+
+	// Now is the clock; nil means time.Now. Tests inject one.
+	Now func() time.Time
 }
 
 // PackageResolver maps a uid to the packages that run under it (several
