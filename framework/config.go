@@ -15,9 +15,9 @@ import (
 	"permd/aosp/etc"
 )
 
-// MainFile is the daemon's own config file inside the config dir. Other
-// capabilities read their own sections of it, or their own files next to
-// it (rules.json, preinstall/*.json).
+// MainFile is the daemon's own config file inside the config dir (roles
+// and limits). Other parts read their own files next to it (rules.json,
+// grants.json, preinstall/*.json, ...).
 const MainFile = "permd.json"
 
 // maxConfigFile bounds every config file we read (change it here to build
@@ -32,19 +32,11 @@ const maxConfigFile = 1 << 20
 type Snapshot struct {
 	Dir   string
 	Files map[string][]byte
-	// Main is permd.json split into its top-level sections.
-	Main map[string]json.RawMessage
 }
 
 // File returns the contents of a file in the snapshot.
 func (s *Snapshot) File(rel string) ([]byte, bool) {
 	b, ok := s.Files[rel]
-	return b, ok
-}
-
-// Section returns a top-level section of permd.json.
-func (s *Snapshot) Section(name string) (json.RawMessage, bool) {
-	b, ok := s.Main[name]
 	return b, ok
 }
 
@@ -151,7 +143,8 @@ func readSnapshotKeeping(fsys fs.FS, label string, prev *Snapshot) (*Snapshot, [
 	if !ok {
 		return nil, skipped, &ConfigError{File: MainFile, Problem: "missing"}
 	}
-	if err := json.Unmarshal(main, &snap.Main); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(main, &obj); err != nil {
 		return nil, skipped, &ConfigError{File: MainFile, Problem: "not a JSON object: " + err.Error()}
 	}
 	return snap, skipped, nil
@@ -160,24 +153,13 @@ func readSnapshotKeeping(fsys fs.FS, label string, prev *Snapshot) (*Snapshot, [
 // Duration is a config duration ("5s"); see etc.Duration.
 type Duration = etc.Duration
 
-// DecodeSection decodes a section of the main config strictly (unknown
-// fields are errors) and turns a decoding failure into a ConfigError
-// naming the field.
-func DecodeSection(snap *Snapshot, name string, v any) error {
-	raw, ok := snap.Section(name)
-	if !ok {
-		return nil
-	}
-	return DecodeFile(MainFile, name, raw, v)
-}
-
 // DecodeFile decodes JSON strictly into v, reporting errors as a
 // ConfigError for file, with fields prefixed by prefix.
 func DecodeFile(file, prefix string, raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		pe := paramsError(err)
+		pe := paramsError(err, raw, v)
 		field := prefix
 		if f, ok := pe.Data.(map[string]string); ok && f["field"] != "params" {
 			if field != "" {

@@ -53,8 +53,8 @@ type coreConfig struct {
 // parseCoreConfig validates permd.json's roles and limits.
 func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 	cfg := &coreConfig{Limits: DefaultLimits()}
-	// Decode the known sections strictly, but let other parts own their
-	// own files: permd.json holds only the core's sections.
+	// permd.json holds only the core's roles and limits, decoded
+	// strictly; other parts own their own files.
 	raw, _ := snap.File(MainFile)
 	if err := DecodeFile(MainFile, "", raw, cfg); err != nil {
 		return nil, err
@@ -78,6 +78,20 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 		}
 	}
 	l := cfg.Limits
+	// Durations are named and shown as the file writes them ("5m").
+	for _, c := range []struct {
+		name   string
+		v      Duration
+		lo, hi time.Duration
+	}{
+		{"idle_timeout", l.IdleTimeout, 100 * time.Millisecond, 24 * time.Hour},
+		{"read_timeout", l.ReadTimeout, 10 * time.Millisecond, time.Hour},
+		{"write_timeout", l.WriteTimeout, 10 * time.Millisecond, time.Hour},
+	} {
+		if v := time.Duration(c.v); v < c.lo || v > c.hi {
+			return nil, &ConfigError{File: MainFile, Field: "limits." + c.name, Problem: fmt.Sprintf("%s is outside %s..%s", v, c.lo, c.hi)}
+		}
+	}
 	checks := []struct {
 		name      string
 		v, lo, hi int
@@ -88,9 +102,6 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 		{"max_connections_per_uid", l.MaxConnectionsPerUID, 1, 65536},
 		{"max_inflight_per_connection", l.MaxInFlight, 1, 1024},
 		{"out_queue", l.OutQueue, 1, 1 << 20},
-		{"idle_timeout_ms", int(time.Duration(l.IdleTimeout) / time.Millisecond), 100, 24 * 3600 * 1000},
-		{"read_timeout_ms", int(time.Duration(l.ReadTimeout) / time.Millisecond), 10, 3600 * 1000},
-		{"write_timeout_ms", int(time.Duration(l.WriteTimeout) / time.Millisecond), 10, 3600 * 1000},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
 	"permd/framework/client"
 )
 
@@ -42,6 +43,9 @@ var testRolesJSON = `{
 
 // testOptions configures startTestService.
 type testOptions struct {
+	TraceArrival  func(method string, at time.Time) // Options.TraceArrival
+	OnProcessDied func(uid, pid int)                // Options.OnProcessDied
+
 	Root   string            // fixture root; default an empty temp dir
 	Config map[string]string // files in the config dir, by relative path; permd.json defaults to testRolesJSON
 	Now    func() time.Time
@@ -100,6 +104,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 		logs:      logs,
 	}
 	svc, err := New(Options{
+		TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
 		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
 		Version: "test", Now: o.Now, TimeZone: o.Zone,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
@@ -193,18 +198,10 @@ func (ts *testService) writeConfig(t testing.TB, name, body string) {
 	}
 }
 
-// waitFor polls cond until it holds; it fails the test after 10 s. It
-// waits for asynchronous effects (a reload, a commit); it asserts no
-// timing.
+// waitFor is wait.Until under the name this package's tests use.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, what, cond)
 }
 
 type syncBuffer struct {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,7 +67,15 @@ func awaitSeq(b *testing.B, ch <-chan arrival, seq uint64) arrival {
 func BenchmarkIndicatorNotify(b *testing.B) {
 	for _, subs := range []int{1, 10} {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
-			ts := startTestService(b, testOptions{Config: map[string]string{IndicatorFile: `{"version":1}`}})
+			// The daemon's read time of each op.* line, in order, once
+			// the subscribers are in place (trace set below).
+			var trace atomic.Pointer[func(string, time.Time)]
+			ts := startTestService(b, testOptions{Config: map[string]string{IndicatorFile: `{"version":1}`},
+				TraceArrival: func(method string, at time.Time) {
+					if f := trace.Load(); f != nil {
+						(*f)(method, at)
+					}
+				}})
 			ctx := context.Background()
 			chans := make([]chan arrival, subs)
 			for i := range chans {
@@ -88,12 +97,12 @@ func BenchmarkIndicatorNotify(b *testing.B) {
 			fw := ts.dial(b)
 			// The daemon's read time of each op.* line from fw, in order.
 			reads := make(chan time.Time, 1<<16)
-			traceArrival = func(method string, at time.Time) {
+			onOp := func(method string, at time.Time) {
 				if strings.HasPrefix(method, "op.") {
 					reads <- at
 				}
 			}
-			b.Cleanup(func() { traceArrival = nil })
+			trace.Store(&onOp)
 			changes := max(benchCalls()/4, 1000)
 			for range b.N {
 				health := measure(b, 1, benchCalls(), dialer(b, ts.socket), callMethod("sys.health", nil))

@@ -442,7 +442,7 @@ func TestIndicatorConfigErrorsAndReload(t *testing.T) {
 	for _, tc := range []struct{ body, field string }{
 		{`{"version":1,"hold":"soon"}`, "hold"},
 		{`{"version":1,"resources":[{"resource":"torch"}]}`, "resources[0].resource"},
-		{`{"version":1,"resources":[{"resource":"camera","colour":"red"}]}`, "colour"},
+		{`{"version":1,"resources":[{"resource":"camera","colour":"red"}]}`, "resources[0].colour"},
 		{`{"version":3}`, "version"},
 	} {
 		_, err := New(Options{DataDir: t.TempDir(), SocketPath: "x", ConfigDir: writeConfigDir(t, map[string]string{IndicatorFile: tc.body}), Logger: discardLogger()})

@@ -177,7 +177,7 @@ func ledgerError(err error) error {
 	case errors.As(err, &ve) && ve.Index < 0:
 		return InvalidParams(ve.Field, "%s", ve.Problem)
 	case errors.As(err, &ve):
-		return InvalidParams(fmt.Sprintf("records[%d].%s", ve.Index, ve.Field), "%s", ve.Problem)
+		return InvalidParams(fmt.Sprintf("records[%d].%s", ve.Index, reportWireField(ve.Field)), "%s", ve.Problem)
 	case errors.As(err, &ce):
 		return InvalidParams("cursor", "not a cursor this daemon returned")
 	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -187,6 +187,15 @@ func ledgerError(err error) error {
 		return e
 	}
 	return err
+}
+
+// reportWireField names a ledger.Record field as ReportRecord carries it
+// on the wire: the ledger validates a time.Time, clients send time_ms.
+func reportWireField(field string) string {
+	if field == "time" {
+		return "time_ms"
+	}
+	return field
 }
 
 // readParams are the filters shared by the read methods.
@@ -213,8 +222,11 @@ func decodeRead(c *Call, raw json.RawMessage) (readParams, error) {
 		uid := c.Actor.UID
 		rp.UID = &uid
 	}
-	if rp.Since < 0 || rp.Until < 0 {
+	if rp.Since < 0 {
 		return rp, InvalidParams("since_ms", "negative time")
+	}
+	if rp.Until < 0 {
+		return rp, InvalidParams("until_ms", "negative time")
 	}
 	return rp, nil
 }

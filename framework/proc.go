@@ -22,13 +22,6 @@ import (
 // ProcessFile is process tracking's config file in the config dir.
 const ProcessFile = "process.json"
 
-// onProcessDied is called for every app process that exits (uid, pid),
-// and once more with pid 0 when no process of the uid is left, so that
-// the indicator ends the uses of a dead app. It is called from the
-// tracker's goroutines and does not block. A variable so tests can
-// listen.
-var onProcessDied = func(s *Service, uid, pid int) { s.indicator.processDied(uid, pid) }
-
 // processConfig is process.json.
 type processConfig struct {
 	// Mode: auto (netlink where the kernel allows it, else poll), netlink, poll.
@@ -352,13 +345,23 @@ func startRecord(st process.Start) ledger.Record {
 	return ledger.Record{Time: st.Time, UID: st.UID, Kind: st.Kind, Category: "process", AppState: st.AppState, Detail: detail}
 }
 
+// died tells the indicator (and Options.OnProcessDied) of every app
+// process that exits, and once more with pid 0 when no process of the
+// uid is left, so that the indicator ends the uses of a dead app. It is
+// called from the tracker's goroutines and does not block.
 func (p *procPart) died(s *Service, pr process.Proc) {
-	if onProcessDied == nil || !p.isApp(pr.UID) {
+	if !p.isApp(pr.UID) {
 		return
 	}
-	onProcessDied(s, pr.UID, pr.PID)
+	tell := func(uid, pid int) {
+		s.indicator.processDied(uid, pid)
+		if hook := s.opt.OnProcessDied; hook != nil {
+			hook(uid, pid)
+		}
+	}
+	tell(pr.UID, pr.PID)
 	if p.tracker != nil && len(p.tracker.Table().List(pr.UID)) == 0 {
-		onProcessDied(s, pr.UID, 0)
+		tell(pr.UID, 0)
 	}
 }
 

@@ -217,12 +217,9 @@ func TestShippedProcessJSONIsValid(t *testing.T) {
 func TestProcessDeathReachesTheHook(t *testing.T) {
 	type death struct{ uid, pid int }
 	deaths := make(chan death, 16)
-	old := onProcessDied
-	onProcessDied = func(s *Service, uid, pid int) { deaths <- death{uid, pid} }
-	t.Cleanup(func() { onProcessDied = old })
-
 	root := procRoot(t)
-	startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON}})
+	startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON},
+		OnProcessDied: func(uid, pid int) { deaths <- death{uid, pid} }})
 	// chrome's only process vanishes: the hook hears pid 3100, then uid 10113 with pid 0.
 	if err := os.RemoveAll(filepath.Join(root, "proc", "3100")); err != nil {
 		t.Fatal(err)

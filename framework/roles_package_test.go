@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"encoding/json"
 	"slices"
 	"testing"
 
@@ -60,7 +59,6 @@ func TestRoleByPackage(t *testing.T) {
 func TestPackageRuleNeedsContextType(t *testing.T) {
 	body := `{"version": 1, "roles": [{"uid": 10077, "package": "org.permd.bridge", "role": "framework"}]}`
 	snap := &Snapshot{Files: map[string][]byte{MainFile: []byte(body)}}
-	json.Unmarshal([]byte(body), &snap.Main)
 	_, err := parseCoreConfig(snap)
 	ce, ok := err.(*ConfigError)
 	if !ok || ce.Field != "roles[0].context_type" {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
+	"strconv"
+
+	"permd/aosp/etc"
 )
 
 // ProtocolVersion is the version of the wire protocol described in
@@ -107,19 +109,22 @@ func DecodeParams(params json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytesReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return paramsError(err)
+		return paramsError(err, params, v)
 	}
 	return nil
 }
 
-func paramsError(err error) *Error {
+// paramsError describes a decoding failure of raw into v, naming the
+// field as the client wrote it.
+func paramsError(err error, raw []byte, v any) *Error {
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		field := ute.Field
+		field := wireField(ute, raw, v)
 		if field == "" {
 			field = "params"
 		}
-		return InvalidParams(field, "expected %s, got JSON %s", jsonKind(ute.Type), ute.Value)
+		msg, _ := etc.TypeProblem(ute)
+		return InvalidParams(field, "%s", msg)
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -129,39 +134,17 @@ func paramsError(err error) *Error {
 	// encoding/json reports unknown fields as `json: unknown field "x"`.
 	const unk = "json: unknown field "
 	if len(msg) > len(unk) && msg[:len(unk)] == unk {
-		return InvalidParams(trimQuotes(msg[len(unk):]), "unknown field")
+		return InvalidParams(unknownFieldPath(raw, v, trimQuotes(msg[len(unk):])), "unknown field")
 	}
 	return InvalidParams("params", "%s", msg)
 }
 
-// jsonKind names what a Go type takes in JSON terms, for errors a client
-// author can act on (not the daemon's type names).
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return t.String()
-}
-
 func trimQuotes(s string) string {
+	// encoding/json quotes the key with %q; unquote it so that the name
+	// is the key itself.
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		return s[1 : len(s)-1]
 	}

@@ -422,7 +422,7 @@ var (
 // request boundary without reading the whole oversized line.
 func (c *conn) readLoop() {
 	buf := make([]byte, 0, 4096)
-	var readAt time.Time // when buf was last filled; kept only for traceArrival
+	var readAt time.Time // when buf was last filled; kept only for Options.TraceArrival
 	chunk := make([]byte, 32<<10)
 	for {
 		// Consume every complete line already buffered.
@@ -472,7 +472,7 @@ func (c *conn) readLoop() {
 		}
 		c.nc.SetReadDeadline(dl)
 		n, err := c.nc.Read(chunk)
-		if traceArrival != nil {
+		if c.sv.svc.opt.TraceArrival != nil {
 			readAt = time.Now()
 		}
 		buf = append(buf, chunk[:n]...)
@@ -505,12 +505,6 @@ func (c *conn) tooLarge() {
 	c.send(append(b, '\n'))
 }
 
-// traceArrival, when set, is told the method of each single-request line
-// and when its bytes were read from the socket. Benchmarks set it to time
-// from a request's arrival, as latency targets are stated; the daemon
-// leaves it nil.
-var traceArrival func(method string, at time.Time)
-
 // serveLine serves a line holding one request object. A Fast method is
 // served on the read goroutine when inline allows it; anything else runs
 // concurrently with the request already decoded, so that a long line (a
@@ -526,8 +520,8 @@ func (c *conn) serveLine(line []byte, inline bool, readAt time.Time) bool {
 	if json.Unmarshal(line, &req) != nil {
 		return false
 	}
-	if traceArrival != nil {
-		traceArrival(req.Method, readAt)
+	if trace := c.sv.svc.opt.TraceArrival; trace != nil {
+		trace(req.Method, readAt)
 	}
 	if m, ok := c.sv.methods[req.Method]; ok && m.Fast && inline {
 		c.sem <- struct{}{}
@@ -641,7 +635,9 @@ func (sv *server) processOne(c *conn, raw []byte) json.RawMessage {
 func (sv *server) processRequest(c *conn, req *request) json.RawMessage {
 	isNotification := len(req.ID) == 0
 	id := req.ID
-	if isNotification {
+	if isNotification || !validID(req.ID) {
+		// JSON-RPC 2.0 §5: when the id cannot be echoed (an object, an
+		// array, a boolean), the error reply carries a null id.
 		id = json.RawMessage("null")
 	}
 	if req.JSONRPC != "2.0" || req.Method == "" || !validID(req.ID) {
@@ -685,6 +681,9 @@ var encBufs = sync.Pool{New: func() any {
 	return e
 }}
 
+// validID reports whether a decoded request's id is absent, a string, a
+// number or null. The request already decoded, so the first byte tells
+// the JSON type ('n' can only begin null).
 func validID(id json.RawMessage) bool {
 	if len(id) == 0 {
 		return true

@@ -374,7 +374,6 @@ func TestConfigErrors(t *testing.T) {
 		{`{"version": 1, "limits": {"idle_timeout": "soon"}}`, "limits.idle_timeout"},
 	} {
 		snap := &Snapshot{Files: map[string][]byte{MainFile: []byte(tc.body)}}
-		json.Unmarshal([]byte(tc.body), &snap.Main)
 		_, err := parseCoreConfig(snap)
 		ce, ok := err.(*ConfigError)
 		if !ok || ce.Field != tc.field || ce.File != MainFile {

@@ -31,6 +31,18 @@ type Options struct {
 	Version string
 	// Logger receives the daemon's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TraceArrival, when set, is told the method of each single-request
+	// line and when its bytes were read from the socket. Benchmarks set
+	// it to time from a request's arrival, as latency targets are
+	// stated; the daemon leaves it nil.
+	TraceArrival func(method string, at time.Time)
+	// OnProcessDied, when set, is told every app process that exits
+	// (uid, pid), and the uid once more with pid 0 when none of its
+	// processes is left, after the indicator has been told. It is called
+	// from the tracker's goroutines and must not block. Tests listen
+	// with it; the daemon leaves it nil.
+	OnProcessDied func(uid, pid int)
+
 	// Now is the clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
 	// TimeZone is the device's IANA zone at start ("" when unknown): on

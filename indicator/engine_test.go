@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"permd/aosp/wait"
 )
 
 func TestShortUseIsShownForTheHoldTime(t *testing.T) {
@@ -310,7 +312,7 @@ func TestSlowSubscriberDoesNotBlockOthers(t *testing.T) {
 		final = seq
 	}
 	for i := range fast {
-		waitUntil(t, fmt.Sprintf("subscriber %d to reach seq %d", i, final), func() bool { return last[i].Load() == final })
+		wait.Until(t, fmt.Sprintf("subscriber %d to reach seq %d", i, final), func() bool { return last[i].Load() == final })
 	}
 	if n := stuckCalls.Load(); n != 1 {
 		t.Fatalf("stuck subscriber called %d times, want 1 (it is still inside the first)", n)
@@ -351,7 +353,7 @@ func testIncreasingSeq(t *testing.T, inline bool) {
 	}
 	defer sub.Close()
 	id := mustStart(t, e, StartRequest{Resource: "camera", App: app(10100, "com.a")})
-	waitUntil(t, "a failed delivery", func() bool { return sub.Failures() > 0 })
+	wait.Until(t, "a failed delivery", func() bool { return sub.Failures() > 0 })
 	fail.Store(false)
 	clk.Advance(retryDelay) // the retry offers the latest snapshot
 	for i := range 100 {
@@ -360,7 +362,7 @@ func testIncreasingSeq(t *testing.T, inline bool) {
 	}
 	e.Finish(id)
 	final := e.Snapshot().Seq
-	waitUntil(t, "the final snapshot", func() bool {
+	wait.Until(t, "the final snapshot", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) > 0 && seen[len(seen)-1] == final
@@ -420,7 +422,7 @@ func TestLEDFollowsState(t *testing.T) {
 	}
 	expect := func(what, wantCam, wantMic string) {
 		t.Helper()
-		waitUntil(t, fmt.Sprintf("%s: cam=%s mic=%s", what, wantCam, wantMic), func() bool { return led(cam) == wantCam && led(mic) == wantMic })
+		wait.Until(t, fmt.Sprintf("%s: cam=%s mic=%s", what, wantCam, wantMic), func() bool { return led(cam) == wantCam && led(mic) == wantMic })
 	}
 	c := mustStart(t, e, StartRequest{Resource: "camera", App: app(10100, "com.a")})
 	expect("camera in use", "255", "0")
@@ -454,7 +456,7 @@ func TestLEDWriteFailureIsCountedNotFatal(t *testing.T) {
 	}
 	e, _, _ := newTestEngine(t, &cfg)
 	mustStart(t, e, StartRequest{Resource: "camera", App: app(10100, "com.a")})
-	waitUntil(t, "an LED error", func() bool { return e.Stats().LEDErrors > 0 })
+	wait.Until(t, "an LED error", func() bool { return e.Stats().LEDErrors > 0 })
 	if !e.Snapshot().On("camera") {
 		t.Fatal("camera off after an LED failure")
 	}
@@ -557,7 +559,7 @@ func TestCloseTurnsLEDsOff(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, "brightness"))
 		return strings.TrimSpace(string(b))
 	}
-	waitUntil(t, "LED on", func() bool { return read() == "3" })
+	wait.Until(t, "LED on", func() bool { return read() == "3" })
 	e.Close()
 	if got := read(); got != "0" {
 		t.Fatalf("LED after Close: %q, want 0 (nothing is known to be in use)", got)

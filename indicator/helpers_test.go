@@ -142,16 +142,3 @@ func mustStart(t testing.TB, e *Engine, r StartRequest) uint64 {
 	}
 	return s.Use
 }
-
-// waitUntil polls cond for asynchronous effects (a subscriber's goroutine,
-// a file write); it asserts no timing.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"permd/aosp/etc"
 )
 
 // TestAppendTxCommitsTogether: another table's change and its records
@@ -70,7 +72,7 @@ func TestAppendTxCommitsTogether(t *testing.T) {
 func TestReadsSeeEnqueuedRecords(t *testing.T) {
 	f := newFixture(t, nil)
 	r := *f.l.Rules()
-	r.CommitDelay = duration(5 * time.Second)
+	r.CommitDelay = etc.Duration(5 * time.Second)
 	f.l.SetRules(&r)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -380,7 +380,7 @@ func TestStagedRowsAreReadAndMerged(t *testing.T) {
 func TestWaitingReporterEndsGathering(t *testing.T) {
 	f := newFixture(t, map[int][]string{10100: {"com.a"}})
 	r := *f.l.Rules()
-	r.CommitDelay = duration(5 * time.Second)
+	r.CommitDelay = etc.Duration(5 * time.Second)
 	f.l.SetRules(&r)
 	f.l.Enqueue(acc(10100, "camera", "allowed", "foreground", t0.Add(-time.Minute)))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

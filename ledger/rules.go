@@ -3,10 +3,13 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"permd/aosp/etc"
 )
 
 // Langs are the languages every text of the rules must carry.
@@ -19,22 +22,22 @@ type Text map[string]string
 // recorded, when, which fields, how long it is kept and who may read it.
 // The ledger enforces it and the public document is rendered from it.
 type Rules struct {
-	Version        int      `json:"version"`
-	Published      string   `json:"published"`
-	Title          Text     `json:"title"`
-	Intro          Text     `json:"intro"`
-	CoalesceWindow duration `json:"coalesce_window"`
-	CoalesceText   Text     `json:"coalesce_text"`
-	CommitDelay    duration `json:"commit_delay"`
-	CommitText     Text     `json:"commit_text"`
+	Version        int          `json:"version"`
+	Published      string       `json:"published"`
+	Title          Text         `json:"title"`
+	Intro          Text         `json:"intro"`
+	CoalesceWindow etc.Duration `json:"coalesce_window"`
+	CoalesceText   Text         `json:"coalesce_text"`
+	CommitDelay    etc.Duration `json:"commit_delay"`
+	CommitText     Text         `json:"commit_text"`
 	// MaxTimeAhead bounds how far ahead of the daemon's clock a record
 	// may be dated: a row stays open (unhashed) until its window after
 	// its first event has passed, and rows of a kind are sealed in order,
 	// so one far-future row would hold every later row of its kind open.
-	MaxTimeAhead   duration     `json:"max_time_ahead"`
+	MaxTimeAhead   etc.Duration `json:"max_time_ahead"`
 	MaxRecords     int          `json:"max_records_per_report"`
 	MaxDetailBytes int          `json:"max_detail_bytes"`
-	RetentionEvery duration     `json:"retention_schedule"`
+	RetentionEvery etc.Duration `json:"retention_schedule"`
 	Fields         []Field      `json:"fields"`
 	Categories     []Code       `json:"categories"`
 	Results        []Code       `json:"results"`
@@ -115,13 +118,24 @@ func ParseRules(raw []byte) (*Rules, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
-		return nil, &RulesError{Problem: err.Error()}
+		return nil, decodeRulesError(err)
 	}
 	r.raw = bytes.Clone(raw)
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// decodeRulesError names the field a decoding failure is about, with the
+// duration text every config file shares.
+func decodeRulesError(err error) error {
+	var ute *json.UnmarshalTypeError
+	if !errors.As(err, &ute) {
+		return &RulesError{Problem: err.Error()}
+	}
+	msg, _ := etc.TypeProblem(ute)
+	return &RulesError{Field: ute.Field, Problem: msg}
 }
 
 func (r *Rules) validate() error {
@@ -136,7 +150,7 @@ func (r *Rules) validate() error {
 		return bad("commit_delay", "%s is outside (0, 5s]", d)
 	}
 	if r.MaxTimeAhead == 0 {
-		r.MaxTimeAhead = duration(DefaultMaxTimeAhead) // rules written before the field existed
+		r.MaxTimeAhead = etc.Duration(DefaultMaxTimeAhead) // rules written before the field existed
 	}
 	if d := time.Duration(r.MaxTimeAhead); d < time.Second || d > time.Hour {
 		return bad("max_time_ahead", "%s is outside 1s..1h", d)
@@ -246,21 +260,3 @@ func (r *Rules) category(code string) *Code {
 func (r *Rules) hasState(code string) bool {
 	return slices.ContainsFunc(r.AppStates, func(c Code) bool { return c.Code == code })
 }
-
-// duration reads and writes as a Go duration string ("60s").
-type duration time.Duration
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("expected a duration string such as \"60s\", got %s", b)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("bad duration %q: %v", s, err)
-	}
-	*d = duration(v)
-	return nil
-}
-
-func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }

@@ -77,9 +77,6 @@ type File struct {
 	eocd                         []byte
 }
 
-// Open opens an APK file with the default limits.
-func Open(path string) (*File, error) { return OpenLimits(path, Limits{}) }
-
 // OpenLimits opens an APK file with the given limits.
 func OpenLimits(path string, lim Limits) (*File, error) {
 	f, err := os.Open(path)
@@ -134,24 +131,12 @@ func NewReader(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 	return a, nil
 }
 
-// Close closes the underlying file when Open opened it.
+// Close closes the underlying file when OpenLimits opened it.
 func (a *File) Close() error {
 	if a.closer != nil {
 		return a.closer.Close()
 	}
 	return nil
-}
-
-// Size is the APK's size in bytes.
-func (a *File) Size() int64 { return a.size }
-
-// Entries returns the entry names, in central-directory order.
-func (a *File) Entries() []string {
-	out := make([]string, len(a.zr.File))
-	for i, f := range a.zr.File {
-		out[i] = f.Name
-	}
-	return out
 }
 
 // HasEntry reports whether the APK holds name.

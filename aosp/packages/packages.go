@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,20 +130,6 @@ func (t *Table) Names() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// Read opens and parses a packages.list file.
-func Read(path string, log *slog.Logger) (*Table, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	t, err := Parse(f, log)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return t, nil
 }
 
 // maxLine bounds one line: a package with many gids and a long seinfo is

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"permd/aosp/wait"
 )
 
 // Lines as written by real releases' PackageManager (Settings.writePackageListLPr).
@@ -184,17 +186,6 @@ func writeAtomic(t testing.TB, path, body string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestWatcherFollowsRenameWhileLookupsRun(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "packages.list")
@@ -239,7 +230,7 @@ func TestWatcherFollowsRenameWhileLookupsRun(t *testing.T) {
 		time.Sleep(15 * time.Millisecond)
 	}
 	writeAtomic(t, path, lineA14+"\n"+lineA6+"\n"+lineA10+"\n")
-	waitFor(t, "third package after rename", func() bool { return len(w.Packages(10088)) == 1 })
+	wait.Until(t, "third package after rename", func() bool { return len(w.Packages(10088)) == 1 })
 	stop.Store(true)
 	wg.Wait()
 	if v := bad.Load(); v != nil {
@@ -262,7 +253,7 @@ func TestWatcherFallbackAndAppearance(t *testing.T) {
 		t.Fatalf("fallback: Packages(1000) = %v, want [host.shell]", got)
 	}
 	writeAtomic(t, path, lineA14Settings+"\n")
-	waitFor(t, "file to replace the fallback", func() bool {
+	wait.Until(t, "file to replace the fallback", func() bool {
 		return reflect.DeepEqual(w.Packages(1000), []string{"com.android.settings"})
 	})
 }
@@ -292,5 +283,5 @@ func TestWatchUnreadableFileServesFallback(t *testing.T) {
 		t.Errorf("Packages(10001) = %v, want the fallback", got)
 	}
 	writeAtomic(t, path, lineA14+"\n")
-	waitFor(t, "the repaired file to load", func() bool { return len(w.Packages(10113)) == 1 })
+	wait.Until(t, "the repaired file to load", func() bool { return len(w.Packages(10113)) == 1 })
 }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"permd/aosp/wait"
 )
 
 const testAppUID = 10123
@@ -57,17 +59,6 @@ func (r *realRun) exited(pid int) bool {
 	return false
 }
 
-func within(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func runRealTracker(t *testing.T, mode string) {
 	rr := &realRun{}
 	cfg := DefaultConfig()
@@ -95,7 +86,7 @@ func runRealTracker(t *testing.T, mode string) {
 
 	cmd := startAsApp(t)
 	pid := cmd.Process.Pid
-	within(t, 5*time.Second, "the start of the test process", func() bool { _, ok := rr.startOf(pid); return ok })
+	wait.Within(t, 5*time.Second, "the start of the test process", func() bool { _, ok := rr.startOf(pid); return ok })
 	s, _ := rr.startOf(pid)
 	if s.UID != testAppUID || s.StartTick == 0 || s.Kind == "" || s.AppState != "not_running" || len(s.Sources) != 1 || s.Sources[0] != SourceProcfs {
 		t.Errorf("start of pid %d: %+v; want uid %d, a start time, a kind, app state not_running, source procfs", pid, s, testAppUID)
@@ -108,11 +99,11 @@ func runRealTracker(t *testing.T, mode string) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	within(t, 5*time.Second, "the exit of the test process", func() bool { return rr.exited(pid) })
+	wait.Within(t, 5*time.Second, "the exit of the test process", func() bool { return rr.exited(pid) })
 	if _, ok := tr.Table().Get(pid); ok {
 		t.Error("exited process still in the table")
 	}
-	within(t, 2*time.Second, "not_running after exit", func() bool { return tr.AppState(testAppUID) == "not_running" })
+	wait.Within(t, 2*time.Second, "not_running after exit", func() bool { return tr.AppState(testAppUID) == "not_running" })
 }
 
 func TestRealProcNetlink(t *testing.T) { runRealTracker(t, ModeNetlink) }

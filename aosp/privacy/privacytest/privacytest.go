@@ -5,7 +5,6 @@ package privacytest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -330,6 +329,3 @@ func Equal(got, want map[string]map[string]int64) error {
 	}
 	return errors.Join(errs...)
 }
-
-// JSON is a helper for logging.
-func JSON(v any) string { b, _ := json.Marshal(v); return string(b) }
