@@ -208,6 +208,9 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 	// restart). A flush that fails (storage failing) does not fail the
 	// use: the indicator is shown either way.
 	if f, ok := p.svc.sink.(flusher); ok {
+		if res.Indicated {
+			yieldCPU() // let subscribers woken by the change read it first
+		}
 		f.Flush(context.WithoutCancel(ctx))
 	}
 	return res, nil

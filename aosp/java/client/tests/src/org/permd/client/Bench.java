@@ -1,5 +1,8 @@
 package org.permd.client;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +35,58 @@ public final class Bench {
     static void emit(String name, long[] ns, int threads) {
         System.out.println(new JSONObject(java.util.Map.of("name", name, "threads", threads, "n", ns.length,
                 "p50_ns", pct(ns, 0.50), "p99_ns", pct(ns, 0.99))));
+    }
+
+    /**
+     * TimedTransport notes when each read of its connections returned, so
+     * that a latency can be split at the moment the client's reader thread
+     * got the bytes: before it, the sender, the daemon and the wake-up of
+     * the reader; after it, the client's own decoding and hand-off.
+     */
+    static final class TimedTransport implements Transport {
+        private final Transport inner;
+        volatile long lastRead;
+
+        TimedTransport(Transport inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Connection connect() throws IOException {
+            Connection c = inner.connect();
+            InputStream in = c.in();
+            InputStream timed = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    int b = in.read();
+                    lastRead = System.nanoTime();
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = in.read(b, off, len);
+                    lastRead = System.nanoTime();
+                    return n;
+                }
+            };
+            return new Connection() {
+                @Override
+                public InputStream in() {
+                    return timed;
+                }
+
+                @Override
+                public OutputStream out() throws IOException {
+                    return c.out();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    c.close();
+                }
+            };
+        }
     }
 
     interface Op {
@@ -90,9 +145,25 @@ public final class Bench {
             emit("perm.check", timed(1, n, check), 1);
             timed(8, n / 8, check);
             emit("perm.check", timed(8, n / 2, check), 8);
+        }
+        // sys.health on a timed connection: the round trip, and the part of
+        // it until the reader thread had the reply (the rest is the hand-off
+        // to the caller and the decode).
+        TimedTransport htr = new TimedTransport(tr);
+        try (PermdClient c = new PermdClient.Builder(htr).build()) {
             Op health = () -> c.sysHealth(false);
             timed(1, n / 2, health);
-            emit("sys.health", timed(1, n, health), 1);
+            long[] rt = new long[n];
+            long[] toRead = new long[n];
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                c.sysHealth(false);
+                long t1 = System.nanoTime();
+                rt[i] = t1 - t0;
+                toRead[i] = htr.lastRead - t0;
+            }
+            emit("sys.health", rt, 1);
+            emit("sys.health.read", toRead, 1);
         }
 
         try (PermdClient c = new PermdClient.Builder(tr).decisionCache(true).reportBuffer(1 << 16).build()) {
@@ -125,22 +196,28 @@ public final class Bench {
 
         // The listener runs on the reader thread (a direct executor): the
         // figure is the library's delivery, without a hop to a UI thread.
-        try (PermdClient listen = new PermdClient.Builder(tr).notificationExecutor(Runnable::run).build();
+        TimedTransport ltr = new TimedTransport(tr);
+        try (PermdClient listen = new PermdClient.Builder(ltr).notificationExecutor(Runnable::run).build();
                 PermdClient fw = new PermdClient.Builder(tr).build()) {
             final Object lock = new Object();
             final IndicatorSnapshot[] latest = new IndicatorSnapshot[1];
-            final long[] seenAt = new long[1];
+            final long[] seenAt = new long[3]; // listener done, its entry, the reader's read
             listen.subscribeIndicator(s -> {
+                long entry = System.nanoTime();
                 s.on("camera"); // what SystemUI would read first, timed in
                 long now = System.nanoTime();
                 synchronized (lock) {
                     latest[0] = s;
                     seenAt[0] = now;
+                    seenAt[1] = entry;
+                    seenAt[2] = ltr.lastRead;
                     lock.notifyAll();
                 }
             });
             int rounds = Math.max(200, n / 10);
             long[] lat = new long[rounds];
+            long[] toRead = new long[rounds];
+            long[] toListener = new long[rounds];
             // The first half warms the notification path up (JIT), as
             // perm.check's warm-up does; only the second half is kept.
             for (int i = -rounds; i < rounds; i++) {
@@ -152,6 +229,8 @@ public final class Bench {
                     }
                     if (i >= 0) {
                         lat[i] = seenAt[0] - t0;
+                        toRead[i] = seenAt[2] - t0;
+                        toListener[i] = seenAt[1] - t0;
                     }
                 }
                 fw.opFinish(u);
@@ -162,6 +241,8 @@ public final class Bench {
                 }
             }
             emit("indicator.notify", lat, 1);
+            emit("indicator.notify.read", toRead, 1);
+            emit("indicator.notify.entry", toListener, 1);
         }
     }
 }
