@@ -47,7 +47,8 @@ cat >"$tmp/config/process.json" <<'JSON'
     "10240": ["com.example.callee"],
     "10241": ["com.example.caller"],
     "10242": ["com.example.woken"],
-    "10243": ["com.example.flood"]
+    "10243": ["com.example.flood"],
+    "10244": ["com.example.shown"]
   }
 }
 JSON
