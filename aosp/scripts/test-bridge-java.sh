@@ -43,7 +43,12 @@ cat >"$tmp/config/process.json" <<'JSON'
     "10206": ["com.example.gone"],
     "10207": ["com.example.gone"],
     "10208": ["com.example.synced"],
-    "10209": ["com.example.denied"]
+    "10209": ["com.example.denied"],
+    "10240": ["com.example.callee"],
+    "10241": ["com.example.caller"],
+    "10242": ["com.example.woken"],
+    "10243": ["com.example.flood"],
+    "10244": ["com.example.shown"]
   }
 }
 JSON

@@ -12,6 +12,7 @@ import android.content.pm.PackageManager;
 import android.os.Handler;
 import android.os.HandlerThread;
 import android.os.IBinder;
+import android.os.SystemProperties;
 import android.util.Log;
 import org.permd.bridge.core.Bridge;
 import org.permd.bridge.core.Catalogue;
@@ -32,6 +33,11 @@ import org.permd.client.android.LocalSocketTransport;
  */
 public final class BridgeService extends Service {
     private static final String TAG = "PermdBridge";
+    /**
+     * AT_ACCESS_HOOK_PROPERTY is true on a product built with frameworks/base
+     * patch 0001 (set it in the product makefile together with the patch).
+     */
+    static final String AT_ACCESS_HOOK_PROPERTY = "ro.permd.at_access_hook";
     private static final long FLUSH_MS = 1000;
     private static final long HEARTBEAT_MS = 180_000; // well inside permd's max_span (10 min)
     private static final int MAX_QUEUED = 10_000;
@@ -69,6 +75,10 @@ public final class BridgeService extends Service {
             handler.postDelayed(() -> start(transport), 2000);
             return;
         }
+        // With frameworks/base patch 0001 the hook in system_server records
+        // the accesses it decides; the product says so with this property
+        // (docs/android-integration.md), and the feed then skips them.
+        bridge.atAccessHookInstalled(SystemProperties.getBoolean(AT_ACCESS_HOOK_PROPERTY, false));
         OpFeeder feeder = bridge.feeder();
         Catalogue cat = bridge.catalogue();
         appOps.startWatchingActive(Catalogue.ACTIVE_OPS.toArray(new String[0]), handler::post,

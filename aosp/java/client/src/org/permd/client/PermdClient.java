@@ -657,6 +657,21 @@ public final class PermdClient implements Closeable {
     }
 
     /**
+     * hasGrant says from the decision cache whether permd holds a grant
+     * for uid's user, pkg and category: 1 yes, 0 no, -1 unknown (the cache
+     * is not ready). Nothing is asked or recorded. The at-access hook uses
+     * it to leave accesses without a permd grant to Android, unrecorded by
+     * the hook, so the bridge records them once with Android's result.
+     */
+    public int hasGrant(int uid, String pkg, String category) {
+        PolicyCache.View v = cache.view();
+        if (v == null) {
+            return -1;
+        }
+        return pkg != null && v.grants.containsKey(PolicyCache.key(uid / 100000, pkg, category)) ? 1 : 0;
+    }
+
+    /**
      * radiusFor returns the coarsening radius in metres that permd's grant
      * gives uid/pkg for category, read from the decision cache: 0 for full
      * precision, the level's radius (or the grant's custom radius) for a

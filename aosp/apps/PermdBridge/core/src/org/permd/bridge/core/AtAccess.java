@@ -19,7 +19,8 @@ import org.permd.client.PermdClient;
  * <li>decoy, rate_limited, and denied for any other reason than
  *     no_grant → MODE_IGNORED: the app gets Android's empty data, which is
  *     what permd's "empty data" means and what apps already handle;</li>
- * <li>no_grant, or permd unreachable → MODE_DEFAULT: Android's own
+ * <li>no permd grant (not asked, nothing recorded), no_grant, or permd
+ *     unreachable → MODE_DEFAULT: Android's own
  *     permission state decides, so apps granted before permd was added
  *     keep working until the user decides in permd's dialog;</li>
  * <li>an op outside the ten categories → MODE_DEFAULT, untouched.</li>
@@ -48,6 +49,14 @@ public final class AtAccess {
     public int mode(String op, int uid, String pkg, String state) {
         String category = catalogue.category(op);
         if (category == null) {
+            return AppOpsSurface.MODE_DEFAULT;
+        }
+        // Only an access under a permd grant is decided, and recorded, here;
+        // without one (or before the decision cache is ready, a moment after
+        // system_server connects) Android decides and the bridge's noted-op
+        // feed records the access once, with Android's result (see
+        // OpFeeder.recordedByHook).
+        if (client.hasGrant(uid, pkg, category) != 1) {
             return AppOpsSurface.MODE_DEFAULT;
         }
         CheckResult r;

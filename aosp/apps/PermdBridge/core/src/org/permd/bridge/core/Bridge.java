@@ -50,6 +50,15 @@ public final class Bridge {
     }
 
     /**
+     * atAccessHookInstalled says that system_server runs the at-access hook
+     * (frameworks/base patch 0001): accesses under a permd grant are then
+     * recorded by the hook, and the noted-op feed skips them.
+     */
+    public void atAccessHookInstalled(boolean on) {
+        feeder.recordedByHook(on ? (uid, pkg, category) -> policy.has(uid / 100000, pkg, category) : null);
+    }
+
+    /**
      * reapply plans from the current policy at the clock's now and makes
      * Android match; it returns the plan, whose nextMs is when to call
      * again (the glue sets an exact alarm there).

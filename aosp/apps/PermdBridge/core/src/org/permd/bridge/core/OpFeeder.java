@@ -57,6 +57,16 @@ public final class OpFeeder {
     private final Map<Integer, String> states = new HashMap<>();
     private final List<JSONObject> pending = new ArrayList<>();
     private long dropped;
+    private volatile RecordedElsewhere hook;
+
+    /**
+     * RecordedElsewhere says whether an access of uid/pkg in category was
+     * already recorded by the frameworks/base at-access hook (patch 0001).
+     */
+    public interface RecordedElsewhere {
+        /** recorded is true when the hook decided, and so recorded, this access. */
+        boolean recorded(int uid, String pkg, String category);
+    }
 
     /** OpFeeder feeds permd; served may be null. */
     public OpFeeder(PermdCalls permd, Catalogue catalogue, LongSupplier clock, ServedListener served) {
@@ -64,6 +74,18 @@ public final class OpFeeder {
         this.catalogue = catalogue;
         this.clock = clock;
         this.served = served;
+    }
+
+    /**
+     * recordedByHook tells the feeder that the at-access hook runs in
+     * system_server: a noted op hook says it recorded is not recorded
+     * again (it still counts for the bridge's frequency caps). The hook
+     * records exactly the accesses under a permd grant: it decided them,
+     * its record carries permd's reason, and a refusal never reaches
+     * AppOps, so only the hook sees it. Null: no hook, record every note.
+     */
+    public void recordedByHook(RecordedElsewhere h) {
+        hook = h;
     }
 
     /** UseKey identifies one running use as AppOpsManager reports it. */
@@ -249,6 +271,13 @@ public final class OpFeeder {
         }
         long now = clock.getAsLong();
         String res = resultOf(result);
+        RecordedElsewhere h = hook;
+        if (kind.equals("access") && h != null && h.recorded(uid, pkg, category)) {
+            if (served != null && res.equals("allowed")) {
+                served.served(uid, category, now);
+            }
+            return;
+        }
         try {
             JSONObject r = new JSONObject().put("time_ms", now).put("uid", uid).put("kind", kind)
                     .put("category", category).put("op", op).put("result", res);

@@ -83,6 +83,11 @@ public final class PolicyCache {
         return zone;
     }
 
+    /** has says whether a grant for user, pkg and category is held. */
+    public synchronized boolean has(int user, String pkg, String category) {
+        return grants.containsKey(key(user, pkg, category));
+    }
+
     /** grants returns the current grants, sorted by user, package, category. */
     public synchronized List<JSONObject> grants() {
         return new ArrayList<>(grants.values());

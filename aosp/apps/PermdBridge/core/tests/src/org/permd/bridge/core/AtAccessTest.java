@@ -32,8 +32,16 @@ public class AtAccessTest {
         client.close();
     }
 
+    // set sets a grant and waits until the hook's decision cache holds it:
+    // the hook decides only accesses under a grant it knows of.
     private void set(String json) throws Exception {
-        client.call("grants.set", new JSONObject(json));
+        JSONObject g = new JSONObject(json);
+        client.call("grants.set", g);
+        for (int i = 0; i < 500 && client.hasGrant(g.getInt("uid"), g.getString("package"), g.getString("category")) != 1; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals("the decision cache holds " + json, 1,
+                client.hasGrant(g.getInt("uid"), g.getString("package"), g.getString("category")));
     }
 
     @Test
