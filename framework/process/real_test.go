@@ -13,7 +13,10 @@ import (
 	"permd/aosp/wait"
 )
 
-const testAppUID = 10123
+// testAppUID is an app uid no other test runs as: go test runs packages
+// in parallel, and another package's processes under the same uid (the
+// role tests run as 10123) would make this app look already running.
+const testAppUID = 19871
 
 // startAsApp runs sleep under an app uid, so that its parent (this test,
 // another uid) makes it a start and not the app's own child.
