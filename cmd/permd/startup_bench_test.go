@@ -58,19 +58,31 @@ func BenchmarkStartup(b *testing.B) {
 			}
 			full := startupLedger(b, exe, rows)
 			empty := primedLedger(b, exe, filepath.Join(dir, "empty-"+d.name), "")
-			crashed := crashedLedger(b, exe, filepath.Join(dir, "crashed-"+d.name), full)
+			// The embedded config gives uid 0 the role that may report
+			// records; another uid cannot make the crashed ledger.
+			crashed := ""
+			if os.Getuid() == 0 {
+				crashed = crashedLedger(b, exe, filepath.Join(dir, "crashed-"+d.name), full)
+			} else {
+				b.Logf("the crashed case needs uid 0 (the embedded config's root role reports records); measuring empty and 1M only")
+			}
 			for b.Loop() {
 				var e, f, c startupTimes
 				for range starts {
 					e.add(startOnce(b, exe, empty))
 					f.add(startOnce(b, exe, full))
-					c.add(startOnce(b, exe, crashed))
+					if crashed != "" {
+						c.add(startOnce(b, exe, crashed))
+					}
 				}
 				ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 				for _, r := range []struct {
 					name string
 					t    *startupTimes
 				}{{"empty", &e}, {"1M", &f}, {"1M-crashed", &c}} {
+					if len(r.t.health) == 0 {
+						continue
+					}
 					b.Logf("%s, %s: listen p50 %v max %v, health p50 %v max %v",
 						d.name, r.name, r.t.listenP50(), r.t.listenMax(), r.t.healthP50(), r.t.healthMax())
 					b.ReportMetric(ms(r.t.listenP50()), r.name+"-listen-p50-ms")
@@ -79,7 +91,9 @@ func BenchmarkStartup(b *testing.B) {
 				}
 				b.Logf("load average: %s", loadAverage())
 				b.ReportMetric(float64(f.healthP50())/float64(e.healthP50()), "1M/empty-health")
-				b.ReportMetric(float64(c.healthP50())/float64(e.healthP50()), "1M-crashed/empty-health")
+				if crashed != "" {
+					b.ReportMetric(float64(c.healthP50())/float64(e.healthP50()), "1M-crashed/empty-health")
+				}
 			}
 		})
 	}
