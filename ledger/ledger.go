@@ -1055,8 +1055,8 @@ const sealRows = 32
 // sealOneSQL and sealManySQL write sealed rows' final count, duration
 // and hash. A restart after a crash under load seals tens of thousands
 // of rows before it serves; one statement per row was half of that
-// time, and sealRows rows per statement is several times faster. The
-// VALUES rows are the driving table (column1 = seq), so each finds its
+// time, and sealRows rows per statement take less than half the CPU
+// (docs/performance.md, "Start-up time"). The VALUES rows are the driving table (column1 = seq), so each finds its
 // row by primary key.
 const sealOneSQL = `UPDATE ledger_recent SET n = ?, dur = ?, hash = ? WHERE seq = ?`
 
