@@ -107,6 +107,8 @@ type Ledger struct {
 	// The insert statements, prepared once: each commit would otherwise
 	// parse a statement of insertRows*13 parameters again.
 	insOne, insMany *sql.Stmt
+	// The seal statements (writeSeals), prepared once too.
+	sealOne, sealMany *sql.Stmt
 }
 
 type request struct {
@@ -232,6 +234,12 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	if l.insMany, err = db.PrepareContext(ctx, insertManySQL); err != nil {
 		return err
 	}
+	if l.sealOne, err = db.PrepareContext(ctx, sealOneSQL); err != nil {
+		return err
+	}
+	if l.sealMany, err = db.PrepareContext(ctx, sealManySQL); err != nil {
+		return err
+	}
 	l.rules.Store(l.opt.Rules)
 	l.dropWhy.Store("")
 	l.lastErr.Store("")
@@ -261,7 +269,7 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 
 // closeWriter releases what openWriter set up.
 func (l *Ledger) closeWriter() {
-	for _, st := range []*sql.Stmt{l.insOne, l.insMany} {
+	for _, st := range []*sql.Stmt{l.insOne, l.insMany, l.sealOne, l.sealMany} {
 		if st != nil {
 			st.Close()
 		}
@@ -813,22 +821,34 @@ func (l *Ledger) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The open rows below name their codes and app by id: resolve them
+	// here rather than join ledger_code four times and ledger_app once
+	// per row, which after a crash under load (tens of thousands of open
+	// rows) was most of the time start-up spent reading them.
+	codeOf := map[int64]string{}
 	for rows.Next() {
 		var id int64
 		var c string
 		rows.Scan(&id, &c)
 		w.codes[c] = id
+		codeOf[id] = c
 	}
 	rows.Close()
 	rows, err = db.QueryContext(ctx, `SELECT id, uid, packages FROM ledger_app`)
 	if err != nil {
 		return err
 	}
+	type app struct {
+		uid int64
+		pk  string
+	}
+	appOf := map[int64]app{}
 	for rows.Next() {
 		var id, uid int64
 		var p string
 		rows.Scan(&id, &uid, &p)
 		w.apps[strconv.FormatInt(uid, 10)+"\x00"+p] = id
+		appOf[id] = app{uid, p}
 	}
 	rows.Close()
 	minHead := int64(1 << 62)
@@ -854,11 +874,8 @@ func (l *Ledger) load(ctx context.Context) error {
 		minHead = 0
 	}
 	// Open rows are those after their chain's head with no hash yet.
-	rows, err = db.QueryContext(ctx, `SELECT e.seq, e.t, e.dur, e.n, e.app, a.uid, a.packages, e.kind, k.code, e.cat, c.code,
-		e.op, o.code, e.res, r.code, e.st, s.code, e.rules, e.detail
-		FROM ledger_recent e JOIN ledger_app a ON a.id = e.app JOIN ledger_code k ON k.id = e.kind JOIN ledger_code c ON c.id = e.cat
-		LEFT JOIN ledger_code o ON o.id = e.op LEFT JOIN ledger_code r ON r.id = e.res LEFT JOIN ledger_code s ON s.id = e.st
-		WHERE e.seq > ? AND e.hash IS NULL ORDER BY e.seq`, minHead)
+	rows, err = db.QueryContext(ctx, `SELECT seq, t, dur, n, app, kind, cat, op, res, st, rules, detail
+		FROM ledger_recent WHERE seq > ? AND hash IS NULL ORDER BY seq`, minHead)
 	if err != nil {
 		return err
 	}
@@ -866,15 +883,25 @@ func (l *Ledger) load(ctx context.Context) error {
 	for rows.Next() {
 		rw := &row{inserted: true}
 		var op, res, st sql.NullInt64
-		var ops, ress, sts, detail sql.NullString
+		var detail sql.NullString
 		var dur int64
-		if err := rows.Scan(&rw.Seq, &rw.First, &dur, &rw.Count, &rw.appID, &rw.UID, &rw.Packages, &rw.kindID, &rw.Kind, &rw.catID, &rw.Category,
-			&op, &ops, &res, &ress, &st, &sts, &rw.Rules, &detail); err != nil {
+		if err := rows.Scan(&rw.Seq, &rw.First, &dur, &rw.Count, &rw.appID, &rw.kindID, &rw.catID,
+			&op, &res, &st, &rw.Rules, &detail); err != nil {
 			return err
 		}
+		a, okApp := appOf[rw.appID]
+		kind, okKind := codeOf[rw.kindID]
+		cat, okCat := codeOf[rw.catID]
+		if !okApp || !okKind || !okCat {
+			// The inner joins this replaces left such a row out too; say
+			// so rather than skip it silently.
+			l.opt.Logger.Error("ledger: open row names an app or code the database lacks; left unsealed", "seq", rw.Seq, "app", rw.appID, "kind", rw.kindID, "category", rw.catID)
+			continue
+		}
+		rw.UID, rw.Packages, rw.Kind, rw.Category = a.uid, a.pk, kind, cat
 		rw.Last = rw.First + dur
 		rw.opID, rw.resID, rw.stID = op.Int64, res.Int64, st.Int64
-		rw.Op, rw.Result, rw.AppState, rw.Detail = ops.String, ress.String, sts.String, detail.String
+		rw.Op, rw.Result, rw.AppState, rw.Detail = codeOf[rw.opID], codeOf[rw.resID], codeOf[rw.stID], detail.String
 		c := w.chains[rw.kindID]
 		if c == nil {
 			c = &chain{headHash: zeroHash}
@@ -1021,6 +1048,59 @@ const (
 
 var insertManySQL = `INSERT INTO ledger_recent(` + eventCols + `) VALUES ` +
 	strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?,?,?,?),`, insertRows), ",")
+
+// sealRows is how many rows one multi-row seal UPDATE carries.
+const sealRows = 32
+
+// sealOneSQL and sealManySQL write sealed rows' final count, duration
+// and hash. A restart after a crash under load seals tens of thousands
+// of rows before it serves; one statement per row was half of that
+// time, and sealRows rows per statement take less than half the CPU
+// (docs/performance.md, "Start-up time"). The VALUES rows are the driving table (column1 = seq), so each finds its
+// row by primary key.
+const sealOneSQL = `UPDATE ledger_recent SET n = ?, dur = ?, hash = ? WHERE seq = ?`
+
+var sealManySQL = `UPDATE ledger_recent SET n = v.column2, dur = v.column3, hash = v.column4 FROM (VALUES ` +
+	strings.TrimSuffix(strings.Repeat(`(?,?,?,?),`, sealRows), ",") + `) AS v WHERE ledger_recent.seq = v.column1`
+
+// writeSeals stores the count, duration and hash of the rows of sealed
+// already in the database (rows inserted in this commit carry theirs).
+func (l *Ledger) writeSeals(ctx context.Context, tx *sql.Tx, sealed []*row) error {
+	var todo []*row
+	for _, rw := range sealed {
+		if rw.inserted {
+			todo = append(todo, rw)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 4*sealRows)
+	bulk := len(todo) / sealRows * sealRows
+	if bulk > 0 {
+		st := tx.StmtContext(ctx, l.sealMany)
+		defer st.Close()
+		for i := 0; i < bulk; i += sealRows {
+			args = args[:0]
+			for _, rw := range todo[i : i+sealRows] {
+				args = append(args, rw.Seq, rw.Count, rw.Last-rw.First, rw.hash)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("seal: %w", err)
+			}
+		}
+	}
+	if bulk < len(todo) {
+		st := tx.StmtContext(ctx, l.sealOne)
+		defer st.Close()
+		for _, rw := range todo[bulk:] {
+			if _, err := st.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.hash, rw.Seq); err != nil {
+				return fmt.Errorf("seal: %w", err)
+			}
+		}
+	}
+	return nil
+}
 
 func coalesceKey(app, kind, cat, op, res, st, detail string) string {
 	return app + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail
@@ -1221,17 +1301,8 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		}
 	}
 	if len(sealed) > 0 {
-		seal, err := tx.PrepareContext(ctx, `UPDATE ledger_recent SET n = ?, dur = ?, hash = ? WHERE seq = ?`)
-		if err != nil {
+		if err := l.writeSeals(ctx, tx, sealed); err != nil {
 			return err
-		}
-		defer seal.Close()
-		for _, rw := range sealed {
-			if rw.inserted {
-				if _, err := seal.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.hash, rw.Seq); err != nil {
-					return fmt.Errorf("seal: %w", err)
-				}
-			}
 		}
 		for kind, c := range w.chains {
 			if c.changed {
