@@ -135,6 +135,11 @@ func (l *Ledger) restartUses(ctx context.Context) ([]Record, error) {
 // closeRestartUses writes the records of uses left in progress and
 // empties ledger_use, in one transaction.
 func (l *Ledger) closeRestartUses(ctx context.Context) error {
+	if l.w.uses == 0 && !l.w.tipStale && !l.anyOpen() {
+		// A clean stop left nothing to record or seal: no write (and no
+		// fsync) on the way to serving.
+		return nil
+	}
 	recs, err := l.restartUses(ctx)
 	if err != nil {
 		return err
@@ -158,4 +163,14 @@ func (l *Ledger) closeRestartUses(ctx context.Context) error {
 		w.uses = 0
 		return err
 	})
+}
+
+// anyOpen says whether some chain holds rows whose window has not ended.
+func (l *Ledger) anyOpen() bool {
+	for _, c := range l.w.chains {
+		if len(c.open) > 0 {
+			return true
+		}
+	}
+	return false
 }
