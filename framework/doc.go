@@ -11,6 +11,11 @@
 // changes on their own connection. grants, indicator and ledger never
 // import framework and know nothing of sockets; ledger imports neither
 // grants nor indicator (aosp/layering_test.go keeps both rules).
+//
+// Service.wire connects the parts explicitly: each gets the parts it
+// depends on as typed fields, in start order (identity, ledger, grants,
+// indicator, process tracking, preinstall audit); none finds another
+// through a type assertion.
 package framework
 
 import "bytes"

@@ -99,12 +99,14 @@ func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
 // location fudger, and the perm.*, grants.*, loc.fudge and app.state
 // methods.
 type grantsPart struct {
+	id     *identityPart // packages of a uid, app states
+	ledger *ledgerPart   // records changes and accesses, counts past accesses
+
 	settings atomic.Pointer[grantsSettings]
 	eng      *grants.Engine
 	fudger   *grants.Fudger
 	stopped  chan struct{}
 	done     chan struct{}
-	states   AppStates // process tracking, polled by the sweeper; nil without it
 	checks   atomic.Uint64
 	limited  atomic.Uint64
 	feed     policyFeed // policy.subscribe (policy.go)
@@ -124,11 +126,7 @@ func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	}, nil
 }
 
-// stateReporter is implemented by the process tracker when it accepts
-// app state reports from the framework; app.state then feeds it too.
-type stateReporter interface {
-	ReportAppState(uid int, state string)
-}
+func (p *grantsPart) name() string { return "grants" }
 
 func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	cat, err := grants.LoadCatalogue()
@@ -139,26 +137,23 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	if err != nil {
 		return err
 	}
-	// The ledger counts past accesses so that frequency limits survive a
-	// restart; it offers that on its sink.
-	counter, _ := s.sink.(grants.Counter)
+	led := p.ledger.l
 	set := p.settings.Load()
 	cfg := grants.Config{
-		Catalogue: cat, Store: st, Counter: counter, Now: s.Now, Policy: set.policy,
-		Logger: s.log, OnChange: func(c grants.Change) { p.recordChange(s, c); p.feed.changed(c) },
-	}
-	// Consent is recorded before it is acknowledged: each change commits
-	// with its grant_change (and grant_decision) records in one fsync'd
-	// transaction on the ledger's writer. The engine calls OnChange only
-	// without Commit, so the policy stream is told here once committed.
-	if tx, ok := s.sink.(txSink); ok {
-		cfg.Commit = func(ctx context.Context, c grants.Change, write func(context.Context, *sql.Tx) error) error {
-			if err := tx.AppendTx(ctx, write, changeRecords(cat, c)...); err != nil {
+		// The ledger counts past accesses so that frequency limits
+		// survive a restart.
+		Catalogue: cat, Store: st, Counter: led, Now: s.Now, Policy: set.policy, Logger: s.log,
+		// Consent is recorded before it is acknowledged: each change
+		// commits with its grant_change (and grant_decision) records in
+		// one fsync'd transaction on the ledger's writer; the policy
+		// stream is told once it committed.
+		Commit: func(ctx context.Context, c grants.Change, write func(context.Context, *sql.Tx) error) error {
+			if err := led.AppendTx(ctx, write, changeRecords(cat, c)...); err != nil {
 				return err
 			}
 			p.feed.changed(c)
 			return nil
-		}
+		},
 	}
 	eng, err := grants.NewEngine(cfg)
 	if err != nil {
@@ -183,7 +178,6 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	// The secret survives restarts (12.11): a redraw per start would let
 	// restarts add independent samples that average back to the truth.
 	p.fudger.Persist(st, func() time.Duration { return p.eng.Policy().FudgeRotation }, s.log)
-	p.states = s.states
 	p.stopped, p.done = make(chan struct{}), make(chan struct{})
 	p.followPackages(s)
 	go p.sweeper()
@@ -199,8 +193,8 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 // packages, so an empty one is a read gone wrong), revokes nothing, and
 // a table with unreadable lines revokes only for uid changes.
 func (p *grantsPart) followPackages(s *Service) {
-	w := s.proc.pkgs
-	if w == nil || s.packages != PackageResolver(w) {
+	w := p.id.pkgs
+	if w == nil || p.id.resolver != PackageResolver(w) {
 		return
 	}
 	reconcile := func(t *packages.Table) {
@@ -237,9 +231,7 @@ func (p *grantsPart) sweeper() {
 			t.Stop()
 			return
 		case <-t.C:
-			if states := p.states; states != nil {
-				p.eng.Poll(states.AppState)
-			}
+			p.eng.Poll(p.id.states.AppState)
 			p.eng.Sweep()
 		}
 	}
@@ -333,8 +325,8 @@ func (p *grantsPart) packagesOf(s *Service, uid int, pkg string) ([]string, erro
 		return nil, InvalidParams("uid", "negative uid %d", uid)
 	}
 	var known []string
-	if s.packages != nil {
-		known = s.packages.Packages(uid)
+	if r := p.id.resolver; r != nil {
+		known = r.Packages(uid)
 	}
 	if pkg == "" {
 		if len(known) == 0 {
@@ -360,10 +352,8 @@ func (p *grantsPart) stateOf(s *Service, uid int, given string) (string, error) 
 		}
 		return given, nil
 	}
-	if s.states != nil {
-		if st := s.states.AppState(uid); grants.ValidState(st) {
-			return st, nil
-		}
+	if st := p.id.states.AppState(uid); grants.ValidState(st) {
+		return st, nil
 	}
 	return "", nil
 }
@@ -401,29 +391,27 @@ func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error
 	if d.Result == grants.ResultRateLimited {
 		p.limited.Add(1)
 	}
-	if s.sink != nil {
-		rec := ledger.Record{
-			Time: s.Now(), UID: *q.UID, Kind: "access", Category: cat, Op: q.Op,
-			Result: d.Result, AppState: d.AppState, Detail: accessDetail(d, d.Limit),
+	rec := ledger.Record{
+		Time: s.Now(), UID: *q.UID, Kind: "access", Category: cat, Op: q.Op,
+		Result: d.Result, AppState: d.AppState, Detail: accessDetail(d, d.Limit),
+	}
+	// An access that counts toward a frequency cap is committed
+	// before it is answered: counts are seeded from the ledger after
+	// a restart, so a crash cannot hand out more than the cap. Other
+	// checks keep the hot path's speed (the cap is what needs it).
+	// If the record cannot be committed (storage failing), the
+	// in-memory count still holds the cap while the daemon runs, and
+	// the record goes the hot path's way (counted as dropped if it
+	// cannot be written).
+	if d.Limit != nil && d.Allowed {
+		// Not cut short by the caller leaving: the record is queued
+		// either way, and must not be queued twice.
+		if err := p.ledger.l.Append(context.WithoutCancel(ctx), rec); err != nil {
+			s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
+			p.ledger.l.Enqueue(rec)
 		}
-		// An access that counts toward a frequency cap is committed
-		// before it is answered: counts are seeded from the ledger after
-		// a restart, so a crash cannot hand out more than the cap. Other
-		// checks keep the hot path's speed (the cap is what needs it).
-		// If the record cannot be committed (storage failing), the
-		// in-memory count still holds the cap while the daemon runs, and
-		// the record goes the hot path's way (counted as dropped if it
-		// cannot be written).
-		if d.Limit != nil && d.Allowed {
-			// Not cut short by the caller leaving: the record is queued
-			// either way, and must not be queued twice.
-			if err := s.sink.Append(context.WithoutCancel(ctx), rec); err != nil {
-				s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
-				s.sink.Enqueue(rec)
-			}
-		} else {
-			s.sink.Enqueue(rec)
-		}
+	} else {
+		p.ledger.l.Enqueue(rec)
 	}
 	return d, nil
 }
@@ -524,8 +512,8 @@ func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
 				return g, err
 			}
 		}
-	} else if s.packages != nil && g.Package != "" && grants.ValidPackage(g.Package) {
-		uid, known := s.packages.UIDOf(g.Package, g.User)
+	} else if r := p.id.resolver; r != nil && g.Package != "" && grants.ValidPackage(g.Package) {
+		uid, known := r.UIDOf(g.Package, g.User)
 		if !known {
 			return g, InvalidParams("package", "no package %q is installed for user %d", g.Package, g.User)
 		}
@@ -588,21 +576,6 @@ func decisionDetail(g grants.Grant) json.RawMessage {
 	}
 	d["precision"] = prec
 	return detailJSON(d)
-}
-
-// txSink is the ledger's AppendTx: records committed in one transaction
-// with another table's change.
-type txSink interface {
-	AppendTx(ctx context.Context, with func(context.Context, *sql.Tx) error, recs ...ledger.Record) error
-}
-
-// recordChange hands a change's records to the sink without waiting:
-// only when the sink cannot commit them with the change (no AppendTx).
-func (p *grantsPart) recordChange(s *Service, c grants.Change) {
-	if s.sink == nil {
-		return
-	}
-	s.sink.Enqueue(changeRecords(p.eng.Catalogue(), c)...)
 }
 
 // changeRecords are the records of a change: a grant_change record
@@ -785,9 +758,7 @@ func (p *grantsPart) appState(s *Service, c *Call) (any, error) {
 		return nil, InvalidParams("state", "unknown state %q (foreground, visible, background, not_running)", q.State)
 	}
 	p.eng.ReportState(*q.UID, q.State)
-	if r, ok := s.states.(stateReporter); ok {
-		r.ReportAppState(*q.UID, q.State)
-	}
+	p.id.states.ReportAppState(*q.UID, q.State)
 	return struct{}{}, nil
 }
 

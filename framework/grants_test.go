@@ -352,8 +352,8 @@ func TestGrantsWithPackageListAndStates(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	states := &fakeStates{m: map[int]string{10500: "background"}}
 	ts := startPrepared(t, testOptions{Now: clk.now, Config: map[string]string{GrantsFile: grantsUTC}}, func(s *Service) {
-		s.packages = fakePackages{10500: {"com.known.app", "com.known.shared"}, 1010600: {"com.work.app"}}
-		s.states = states
+		s.identity.resolver = fakePackages{10500: {"com.known.app", "com.known.shared"}, 1010600: {"com.work.app"}}
+		s.identity.states = states
 	})
 	c := ts.dial(t)
 	for _, tc := range []struct {

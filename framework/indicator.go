@@ -27,18 +27,22 @@ const IndicatorFile = "indicator.json"
 // processDied(uid, 0) when no process of the uid is left; the latter also
 // ends uses started without a pid. It never blocks.
 type indicatorPart struct {
+	id     *identityPart // checks the app named against its uid; app states
+	ledger *ledgerPart   // records spans; keeps uses in progress durable
+
 	mu  sync.Mutex
 	cfg indicator.Config // in force; applied to eng on reload
 	eng *indicator.Engine
-	svc *Service
 
-	// pkgs overrides s.packages in tests; production reads s.packages.
+	// pkgs overrides id.resolver in tests; production reads id.resolver.
 	pkgs atomic.Value // of resolverBox
 
 	slots subSlots // subscriber slots per connection and uid (subslots.go)
 }
 
 type resolverBox struct{ r PackageResolver }
+
+func (p *indicatorPart) name() string { return "indicator" }
 
 func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	var f *indicator.File
@@ -68,15 +72,9 @@ func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 }
 
 func (p *indicatorPart) start(ctx context.Context, s *Service) error {
-	var rec indicator.Recorder
-	if s.sink != nil {
-		rec = &rulesFilter{sink: s.sink, rules: s.ledger.rules.Load, log: s.log}
-	} else {
-		s.log.Warn("indicator: no ledger sink; shown spans are not recorded")
-	}
+	rec := &rulesFilter{sink: p.ledger.l, rules: p.ledger.rules.Load, log: s.log}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.svc = s
 	p.eng = indicator.New(p.cfg, indicator.Options{
 		Clock:          indicator.SystemClock(s.Now),
 		MaxSubscribers: maxSubscribers,
@@ -127,7 +125,7 @@ func (p *indicatorPart) resolver() PackageResolver {
 	if b, ok := p.pkgs.Load().(resolverBox); ok {
 		return b.r
 	}
-	return p.svc.packages
+	return p.id.resolver
 }
 
 func (p *indicatorPart) methods(s *Service) []Method {
@@ -191,13 +189,11 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 			return nil, InvalidParams("package", "%q does not run under uid %d (its packages: %v)", req.App.Package, req.App.UID, pkgs)
 		}
 	}
-	if st := p.svc.states; st != nil {
-		// Only the codes the rules know: an unexpected value would get
-		// the use's record rejected.
-		switch v := st.AppState(req.App.UID); v {
-		case "foreground", "visible", "background", "not_running":
-			req.AppState = v
-		}
+	// Only the codes the rules know: an unexpected value would get the
+	// use's record rejected.
+	switch v := p.id.states.AppState(req.App.UID); v {
+	case "foreground", "visible", "background", "not_running":
+		req.AppState = v
 	}
 	res, err := p.eng.Start(req)
 	if err != nil {
@@ -207,18 +203,11 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 	// right after cannot lose it (it is then recorded as ended by the
 	// restart). A flush that fails (storage failing) does not fail the
 	// use: the indicator is shown either way.
-	if f, ok := p.svc.sink.(flusher); ok {
-		if res.Indicated {
-			yieldCPU() // let subscribers woken by the change read it first
-		}
-		f.Flush(context.WithoutCancel(ctx))
+	if res.Indicated {
+		yieldCPU() // let subscribers woken by the change read it first
 	}
+	p.ledger.l.Flush(context.WithoutCancel(ctx))
 	return res, nil
-}
-
-// flusher is the ledger's Flush.
-type flusher interface {
-	Flush(ctx context.Context) error
 }
 
 type opFinishParams struct {
@@ -356,7 +345,7 @@ func indicatorError(err error) error {
 // (logged once), never the record: the ledger rejects a whole report
 // with an unlisted key.
 type rulesFilter struct {
-	sink   ledger.Sink
+	sink   indicator.UseRecorder
 	rules  func() *ledger.Rules
 	log    *slog.Logger
 	warned sync.Map // "kind.key" → true
@@ -367,6 +356,8 @@ type rulesFilter struct {
 	seen     *ledger.Rules
 	complete map[string]bool
 }
+
+var _ indicator.UseRecorder = (*rulesFilter)(nil)
 
 // passes reports whether every detail key the engine may write for kind
 // is listed by r.
@@ -388,24 +379,14 @@ func (f *rulesFilter) Enqueue(recs ...ledger.Record) {
 	f.sink.Enqueue(recs...)
 }
 
-// usesSink is the ledger's EnqueueUses (uses in progress kept durable).
-type usesSink interface {
-	EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record)
-}
-
 // EnqueueUses passes uses in progress on to the ledger, their records
 // filtered as Enqueue's are.
 func (f *rulesFilter) EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record) {
-	us, ok := f.sink.(usesSink)
-	if !ok {
-		f.Enqueue(recs...)
-		return
-	}
 	for i := range open {
 		f.filter(open[i].Recs)
 	}
 	f.filter(recs)
-	us.EnqueueUses(open, closed, recs...)
+	f.sink.EnqueueUses(open, closed, recs...)
 }
 
 // filter removes, in place, detail keys the rules in force do not list.

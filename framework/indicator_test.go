@@ -583,6 +583,9 @@ func (c *captureSink) Append(ctx context.Context, recs ...ledger.Record) error {
 	return nil
 }
 func (c *captureSink) Enqueue(recs ...ledger.Record) { c.recs = append(c.recs, recs...) }
+func (c *captureSink) EnqueueUses(open []ledger.OpenUse, closed []uint64, recs ...ledger.Record) {
+	c.recs = append(c.recs, recs...)
+}
 
 // TestRulesFilterKeepsRecordsDropsUnlistedKeys: with the shipped rules,
 // span records pass byte for byte; an indicator record loses only the

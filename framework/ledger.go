@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"permd/aosp/etc"
+	"permd/grants"
+	"permd/indicator"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -18,12 +20,24 @@ import (
 const RulesFile = "rules.json"
 
 // ledgerPart wires the ledger capability into the service: it opens the
-// ledger on the service database, makes it the service's sink and serves
-// the ledger.* and rules.get methods.
+// ledger on the service database, which the parts after it record into
+// (through l), and serves the ledger.* and rules.get methods.
 type ledgerPart struct {
+	id *identityPart // names the apps of records
+
 	rules atomic.Pointer[ledger.Rules]
-	l     *ledger.Ledger
+	l     *ledger.Ledger // set by start; the parts after it record here
 }
+
+// The ledger is every part's sink, grants' counter and the keeper of the
+// indicator's uses in progress.
+var (
+	_ ledger.Sink           = (*ledger.Ledger)(nil)
+	_ grants.Counter        = (*ledger.Ledger)(nil)
+	_ indicator.UseRecorder = (*ledger.Ledger)(nil)
+)
+
+func (p *ledgerPart) name() string { return "ledger" }
 
 // loadRules reads rules.json from the snapshot, or the embedded default
 // when the config dir has none.
@@ -63,24 +77,22 @@ func (p *ledgerPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 }
 
 func (p *ledgerPart) start(ctx context.Context, s *Service) error {
+	// Without a resolver the records name no packages rather than
+	// invent any.
+	var pkgs func(uid int) []string
+	if r := p.id.resolver; r != nil {
+		pkgs = r.Packages
+	}
 	l, err := ledger.Open(ctx, s.db, ledger.Options{
-		Rules: p.rules.Load(),
-		// The proc part sets s.packages after we start; resolve lazily
-		// and store no packages rather than invent any while it is nil.
-		Packages: func(uid int) []string {
-			if s.packages == nil {
-				return nil
-			}
-			return s.packages.Packages(uid)
-		},
-		Now:    s.Now,
-		Logger: s.Logger().With("part", "ledger"),
+		Rules:    p.rules.Load(),
+		Packages: pkgs,
+		Now:      s.Now,
+		Logger:   s.Logger().With("part", "ledger"),
 	})
 	if err != nil {
 		return fmt.Errorf("open the record in %s: %w (if the file is damaged: %s)", s.storage.path, err, store.Recovery)
 	}
 	p.l = l
-	s.sink = l
 	if n, why := s.openUnrecorded(); n > 0 {
 		s.log.Warn("events an earlier run could not record are counted in an overload row", "dropped", n, "reason", why)
 		l.Lost(n, "before a restart: "+why)

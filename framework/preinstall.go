@@ -71,6 +71,9 @@ var preinstallAudit = []string{
 // each finding in the ledger, and rescans when the app folders or the
 // registry change.
 type preinstallPart struct {
+	id     *identityPart // the uid of a finding's package
+	ledger *ledgerPart   // records findings
+
 	reg     atomic.Pointer[preinstallRegistry]
 	status  atomic.Pointer[PreinstallStatus]
 	kick    chan struct{}
@@ -86,6 +89,8 @@ type preinstallRegistry struct {
 	r     *preinstall.Registry
 	files []string
 }
+
+func (p *preinstallPart) name() string { return "preinstall" }
 
 func (p *preinstallPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	files := map[string][]byte{}
@@ -257,9 +262,6 @@ func (p *preinstallPart) scan(ctx context.Context, s *Service) {
 // records everything, later scans only what changed (an APK replaced, a
 // record edited), as the published rules promise.
 func (p *preinstallPart) record(s *Service, fs []preinstall.Finding) {
-	if s.sink == nil {
-		return
-	}
 	var recs []ledger.Record
 	p.mu.Lock()
 	for _, f := range fs {
@@ -268,11 +270,11 @@ func (p *preinstallPart) record(s *Service, fs []preinstall.Finding) {
 			continue
 		}
 		p.seen[key] = true
-		recs = append(recs, findingRecord(s, f))
+		recs = append(recs, findingRecord(s, p.id.resolver, f))
 	}
 	p.mu.Unlock()
 	if len(recs) > 0 {
-		s.sink.Enqueue(recs...)
+		p.ledger.l.Enqueue(recs...)
 	}
 }
 
@@ -288,12 +290,12 @@ func findingKey(f preinstall.Finding) string {
 
 func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
-func findingRecord(s *Service, f preinstall.Finding) ledger.Record {
+func findingRecord(s *Service, r PackageResolver, f preinstall.Finding) ledger.Record {
 	// Preinstalled apps belong to every user; the record names the
 	// system user's uid (user 0), which is the app's uid in packages.list.
 	uid := 0
-	if s.packages != nil && f.Package != "" {
-		if u, ok := s.packages.UIDOf(f.Package, 0); ok {
+	if r != nil && f.Package != "" {
+		if u, ok := r.UIDOf(f.Package, 0); ok {
 			uid = u
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,23 +100,23 @@ func parseProcessConfig(snap *Snapshot) (*processConfig, error) {
 // (packages.list), the process table (procfs, netlink), the logd event
 // log, framework reports, and start records in the ledger.
 type procPart struct {
+	id        *identityPart  // packages, app uids; the app-state table the tracker feeds
+	ledger    *ledgerPart    // records starts
+	indicator *indicatorPart // told of every app process death
+
 	cfg atomic.Pointer[processConfig]
 
-	pkgs    *packages.Watcher
-	isApp   func(uid int) bool
 	tracker *process.Tracker // nil when <root>/proc is unreadable
 	logdr   *logd.Reader
 	corr    *process.Correlator // framework-only fallback without procfs
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	stmu     sync.Mutex
-	reported map[int]string // app.state reports, used without procfs
-
 	recorded   sync.Map // kind → *atomic.Uint64
 	foreground atomic.Uint64
-	noSink     atomic.Uint64
 }
+
+func (p *procPart) name() string { return "proc" }
 
 func (p *procPart) prepare(s *Service, snap *Snapshot) (func(), error) {
 	cfg, err := parseProcessConfig(snap)
@@ -146,46 +144,12 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 	}
 	log := s.log.With("part", "proc")
 	ctx, p.cancel = context.WithCancel(context.Background())
-	p.reported = map[int]string{}
-
-	// Identity first: everything after it names apps.
-	listPath := s.Path("/data/system/packages.list")
-	w, err := packages.Watch(ctx, listPath, packages.FromMap(cfg.host), log)
-	if err != nil {
-		p.cancel()
-		return fmt.Errorf("packages: %w", err)
-	}
-	p.pkgs = w
-	_, listErr := os.Stat(listPath)
-	hostMode := listErr != nil
-	// Publish the resolver only when there is an identity source: the
-	// package manager's directory (on a device it exists from early boot,
-	// even before the first packages.list is written) or a host map. With
-	// neither, other parts must see "no resolver" (and not "no package
-	// is installed"). Hooks an embedder or test set before start win.
-	if s.packages == nil {
-		if fi, err := os.Stat(filepath.Dir(listPath)); (err == nil && fi.IsDir()) || len(cfg.host) > 0 {
-			s.packages = w
-		} else {
-			log.Info("no package identity source (no packages.list directory, no host_packages); packages stay unresolved", "path", listPath)
-		}
-	}
-	if s.states == nil {
-		s.states = p
-	}
-	isApp := func(uid int) bool {
-		if packages.IsApp(uid) {
-			return true
-		}
-		_, ok := cfg.host[uid]
-		return hostMode && ok
-	}
-	p.isApp = isApp
+	w := p.id.pkgs
 
 	pc := process.Config{Mode: cfg.Mode, PollInterval: time.Duration(cfg.PollInterval), StateInterval: time.Duration(cfg.StateInterval),
 		ResyncInterval: time.Duration(cfg.ResyncInterval), Window: time.Duration(cfg.Window)}
 	tr, err := process.NewTracker(process.Options{
-		Mount: s.Path("/proc"), Config: pc, IsApp: isApp, Resolve: w.UIDOf,
+		Mount: s.Path("/proc"), Config: pc, IsApp: p.id.isApp, Resolve: w.UIDOf,
 		Emit:   func(st process.Start) { p.record(s, st) },
 		OnExit: func(pr process.Proc) { p.died(s, pr) },
 		Log:    log, Now: s.Now,
@@ -198,9 +162,10 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 		log.Warn("process table unavailable; only framework reports are tracked", "err", err)
 	} else {
 		p.tracker = tr
+		p.id.table.tracker.Store(tr)
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); tr.Run(ctx) }()
-		log.Info("process tracking", "mode", tr.Mode(), "processes", tr.Table().Len(), "host_mode", hostMode)
+		log.Info("process tracking", "mode", tr.Mode(), "processes", tr.Table().Len(), "host_mode", p.id.hostApps != nil)
 	}
 	p.corr = &process.Correlator{Window: pc.Window, Emit: func(st process.Start) { p.record(s, st) }, Resolve: w.UIDOf}
 
@@ -240,7 +205,7 @@ func (p *procPart) logdWithoutProcfs(ev logd.Event) {
 			reason = "other"
 		}
 		p.observe(process.Observation{Source: process.SourceLogd, Time: ev.Time, UID: ps.UID, PID: ps.PID, Process: ps.Process,
-			Reason: reason, Component: ps.Component, CallerUID: -1, AppState: p.AppState(ps.UID)})
+			Reason: reason, Component: ps.Component, CallerUID: -1, AppState: p.id.table.AppState(ps.UID)})
 	}
 }
 
@@ -250,7 +215,7 @@ func (p *procPart) observe(o process.Observation) {
 		return
 	}
 	if o.AppState == "" {
-		o.AppState = p.AppState(o.UID)
+		o.AppState = p.id.table.AppState(o.UID)
 	}
 	if o.Time.IsZero() {
 		o.Time = time.Now()
@@ -266,40 +231,7 @@ func (p *procPart) stop(s *Service) {
 		p.cancel()
 	}
 	p.wg.Wait()
-	if p.pkgs != nil {
-		p.pkgs.Close()
-	}
 }
-
-// AppState implements AppStates for the other parts.
-func (p *procPart) AppState(uid int) string {
-	if p.tracker != nil {
-		return p.tracker.AppState(uid)
-	}
-	p.stmu.Lock()
-	defer p.stmu.Unlock()
-	return p.reported[uid]
-}
-
-// ReportAppState takes a framework app.state report. The app.state
-// method row lives in grants.go, which hands every report here through
-// its stateReporter interface check on s.states.
-func (p *procPart) ReportAppState(uid int, state string) {
-	if p.tracker != nil {
-		p.tracker.ReportAppState(uid, state)
-	}
-	p.stmu.Lock()
-	p.reported[uid] = state
-	p.stmu.Unlock()
-}
-
-// The package watcher is the service's package resolver on a device:
-// checked here so that a change to either side fails the build rather
-// than the wiring.
-var _ PackageResolver = (*packages.Watcher)(nil)
-
-// UIDOf resolves a package for an Android user.
-func (p *procPart) UIDOf(pkg string, user int) (int, bool) { return p.pkgs.UIDOf(pkg, user) }
 
 // record hands a classified start to the ledger.
 func (p *procPart) record(s *Service, st process.Start) {
@@ -309,11 +241,7 @@ func (p *procPart) record(s *Service, st process.Start) {
 	}
 	c, _ := p.recorded.LoadOrStore(st.Kind, new(atomic.Uint64))
 	c.(*atomic.Uint64).Add(1)
-	if s.sink == nil {
-		p.noSink.Add(1)
-		return
-	}
-	s.sink.Enqueue(startRecord(st))
+	p.ledger.l.Enqueue(startRecord(st))
 }
 
 // startRecord builds the ledger record; the detail carries only the
@@ -350,11 +278,11 @@ func startRecord(st process.Start) ledger.Record {
 // uid is left, so that the indicator ends the uses of a dead app. It is
 // called from the tracker's goroutines and does not block.
 func (p *procPart) died(s *Service, pr process.Proc) {
-	if !p.isApp(pr.UID) {
+	if !p.id.isApp(pr.UID) {
 		return
 	}
 	tell := func(uid, pid int) {
-		s.indicator.processDied(uid, pid)
+		p.indicator.processDied(uid, pid)
 		if hook := s.opt.OnProcessDied; hook != nil {
 			hook(uid, pid)
 		}
@@ -367,8 +295,8 @@ func (p *procPart) died(s *Service, pr process.Proc) {
 
 func (p *procPart) health() map[string]any {
 	h := map[string]any{}
-	if p.pkgs != nil {
-		h["packages"] = p.pkgs.Table().Len()
+	if w := p.id.pkgs; w != nil {
+		h["packages"] = w.Table().Len()
 	}
 	if p.tracker != nil {
 		h["tracker"] = p.tracker.Stats()
@@ -382,9 +310,6 @@ func (p *procPart) health() map[string]any {
 	p.recorded.Range(func(k, v any) bool { rec[k.(string)] = v.(*atomic.Uint64).Load(); return true })
 	h["recorded"] = rec
 	h["foreground_in_app_starts"] = p.foreground.Load()
-	if n := p.noSink.Load(); n > 0 {
-		h["unrecorded_no_ledger"] = n
-	}
 	return h
 }
 
@@ -493,13 +418,13 @@ func (p *procPart) list(ctx context.Context, c *Call) (any, error) {
 		uid = *q.UID
 	}
 	if q.Package != "" {
-		if _, ok := p.pkgs.Table().Package(q.Package); !ok {
+		if _, ok := p.id.pkgs.Table().Package(q.Package); !ok {
 			return nil, NotFound("no package %q", q.Package)
 		}
 	}
 	out := []ProcEntry{}
 	for _, pr := range p.tracker.Table().List(uid) {
-		names := p.pkgs.Packages(pr.UID)
+		names := p.id.pkgs.Packages(pr.UID)
 		if q.Package != "" && !slices.Contains(names, q.Package) {
 			continue
 		}

@@ -68,10 +68,10 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{ProcessFile: testProcessJSON}})
 
 	// Identity is up before anything else: other parts read it.
-	if got := ts.svc.packages.Packages(1010113); len(got) != 1 || got[0] != "com.android.chrome" {
+	if got := ts.svc.identity.resolver.Packages(1010113); len(got) != 1 || got[0] != "com.android.chrome" {
 		t.Errorf("packages of uid 1010113 = %v, want [com.android.chrome]", got)
 	}
-	if st := ts.svc.states.AppState(10078); st != "background" {
+	if st := ts.svc.identity.states.AppState(10078); st != "background" {
 		t.Errorf("state of wechat (adj 905) = %q, want background", st)
 	}
 
@@ -125,7 +125,7 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 	if err := ts.call(t, "app.state", map[string]any{"uid": 10078, "state": "foreground"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if st := ts.svc.states.AppState(10078); st != "foreground" {
+	if st := ts.svc.identity.states.AppState(10078); st != "foreground" {
 		t.Errorf("after app.state: %q, want foreground", st)
 	}
 }
@@ -287,7 +287,7 @@ func TestSelfStartStormCoalesces(t *testing.T) {
 		clk.mu.Lock()
 		clk.t = batch[len(batch)-1].Time
 		clk.mu.Unlock()
-		if err := ts.svc.sink.Append(t.Context(), batch...); err != nil {
+		if err := ts.svc.ledger.l.Append(t.Context(), batch...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -42,6 +42,7 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("no socket: set a socket path or inherit one from init")
 	}
 	s := &Service{opt: opt, log: opt.Logger, started: time.Now()}
+	s.wire()
 	lock, err := lockDataDir(opt.DataDir)
 	if err != nil {
 		return nil, err

@@ -96,7 +96,7 @@ func (sv *server) handle(nc net.Conn) {
 		return
 	}
 	lim := sv.svc.config().Limits
-	actor, err := peerActor(uc, sv.svc.config().roles, sv.svc.packages)
+	actor, err := peerActor(uc, sv.svc.config().roles, sv.svc.identity.resolver)
 	if err != nil {
 		sv.log.Warn("peer identity unavailable; closing", "err", err)
 		nc.Close()

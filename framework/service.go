@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
-
-	"permd/ledger"
 )
 
 // Options is what the daemon needs to run; cmd/permd fills it from flags.
@@ -63,9 +61,12 @@ type PackageResolver interface {
 }
 
 // AppStates tells the state of an app right now: "foreground",
-// "visible", "background" or "not_running".
+// "visible", "background" or "not_running", and takes the framework's
+// reports of it (app.state). Both are one interface for the reason
+// PackageResolver is.
 type AppStates interface {
 	AppState(uid int) string
+	ReportAppState(uid int, state string)
 }
 
 // Service is the running daemon: server, config and parts.
@@ -77,12 +78,6 @@ type Service struct {
 	lock    *dataDirLock // held from New to the end of Run
 	storage storageState
 
-	// Shared hooks that parts set in start and other parts use. They are
-	// set before any later part starts and never change afterwards.
-	sink     ledger.Sink     // set by the ledger part
-	packages PackageResolver // set by the proc part (identity)
-	states   AppStates       // set by the proc part
-
 	cfg           atomic.Pointer[coreConfig]
 	snap          atomic.Pointer[Snapshot]
 	server        *server
@@ -91,6 +86,8 @@ type Service struct {
 	configLoads   atomic.Uint64
 	configRejects atomic.Uint64
 
+	// The parts, wired to each other by wire (in New).
+	identity   identityPart
 	ledger     ledgerPart
 	grants     grantsPart
 	indicator  indicatorPart
@@ -98,12 +95,27 @@ type Service struct {
 	preinstall preinstallPart
 }
 
-// parts lists the capabilities in start order: the record first, since
-// everything else reports into it (it resolves packages through
-// s.packages lazily, which the proc part sets before any record can
-// arrive: the server accepts only after every part started).
+// wire gives every part the parts it depends on, as typed fields, in the
+// order they start: identity first (who an app is, what state it is in),
+// then the record (which names apps through identity), then grants
+// (which records into the ledger, counts from it and reads app states),
+// the indicator (which records uses), process tracking (which tells the
+// indicator of deaths and records starts) and the preinstall audit.
+// A part reads what a dependency built only from its own start on, when
+// the dependency has started.
+func (s *Service) wire() {
+	s.identity = newIdentityPart()
+	s.ledger = ledgerPart{id: &s.identity}
+	s.grants = grantsPart{id: &s.identity, ledger: &s.ledger}
+	s.indicator = indicatorPart{id: &s.identity, ledger: &s.ledger}
+	s.proc = procPart{id: &s.identity, ledger: &s.ledger, indicator: &s.indicator}
+	s.preinstall = preinstallPart{id: &s.identity, ledger: &s.ledger}
+}
+
+// parts lists the capabilities in start order (see wire); they stop in
+// reverse order. The server accepts only after every part started.
 func (s *Service) parts() []part {
-	return []part{&s.ledger, &s.proc, &s.grants, &s.indicator, &s.preinstall}
+	return []part{&s.identity, &s.ledger, &s.grants, &s.indicator, &s.proc, &s.preinstall}
 }
 
 // Path returns an OS path under the root: Path("/proc") is "/proc" on a

@@ -62,12 +62,6 @@ type StorageHealth struct {
 // app's records anyway see the detail.
 var detailRoles = Readers
 
-// healther is implemented by parts that have something to show in
-// sys.health (queue depth, sources connected, ...).
-type healther interface {
-	health() map[string]any
-}
-
 func (s *Service) coreMethods() []Method {
 	all := AllRoles
 	return []Method{
@@ -126,12 +120,12 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 	if s.server != nil {
 		h.Methods = s.server.stats.snapshot()
 	}
-	for name, p := range map[string]part{"ledger": &s.ledger, "grants": &s.grants, "indicator": &s.indicator, "proc": &s.proc, "preinstall": &s.preinstall} {
-		if hp, ok := p.(healther); ok {
+	for _, p := range s.parts() {
+		if ph := p.health(); ph != nil {
 			if h.Parts == nil {
 				h.Parts = map[string]any{}
 			}
-			h.Parts[name] = hp.health()
+			h.Parts[p.name()] = ph
 		}
 	}
 	return h, nil

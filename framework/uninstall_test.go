@@ -97,7 +97,7 @@ func TestUninstallRevokesGrants(t *testing.T) {
 	// maps comes back under a new uid: it starts with nothing.
 	writePackagesList(t, root, "com.example.maps 10400", "com.example.cam 10300", "com.example.keep 10200")
 	waitFor(t, "the reinstall seen", func() bool {
-		uid, ok := ts.svc.packages.UIDOf("com.example.maps", 0)
+		uid, ok := ts.svc.identity.resolver.UIDOf("com.example.maps", 0)
 		return ok && uid == 10400
 	})
 	if d := check(10400, "com.example.maps", "location"); d.Allowed || d.Reason != "no_grant" {
@@ -106,9 +106,9 @@ func TestUninstallRevokesGrants(t *testing.T) {
 
 	// A list with a line permd cannot read proves no absence: keep's
 	// grant stays while its line is unreadable.
-	reloads := ts.svc.proc.pkgs.Reloads()
+	reloads := ts.svc.identity.pkgs.Reloads()
 	writePackagesList(t, root, "com.example.maps 10400", "com.example.cam 10300", "com.example.keep notauid")
-	waitFor(t, "the list with a bad line loaded", func() bool { return ts.svc.proc.pkgs.Reloads() > reloads })
+	waitFor(t, "the list with a bad line loaded", func() bool { return ts.svc.identity.pkgs.Reloads() > reloads })
 	if n := count(); n != 1 {
 		t.Fatalf("after a list with an unreadable line: %d grants, want com.example.keep's 1 kept", n)
 	}
