@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"permd/aosp/etc"
+	"permd/ledger"
 )
 
 // MainFile is the daemon's own config file inside the config dir (roles
@@ -81,12 +82,6 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("config %s: field %s: %s", e.File, e.Field, e.Problem)
 }
 
-// readSnapshot reads dir (or, with dir == "", the embedded default fsys).
-func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
-	snap, _, err := readSnapshotKeeping(fsys, label, nil)
-	return snap, err
-}
-
 // readSnapshotKeeping reads a snapshot. A file refused as unsafe (not a
 // regular file, over the cap, too slow) fails the read when there is no
 // previous snapshot (at start); on a reload the file keeps its content
@@ -153,25 +148,66 @@ func readSnapshotKeeping(fsys fs.FS, label string, prev *Snapshot) (*Snapshot, [
 // Duration is a config duration ("5s"); see etc.Duration.
 type Duration = etc.Duration
 
-// DecodeFile decodes JSON strictly into v, reporting errors as a
-// ConfigError for file, with fields prefixed by prefix.
-func DecodeFile(file, prefix string, raw []byte, v any) error {
+// The config pattern: each package owns its file's shape (a File type)
+// and its validation (a Compile function returning *etc.FieldError),
+// and framework decodes the JSON strictly, in one place, so that every
+// file names a bad field the same way (decodeFile, with the wire-path
+// naming the request params share), and turns the field error into a
+// ConfigError in one place (configError). permd.json is framework's own
+// file; rules.json the ledger parses whole (ledger.ParseRules).
+
+// partConfig reads file from snap into the package's File type F and
+// validates it with the package's compile; an absent file is compile(nil)
+// (the package's defaults).
+func partConfig[F, C any](snap *Snapshot, file string, compile func(*F) (C, error)) (C, error) {
+	var f *F
+	if raw, ok := snap.File(file); ok {
+		f = new(F)
+		if err := decodeFile(raw, f); err != nil {
+			var zero C
+			return zero, configError(file, err)
+		}
+	}
+	c, err := compile(f)
+	if err != nil {
+		return c, configError(file, err)
+	}
+	return c, nil
+}
+
+// configError is the one place where a part's error about its file
+// becomes a ConfigError naming the file.
+func configError(file string, err error) error {
+	var ce *ConfigError
+	var fe *etc.FieldError
+	var re *ledger.RulesError // the ledger's own error, of the same shape
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &fe):
+		return &ConfigError{File: file, Field: fe.Field, Problem: fe.Problem}
+	case errors.As(err, &re):
+		return &ConfigError{File: file, Field: re.Field, Problem: re.Problem}
+	}
+	return &ConfigError{File: file, Problem: err.Error()}
+}
+
+// decodeFile decodes a config file's JSON strictly into v: an unknown
+// field is refused, and a bad field is named as the file writes it.
+func decodeFile(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		pe := paramsError(err, raw, v)
-		field := prefix
+		field := ""
 		if f, ok := pe.Data.(map[string]string); ok && f["field"] != "params" {
-			if field != "" {
-				field += "."
-			}
-			field += f["field"]
+			field = f["field"]
 		}
 		msg := pe.Message
 		if i := strings.Index(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
-		return &ConfigError{File: file, Field: field, Problem: msg}
+		return &etc.FieldError{Field: field, Problem: msg}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -126,4 +127,10 @@ func TestHostileConfigFileAtReload(t *testing.T) {
 	if err := ts.call(t, "sys.health", nil, &h); err != nil || h.Status != "ok" {
 		t.Fatalf("daemon after hostile config files: %v %+v", err, h)
 	}
+}
+
+// readSnapshot reads a whole config dir as the daemon does at start.
+func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
+	snap, _, err := readSnapshotKeeping(fsys, label, nil)
+	return snap, err
 }

@@ -56,8 +56,8 @@ func parseCoreConfig(snap *Snapshot) (*coreConfig, error) {
 	// permd.json holds only the core's roles and limits, decoded
 	// strictly; other parts own their own files.
 	raw, _ := snap.File(MainFile)
-	if err := DecodeFile(MainFile, "", raw, cfg); err != nil {
-		return nil, err
+	if err := decodeFile(raw, cfg); err != nil {
+		return nil, configError(MainFile, err)
 	}
 	if cfg.Version != 1 {
 		return nil, &ConfigError{File: MainFile, Field: "version", Problem: fmt.Sprintf("unsupported version %d (this permd reads version 1)", cfg.Version)}

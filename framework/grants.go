@@ -16,83 +16,9 @@ import (
 	"permd/ledger"
 )
 
-// GrantsFile is the grants capability's config file in the config dir.
-const GrantsFile = "grants.json"
-
-// grantsConfig is grants.json. Every field is optional; absent means
-// the built-in default (grants.DefaultPolicy).
-type grantsConfig struct {
-	Version        int      `json:"version"`
-	OnceGrace      Duration `json:"once_grace"`
-	OnceDeathGrace Duration `json:"once_death_grace"`
-	AskTTL         Duration `json:"ask_ttl"`
-	// SessionLookback bounds "once per session" counts after a restart.
-	SessionLookback Duration `json:"session_lookback"`
-	FudgePeriod     Duration `json:"fudge_period"`
-	// FudgeRotation is how long a user's location secret lives.
-	FudgeRotation Duration `json:"fudge_rotation"`
-	// SweepInterval is how often ended grants are expired (and recorded)
-	// when nothing checks them.
-	SweepInterval Duration `json:"sweep_interval"`
-	// TimeZone names the zone of daily windows and day limits until the
-	// device's zone is known ("" = the process's local zone, UTC on
-	// Android); the device's zone (Options.TimeZone, time.zone) wins.
-	TimeZone string `json:"time_zone"`
-}
-
-// grantsSettings is the validated config.
-type grantsSettings struct {
-	policy grants.Policy
-	sweep  time.Duration
-}
-
-// parseGrantsConfig validates grants.json; a missing file is the default.
-func parseGrantsConfig(snap *Snapshot) (*grantsSettings, error) {
-	pol := grants.DefaultPolicy()
-	out := &grantsSettings{policy: pol, sweep: 10 * time.Second}
-	raw, ok := snap.File(GrantsFile)
-	if !ok {
-		return out, nil
-	}
-	var c grantsConfig
-	if err := DecodeFile(GrantsFile, "", raw, &c); err != nil {
-		return nil, err
-	}
-	if c.Version != 1 {
-		return nil, &ConfigError{File: GrantsFile, Field: "version", Problem: "unsupported version " + strconv.Itoa(c.Version) + " (this permd reads version 1)"}
-	}
-	for _, d := range []struct {
-		name   string
-		v      Duration
-		dst    *time.Duration
-		lo, hi time.Duration
-	}{
-		{"once_grace", c.OnceGrace, &out.policy.OnceGrace, 0, time.Hour},
-		{"once_death_grace", c.OnceDeathGrace, &out.policy.OnceDeathGrace, 0, time.Hour},
-		{"ask_ttl", c.AskTTL, &out.policy.AskTTL, time.Second, 24 * time.Hour},
-		{"session_lookback", c.SessionLookback, &out.policy.SessionLookback, time.Minute, 7 * 24 * time.Hour},
-		{"fudge_period", c.FudgePeriod, &out.policy.FudgePeriod, time.Minute, 30 * 24 * time.Hour},
-		{"fudge_rotation", c.FudgeRotation, &out.policy.FudgeRotation, 24 * time.Hour, 366 * 24 * time.Hour},
-		{"sweep_interval", c.SweepInterval, &out.sweep, time.Second, time.Hour},
-	} {
-		if d.v == 0 {
-			continue
-		}
-		v := time.Duration(d.v)
-		if v < d.lo || v > d.hi {
-			return nil, &ConfigError{File: GrantsFile, Field: d.name, Problem: v.String() + " is outside " + d.lo.String() + ".." + d.hi.String()}
-		}
-		*d.dst = v
-	}
-	if c.TimeZone != "" {
-		loc, err := time.LoadLocation(c.TimeZone)
-		if err != nil {
-			return nil, &ConfigError{File: GrantsFile, Field: "time_zone", Problem: err.Error()}
-		}
-		out.policy.Location = loc
-	}
-	return out, nil
-}
+// GrantsFile is the grants capability's config file in the config dir
+// (grants.File; grants.Compile validates it).
+const GrantsFile = grants.ConfigFile
 
 // grantsPart wires the grants capability (Art. 30 consent) into the
 // service: the decision engine with its SQLite-backed grant cache, the
@@ -102,7 +28,7 @@ type grantsPart struct {
 	id     *identityPart // packages of a uid, app states
 	ledger *ledgerPart   // records changes and accesses, counts past accesses
 
-	settings atomic.Pointer[grantsSettings]
+	settings atomic.Pointer[grants.Settings]
 	eng      *grants.Engine
 	fudger   *grants.Fudger
 	stopped  chan struct{}
@@ -113,14 +39,14 @@ type grantsPart struct {
 }
 
 func (p *grantsPart) prepare(s *Service, snap *Snapshot) (func(), error) {
-	st, err := parseGrantsConfig(snap)
+	st, err := partConfig(snap, GrantsFile, grants.Compile)
 	if err != nil {
 		return nil, err
 	}
 	return func() {
-		p.settings.Store(st)
+		p.settings.Store(&st)
 		if p.eng != nil {
-			p.eng.SetPolicy(st.policy)
+			p.eng.SetPolicy(st.Policy)
 			p.feed.resync()
 		}
 	}, nil
@@ -142,7 +68,7 @@ func (p *grantsPart) start(ctx context.Context, s *Service) error {
 	cfg := grants.Config{
 		// The ledger counts past accesses so that frequency limits
 		// survive a restart.
-		Catalogue: cat, Store: st, Counter: led, Now: s.Now, Policy: set.policy, Logger: s.log,
+		Catalogue: cat, Store: st, Counter: led, Now: s.Now, Policy: set.Policy, Logger: s.log,
 		// Consent is recorded before it is acknowledged: each change
 		// commits with its grant_change (and grant_decision) records in
 		// one fsync'd transaction on the ledger's writer; the policy
@@ -225,7 +151,7 @@ func (p *grantsPart) followPackages(s *Service) {
 func (p *grantsPart) sweeper() {
 	defer close(p.done)
 	for {
-		t := time.NewTimer(p.settings.Load().sweep)
+		t := time.NewTimer(p.settings.Load().Sweep)
 		select {
 		case <-p.stopped:
 			t.Stop()

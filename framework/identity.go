@@ -54,11 +54,11 @@ func (p *identityPart) name() string { return "identity" }
 // proc part shares (both parse the same small file; either refuses it
 // with the same error).
 func (p *identityPart) prepare(s *Service, snap *Snapshot) (func(), error) {
-	cfg, err := parseProcessConfig(snap)
+	cfg, err := processConfig(snap)
 	if err != nil {
 		return nil, err
 	}
-	return func() { p.host.Store(&cfg.host) }, nil
+	return func() { p.host.Store(&cfg.Host) }, nil
 }
 
 func (p *identityPart) start(ctx context.Context, s *Service) error {

@@ -45,20 +45,9 @@ type resolverBox struct{ r PackageResolver }
 func (p *indicatorPart) name() string { return "indicator" }
 
 func (p *indicatorPart) prepare(s *Service, snap *Snapshot) (func(), error) {
-	var f *indicator.File
-	if raw, ok := snap.File(IndicatorFile); ok {
-		f = &indicator.File{}
-		if err := DecodeFile(IndicatorFile, "", raw, f); err != nil {
-			return nil, err
-		}
-	}
-	cfg, err := indicator.Compile(f, s.Path)
+	cfg, err := partConfig(snap, IndicatorFile, func(f *indicator.File) (indicator.Config, error) { return indicator.Compile(f, s.Path) })
 	if err != nil {
-		var fe *indicator.FieldError
-		if errors.As(err, &fe) {
-			return nil, &ConfigError{File: IndicatorFile, Field: fe.Field, Problem: fe.Problem}
-		}
-		return nil, &ConfigError{File: IndicatorFile, Problem: err.Error()}
+		return nil, err
 	}
 	return func() {
 		p.mu.Lock()

@@ -51,11 +51,7 @@ func loadRules(snap *Snapshot) (*ledger.Rules, error) {
 	}
 	r, err := ledger.ParseRules(raw)
 	if err != nil {
-		var re *ledger.RulesError
-		if errors.As(err, &re) {
-			return nil, &ConfigError{File: RulesFile, Field: re.Field, Problem: re.Problem}
-		}
-		return nil, &ConfigError{File: RulesFile, Problem: err.Error()}
+		return nil, configError(RulesFile, err)
 	}
 	return r, nil
 }

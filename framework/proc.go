@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,94 +17,24 @@ import (
 	"permd/ledger"
 )
 
-// ProcessFile is process tracking's config file in the config dir.
-const ProcessFile = "process.json"
+// ProcessFile is process tracking's config file in the config dir
+// (process.File; process.Compile validates it).
+const ProcessFile = process.ConfigFile
 
-// processConfig is process.json.
-type processConfig struct {
-	// Mode: auto (netlink where the kernel allows it, else poll), netlink, poll.
-	Mode           string   `json:"mode"`
-	PollInterval   Duration `json:"poll_interval"`
-	StateInterval  Duration `json:"state_interval"`
-	ResyncInterval Duration `json:"resync_interval"`
-	Window         Duration `json:"window"`
-	// Logd reads the event log from <root>/dev/socket/logdr.
-	Logd *bool `json:"logd"`
-	// HostPackages stands in for packages.list when <root>/data/system/
-	// packages.list does not exist (a Linux host): uid → packages. Those
-	// uids count as apps, so their processes' starts are tracked.
-	HostPackages map[string][]string `json:"host_packages"`
-
-	logd bool
-	host map[int][]string
+// processConfig reads process.json from snap.
+func processConfig(snap *Snapshot) (process.Settings, error) {
+	return partConfig(snap, ProcessFile, process.Compile)
 }
 
-func defaultProcessConfig() *processConfig {
-	d := process.DefaultConfig()
-	return &processConfig{
-		Mode: d.Mode, PollInterval: Duration(d.PollInterval), StateInterval: Duration(d.StateInterval),
-		ResyncInterval: Duration(d.ResyncInterval), Window: Duration(d.Window), logd: true, host: map[int][]string{},
-	}
-}
-
-func parseProcessConfig(snap *Snapshot) (*processConfig, error) {
-	cfg := defaultProcessConfig()
-	raw, ok := snap.File(ProcessFile)
-	if !ok {
-		return cfg, nil
-	}
-	if err := DecodeFile(ProcessFile, "", raw, cfg); err != nil {
-		return nil, err
-	}
-	bad := func(field, format string, args ...any) error {
-		return &ConfigError{File: ProcessFile, Field: field, Problem: fmt.Sprintf(format, args...)}
-	}
-	switch cfg.Mode {
-	case process.ModeAuto, process.ModeNetlink, process.ModePoll:
-	default:
-		return nil, bad("mode", "%q is not auto, netlink or poll", cfg.Mode)
-	}
-	for _, d := range []struct {
-		name   string
-		v      Duration
-		lo, hi time.Duration
-	}{
-		{"poll_interval", cfg.PollInterval, 100 * time.Millisecond, time.Hour},
-		{"state_interval", cfg.StateInterval, 100 * time.Millisecond, time.Hour},
-		{"resync_interval", cfg.ResyncInterval, time.Second, 24 * time.Hour},
-		{"window", cfg.Window, 50 * time.Millisecond, time.Minute},
-	} {
-		if v := time.Duration(d.v); v < d.lo || v > d.hi {
-			return nil, bad(d.name, "%v is outside %v..%v", v, d.lo, d.hi)
-		}
-	}
-	if cfg.Logd != nil {
-		cfg.logd = *cfg.Logd
-	}
-	for k, names := range cfg.HostPackages {
-		uid, err := strconv.Atoi(k)
-		if err != nil || uid < 0 {
-			return nil, bad("host_packages."+k, "key is not a uid")
-		}
-		for _, n := range names {
-			if _, err := packages.ParseLine(n + " " + k); err != nil {
-				return nil, bad("host_packages."+k, "%q is not a package name", n)
-			}
-		}
-		cfg.host[uid] = names
-	}
-	return cfg, nil
-}
-
-// procPart wires process tracking into the service: package identity
-// (packages.list), the process table (procfs, netlink), the logd event
-// log, framework reports, and start records in the ledger.
+// procPart wires process tracking into the service: the process table
+// (procfs, netlink), the logd event log, framework reports, and start
+// records in the ledger. Package identity is the identity part's.
 type procPart struct {
 	id        *identityPart  // packages, app uids; the app-state table the tracker feeds
 	ledger    *ledgerPart    // records starts
 	indicator *indicatorPart // told of every app process death
 
-	cfg atomic.Pointer[processConfig]
+	cfg atomic.Pointer[process.Settings]
 
 	tracker *process.Tracker // nil when <root>/proc is unreadable
 	logdr   *logd.Reader
@@ -119,35 +49,25 @@ type procPart struct {
 func (p *procPart) name() string { return "proc" }
 
 func (p *procPart) prepare(s *Service, snap *Snapshot) (func(), error) {
-	cfg, err := parseProcessConfig(snap)
+	cfg, err := processConfig(snap)
 	if err != nil {
 		return nil, err
 	}
 	return func() {
-		if old := p.cfg.Load(); old != nil && p.cancel != nil && !sameProcessConfig(old, cfg) {
+		if old := p.cfg.Load(); old != nil && p.cancel != nil && !reflect.DeepEqual(*old, cfg) {
 			s.log.Info("process.json changed; the new settings take effect at the next daemon start")
 		}
-		p.cfg.Store(cfg)
+		p.cfg.Store(&cfg)
 	}, nil
-}
-
-func sameProcessConfig(a, b *processConfig) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 func (p *procPart) start(ctx context.Context, s *Service) error {
 	cfg := p.cfg.Load()
-	if cfg == nil {
-		cfg = defaultProcessConfig()
-	}
 	log := s.log.With("part", "proc")
 	ctx, p.cancel = context.WithCancel(context.Background())
 	w := p.id.pkgs
 
-	pc := process.Config{Mode: cfg.Mode, PollInterval: time.Duration(cfg.PollInterval), StateInterval: time.Duration(cfg.StateInterval),
-		ResyncInterval: time.Duration(cfg.ResyncInterval), Window: time.Duration(cfg.Window)}
+	pc := cfg.Config
 	tr, err := process.NewTracker(process.Options{
 		Mount: s.Path("/proc"), Config: pc, IsApp: p.id.isApp, Resolve: w.UIDOf,
 		Emit:   func(st process.Start) { p.record(s, st) },
@@ -155,7 +75,7 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 		Log:    log, Now: s.Now,
 	})
 	if err != nil {
-		if cfg.Mode == process.ModeNetlink {
+		if pc.Mode == process.ModeNetlink {
 			p.stop(s)
 			return fmt.Errorf("process tracking: %w", err)
 		}
@@ -169,7 +89,7 @@ func (p *procPart) start(ctx context.Context, s *Service) error {
 	}
 	p.corr = &process.Correlator{Window: pc.Window, Emit: func(st process.Start) { p.record(s, st) }, Resolve: w.UIDOf}
 
-	if cfg.logd {
+	if cfg.Logd {
 		tags, err := logd.LoadTags(s.Path("/system/etc/event-log-tags"))
 		if err != nil {
 			log.Warn("event-log-tags unreadable; using built-in tag numbers", "err", err)

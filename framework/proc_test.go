@@ -166,14 +166,14 @@ func TestProcessConfigValidation(t *testing.T) {
 		`{"unknown_field": 1}`:                   "unknown_field",
 	}
 	for body, field := range cases {
-		_, err := parseProcessConfig(&Snapshot{Files: map[string][]byte{ProcessFile: []byte(body)}})
+		_, err := processConfig(&Snapshot{Files: map[string][]byte{ProcessFile: []byte(body)}})
 		ce, ok := err.(*ConfigError)
 		if !ok || ce.File != ProcessFile || !strings.Contains(ce.Field, field) {
 			t.Errorf("%s: got %v, want a ConfigError naming %s", body, err, field)
 		}
 	}
-	cfg, err := parseProcessConfig(&Snapshot{Files: map[string][]byte{}})
-	if err != nil || cfg.Mode != process.ModeAuto || !cfg.logd {
+	cfg, err := processConfig(&Snapshot{Files: map[string][]byte{}})
+	if err != nil || cfg.Config != process.DefaultConfig() || !cfg.Logd {
 		t.Errorf("default config: %+v %v", cfg, err)
 	}
 }
@@ -203,14 +203,14 @@ func TestShippedProcessJSONIsValid(t *testing.T) {
 	if _, ok := snap.File(ProcessFile); !ok {
 		t.Fatalf("the shipped config has no %s", ProcessFile)
 	}
-	cfg, err := parseProcessConfig(snap)
+	cfg, err := processConfig(snap)
 	if err != nil {
 		t.Fatalf("shipped %s: %v", ProcessFile, err)
 	}
 	// The shipped file is installed on devices, where packages.list is
 	// the identity source: it carries no host map (permd --demo adds one).
-	if cfg.Mode != process.ModeAuto || len(cfg.host) != 0 {
-		t.Errorf("shipped config: mode %q, %d host uids; want auto and no host map", cfg.Mode, len(cfg.host))
+	if cfg.Config.Mode != process.ModeAuto || len(cfg.Host) != 0 {
+		t.Errorf("shipped config: mode %q, %d host uids; want auto and no host map", cfg.Config.Mode, len(cfg.Host))
 	}
 }
 

@@ -126,13 +126,13 @@ type FileLED struct {
 	On   int    `json:"on,omitempty"`
 }
 
-// FieldError says which field of indicator.json is wrong and why.
-type FieldError struct {
-	Field   string
-	Problem string
-}
+// FieldError says which field of indicator.json (or of a request) is
+// wrong and why: the one field-error shape every part's config shares.
+type FieldError = etc.FieldError
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+func fieldError(field, problem string) *FieldError {
+	return &FieldError{Field: field, Problem: problem}
+}
 
 // Compile validates a decoded indicator.json and resolves LED paths with
 // under (which prefixes the root). A nil f means the built-in default.
@@ -141,7 +141,7 @@ func Compile(f *File, under func(string) string) (Config, error) {
 		return Default(), nil
 	}
 	if f.Version != 1 {
-		return Config{}, &FieldError{"version", fmt.Sprintf("unsupported version %d (this permd reads version 1)", f.Version)}
+		return Config{}, fieldError("version", fmt.Sprintf("unsupported version %d (this permd reads version 1)", f.Version))
 	}
 	cfg := Config{Hold: DefaultHold, MaxSpan: DefaultMaxSpan}
 	if f.Hold != nil {
@@ -151,10 +151,10 @@ func Compile(f *File, under func(string) string) (Config, error) {
 		cfg.MaxSpan = time.Duration(*f.MaxSpan)
 	}
 	if cfg.Hold < 0 || cfg.Hold > time.Minute {
-		return Config{}, &FieldError{"hold", fmt.Sprintf("%s is outside 0s..1m", cfg.Hold)}
+		return Config{}, fieldError("hold", fmt.Sprintf("%s is outside 0s..1m", cfg.Hold))
 	}
 	if cfg.MaxSpan < time.Second || cfg.MaxSpan > 24*time.Hour {
-		return Config{}, &FieldError{"max_span", fmt.Sprintf("%s is outside 1s..24h", cfg.MaxSpan)}
+		return Config{}, fieldError("max_span", fmt.Sprintf("%s is outside 1s..24h", cfg.MaxSpan))
 	}
 	if f.Resources == nil {
 		cfg.Resources = Default().Resources
@@ -164,30 +164,30 @@ func Compile(f *File, under func(string) string) (Config, error) {
 		field := fmt.Sprintf("resources[%d]", i)
 		r, ok := Catalogue(fr.Resource)
 		if !ok {
-			return Config{}, &FieldError{field + ".resource", fmt.Sprintf("unknown resource %q (known: %s)", fr.Resource, strings.Join(Categories, ", "))}
+			return Config{}, fieldError(field+".resource", fmt.Sprintf("unknown resource %q (known: %s)", fr.Resource, strings.Join(Categories, ", ")))
 		}
 		if cfg.indicated(r.Code) {
-			return Config{}, &FieldError{field + ".resource", fmt.Sprintf("%q is listed twice", r.Code)}
+			return Config{}, fieldError(field+".resource", fmt.Sprintf("%q is listed twice", r.Code))
 		}
 		if fr.Icon != "" {
 			r.Icon = fr.Icon
 		}
 		for lang, l := range fr.Labels {
 			if !slices.Contains(Languages, lang) {
-				return Config{}, &FieldError{field + ".labels." + lang, fmt.Sprintf("unknown language (known: %s)", strings.Join(Languages, ", "))}
+				return Config{}, fieldError(field+".labels."+lang, fmt.Sprintf("unknown language (known: %s)", strings.Join(Languages, ", ")))
 			}
 			if strings.TrimSpace(l) == "" {
-				return Config{}, &FieldError{field + ".labels." + lang, "empty label"}
+				return Config{}, fieldError(field+".labels."+lang, "empty label")
 			}
 			r.Labels[lang] = l
 		}
 		if fr.LED != nil {
 			p := fr.LED.Path
 			if !filepath.IsAbs(p) || filepath.Clean(p) != p || filepath.Base(p) != "brightness" {
-				return Config{}, &FieldError{field + ".led.path", fmt.Sprintf("%q is not a clean absolute path to a brightness file (e.g. /sys/class/leds/privacy-cam/brightness)", p)}
+				return Config{}, fieldError(field+".led.path", fmt.Sprintf("%q is not a clean absolute path to a brightness file (e.g. /sys/class/leds/privacy-cam/brightness)", p))
 			}
 			if fr.LED.On < 0 {
-				return Config{}, &FieldError{field + ".led.on", "negative brightness"}
+				return Config{}, fieldError(field+".led.on", "negative brightness")
 			}
 			if cfg.LEDs == nil {
 				cfg.LEDs = map[string]LED{}

@@ -271,13 +271,13 @@ func (e *Engine) Config() Config {
 // *FieldError naming the field.
 func Validate(r *StartRequest) error {
 	if _, ok := catalogue[r.Resource]; !ok {
-		return &FieldError{"resource", fmt.Sprintf("unknown resource %q (known: %s)", r.Resource, strings.Join(Categories, ", "))}
+		return fieldError("resource", fmt.Sprintf("unknown resource %q (known: %s)", r.Resource, strings.Join(Categories, ", ")))
 	}
 	if err := checkParty("", r.App, true); err != nil {
 		return err
 	}
 	if len(r.Via) > maxVia {
-		return &FieldError{"via", fmt.Sprintf("%d proxies, at most %d", len(r.Via), maxVia)}
+		return fieldError("via", fmt.Sprintf("%d proxies, at most %d", len(r.Via), maxVia))
 	}
 	for i, p := range r.Via {
 		if err := checkParty(fmt.Sprintf("via[%d].", i), p, false); err != nil {
@@ -285,20 +285,20 @@ func Validate(r *StartRequest) error {
 		}
 	}
 	if len(r.Op) > maxNameLen {
-		return &FieldError{"op", fmt.Sprintf("longer than %d bytes", maxNameLen)}
+		return fieldError("op", fmt.Sprintf("longer than %d bytes", maxNameLen))
 	}
 	return nil
 }
 
 func checkParty(prefix string, p Party, needPackage bool) error {
 	if p.UID < 0 {
-		return &FieldError{prefix + "uid", fmt.Sprintf("negative uid %d", p.UID)}
+		return fieldError(prefix+"uid", fmt.Sprintf("negative uid %d", p.UID))
 	}
 	if p.PID < 0 {
-		return &FieldError{prefix + "pid", fmt.Sprintf("negative pid %d", p.PID)}
+		return fieldError(prefix+"pid", fmt.Sprintf("negative pid %d", p.PID))
 	}
 	if needPackage && p.Package == "" {
-		return &FieldError{prefix + "package", "missing: the app shown must be named"}
+		return fieldError(prefix+"package", "missing: the app shown must be named")
 	}
 	limit := maxNameLen
 	if !needPackage {
@@ -306,7 +306,7 @@ func checkParty(prefix string, p Party, needPackage bool) error {
 		limit = maxProxyName
 	}
 	if len(p.Package) > limit || strings.ContainsAny(p.Package, " \t\r\n/") {
-		return &FieldError{prefix + "package", fmt.Sprintf("%q is not a package name", p.Package)}
+		return fieldError(prefix+"package", fmt.Sprintf("%q is not a package name", p.Package))
 	}
 	return nil
 }
