@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"permd/aosp/wait"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,7 +103,7 @@ func TestHostileConfigFileAtReload(t *testing.T) {
 	for i, h := range hostile {
 		name := []string{RulesFile, "indicator.json", "grants.json", "process.json"}[i]
 		h.make(t, filepath.Join(ts.configDir, name))
-		waitFor(t, "refusal of "+name, func() bool {
+		wait.Until(t, "refusal of "+name, func() bool {
 			return strings.Contains(ts.logs.String(), "config file refused") && strings.Contains(ts.logs.String(), "file="+name)
 		})
 		if !strings.Contains(ts.logs.String(), h.says) {
@@ -121,7 +122,7 @@ func TestHostileConfigFileAtReload(t *testing.T) {
 			want, body = RoleRoot, testRolesJSON
 		}
 		ts.writeConfig(t, MainFile, body)
-		waitFor(t, "canary edit after the refused "+h.name, func() bool { return role() == want })
+		wait.Until(t, "canary edit after the refused "+h.name, func() bool { return role() == want })
 	}
 	var h Health
 	if err := ts.call(t, "sys.health", nil, &h); err != nil || h.Status != "ok" {

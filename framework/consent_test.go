@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 )
 
@@ -32,7 +33,7 @@ func TestConsentRecordSurvivesKill9AfterReply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: -short: runs and kills daemon processes")
 	}
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	const uid, pkg = 10123, "com.example.maps"
 	ops := []struct {
 		method string
@@ -108,7 +109,7 @@ func TestFrequencyCapHoldsAcrossKill9(t *testing.T) {
 	const uid, pkg, limit, checks = 10123, "com.example.maps", 3, 6
 	for attempt := 0; ; attempt++ {
 		hour := time.Now().Truncate(time.Hour)
-		dir := sharedTempDir(t)
+		dir := harness.TempDir(t)
 		d := startDaemonProc(t, dir)
 		mustCall(t, d.dial(t), "grants.set", map[string]any{"uid": uid, "package": pkg, "category": "camera",
 			"time": map[string]any{"mode": "while_in_use"}, "frequency": map[string]any{"max": limit, "per": "hour"}}, nil)

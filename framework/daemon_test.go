@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"permd/aosp/wait"
 	"permd/framework/client"
 )
 
@@ -45,7 +46,7 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
 	t.Cleanup(func() { d.cmd.Process.Kill() })
-	waitFor(t, "daemon socket", func() bool {
+	wait.Until(t, "daemon socket", func() bool {
 		c, err := net.Dial("unix", d.socket)
 		if err == nil {
 			c.Close()
@@ -85,7 +86,7 @@ func TestDaemonSignals(t *testing.T) {
 	// the trigger named in the log.
 	os.WriteFile(filepath.Join(dir, "config", MainFile), []byte(strings.Replace(testRolesJSON, `"role": "root"`, `"role": "shell"`, 1)), 0o644)
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "reload applied", func() bool {
+	wait.Until(t, "reload applied", func() bool {
 		var h Health
 		return d.dial(t).Call(context.Background(), "sys.health", nil, &h) == nil && h.You.Role == RoleShell
 	})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -111,18 +113,18 @@ func copyFile(t *testing.T, from, to string) {
 // the file is damaged and where, and keeps serving what it can (recent
 // records, decisions).
 func TestDamagedDatabaseReported(t *testing.T) {
-	good := filepath.Join(sharedTempDir(t), "data")
+	good := filepath.Join(harness.TempDir(t), "data")
 	fillLedger(t, good, 6000)
 	for _, name := range []string{"ledger_event", "ledger_event_t"} {
 		t.Run(name, func(t *testing.T) {
-			data := filepath.Join(sharedTempDir(t), "data")
+			data := filepath.Join(harness.TempDir(t), "data")
 			path := filepath.Join(data, store.FileName)
 			copyFile(t, filepath.Join(good, store.FileName), path)
 			page := damage(t, path, name)
 
 			ts := startTestService(t, testOptions{Data: data})
 			var h Health
-			waitFor(t, "the start-up integrity check", func() bool {
+			wait.Until(t, "the start-up integrity check", func() bool {
 				h = Health{}
 				return ts.call(t, "sys.health", nil, &h) == nil && !h.Storage.IntegrityChecking
 			})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -38,7 +39,7 @@ func dataFiles(t *testing.T, dataDir string) [32]byte {
 // they were, the live daemon's open row keeps counting, and the record
 // verifies afterwards.
 func TestSecondInstanceChangesNothing(t *testing.T) {
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	d := startDaemonProc(t, dir)
 	data := filepath.Join(dir, "data")
 	c := d.dial(t)

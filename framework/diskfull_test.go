@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -66,7 +68,7 @@ func fill(t *testing.T, path string) {
 // disk and recovers by itself when space returns; nothing acknowledged is
 // lost and the file passes integrity_check with its WAL checkpointed.
 func TestDiskFull(t *testing.T) {
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	data := filepath.Join(dir, "data")
 	smallFS(t, data, "3m")
 
@@ -89,7 +91,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The WAL is checkpointed: it never holds the whole database.
-	waitFor(t, "WAL checkpointed into the database", func() bool {
+	wait.Until(t, "WAL checkpointed into the database", func() bool {
 		wal, err := os.Stat(filepath.Join(data, store.FileName+"-wal"))
 		main, _ := os.Stat(filepath.Join(data, store.FileName))
 		return err != nil || wal.Size() < main.Size()
@@ -139,7 +141,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("indicator on a full disk: %+v %v", snap, err)
 		}
 		ts.call(t, "op.finish", map[string]any{"use": st.Use}, nil)
-		waitFor(t, "health saying storage is failing", func() bool {
+		wait.Until(t, "health saying storage is failing", func() bool {
 			var h Health
 			return ts.call(t, "sys.health", nil, &h) == nil && h.Status == "degraded" && !h.Storage.OK &&
 				strings.Contains(h.Storage.Error, "full") && h.Storage.WriteFailingSinceMS > 0
@@ -158,7 +160,7 @@ func TestDiskFull(t *testing.T) {
 
 	// Space returns: the daemon recovers by itself.
 	os.Remove(filepath.Join(data, "filler"))
-	waitFor(t, "health ok after space returned", func() bool {
+	wait.Until(t, "health ok after space returned", func() bool {
 		var h Health
 		return ts.call(t, "sys.health", nil, &h) == nil && h.Status == "ok" && h.Storage.OK && h.Storage.Unrecorded == 0
 	})

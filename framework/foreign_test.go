@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"permd/framework/frameworktest/harness"
 	"permd/ledger/store"
 )
 
@@ -20,7 +21,7 @@ import (
 // byte-for-byte as it was: the open rows are not sealed, no journal mode
 // changes, nothing is added.
 func TestNewerSchemaRefusedBeforeSealing(t *testing.T) {
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	d := startDaemonProc(t, dir)
 	c := d.dial(t)
 	recs := make([]any, 50)

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 	"permd/grants"
 	"permd/ledger"
 )
@@ -45,7 +47,7 @@ func grantsService(t testing.TB, clk *testClock, data string) *testService {
 func ledgerRows(t testing.TB, ts *testService, kind string, want int) []ledger.Event {
 	t.Helper()
 	var evs []ledger.Event
-	waitFor(t, fmt.Sprintf("%d %s rows in the ledger", want, kind), func() bool {
+	wait.Until(t, fmt.Sprintf("%d %s rows in the ledger", want, kind), func() bool {
 		p, err := ts.svc.ledger.l.Query(context.Background(), ledger.Filter{Kind: kind}, "", 1000)
 		evs = p.Events
 		return err == nil && len(evs) >= want
@@ -196,7 +198,7 @@ func TestGrantsBadInput(t *testing.T) {
 // daemon on the same data dir, and checks the limit still holds.
 func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC)}
-	data := filepath.Join(sharedTempDir(t), "data")
+	data := filepath.Join(harness.TempDir(t), "data")
 	ts := grantsService(t, clk, data)
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"uid": 10200, "package": "com.a.b", "category": "location",

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"permd/aosp/wait"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 )
 
 // Test uids and the roles the test config gives them. On a host there is
@@ -54,14 +54,17 @@ type testOptions struct {
 }
 
 // testService is a daemon running in this process on a real socket with a
-// real SQLite file.
+// real SQLite file. It is this package's layer over the one test harness
+// (framework/frameworktest/harness, shared with frameworktest): it adds
+// the test roles, the logs, and access to the *Service itself, which
+// only an in-package test has (see the harness's doc for why the tests
+// stay in the package).
 type testService struct {
 	svc       *Service
 	socket    string
 	configDir string
 	dataDir   string
-	cancel    context.CancelFunc
-	done      chan error
+	run       *harness.Running
 	logs      *syncBuffer
 }
 
@@ -75,37 +78,17 @@ func startTestService(t testing.TB, o testOptions) *testService {
 // own them would.
 func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testService {
 	t.Helper()
-	dir := sharedTempDir(t) // other-uid test clients must reach the socket
-	if o.Root == "" {
-		o.Root = filepath.Join(dir, "root")
-		os.MkdirAll(o.Root, 0o755)
-	}
-	if o.Data == "" {
-		o.Data = filepath.Join(dir, "data")
-	}
-	cfgDir := filepath.Join(dir, "config")
 	files := map[string]string{MainFile: testRolesJSON}
 	for k, v := range o.Config {
 		files[k] = v
 	}
-	for name, body := range files {
-		p := filepath.Join(cfgDir, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// Other-uid test clients must reach the socket.
+	dirs := harness.NewDirs(t, harness.TempDir(t), o.Root, o.Data, files)
 	logs := &syncBuffer{}
-	ts := &testService{
-		socket:    filepath.Join(dir, "permd.sock"),
-		configDir: cfgDir,
-		dataDir:   o.Data,
-		done:      make(chan error, 1),
-		logs:      logs,
-	}
+	ts := &testService{socket: dirs.Socket, configDir: dirs.Config, dataDir: dirs.Data, logs: logs}
 	svc, err := New(Options{
 		TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
-		Root: o.Root, DataDir: o.Data, ConfigDir: cfgDir, SocketPath: ts.socket,
+		Root: dirs.Root, DataDir: dirs.Data, ConfigDir: dirs.Config, SocketPath: dirs.Socket,
 		Version: "test", Now: o.Now, TimeZone: o.Zone,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), &slog.HandlerOptions{Level: logLevel(t)})),
 	})
@@ -116,41 +99,12 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 		prep(svc)
 	}
 	ts.svc = svc
-	ctx, cancel := context.WithCancel(context.Background())
-	ts.cancel = cancel
-	go func() { ts.done <- svc.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !svc.ready.Load() {
-		select {
-		case err := <-ts.done:
-			t.Fatalf("service exited during start: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("service did not become ready")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Cleanup(func() { ts.stop(t) })
+	ts.run = harness.Run(t, svc.Run, svc.ready.Load)
 	return ts
 }
 
 // stop shuts the service down and reports a non-nil Run error.
-func (ts *testService) stop(t testing.TB) {
-	if ts.cancel == nil {
-		return
-	}
-	ts.cancel()
-	ts.cancel = nil
-	select {
-	case err := <-ts.done:
-		if err != nil {
-			t.Errorf("service Run returned %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("service did not stop")
-	}
-}
+func (ts *testService) stop(t testing.TB) { ts.run.Stop(t) }
 
 // dial connects a client as this (root) process.
 func (ts *testService) dial(t testing.TB) *client.Client {
@@ -196,12 +150,6 @@ func (ts *testService) writeConfig(t testing.TB, name, body string) {
 	if err := os.Rename(tmp, p); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// waitFor is wait.Until under the name this package's tests use.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	wait.Until(t, what, cond)
 }
 
 type syncBuffer struct {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"permd/aosp/etc"
+	"permd/aosp/wait"
 	"permd/framework/client"
 	"permd/indicator"
 	"permd/ledger"
@@ -377,7 +378,7 @@ func TestStuckSubscriberDoesNotSlowOthers(t *testing.T) {
 		}
 		last = fin.Seq
 	}
-	waitFor(t, fmt.Sprintf("final seq %d at the reading subscriber", last), func() bool { return latest.Load() == last })
+	wait.Until(t, fmt.Sprintf("final seq %d at the reading subscriber", last), func() bool { return latest.Load() == last })
 	if st := ts.svc.indicator.eng.Stats(); st.Retries == 0 {
 		t.Fatalf("the stuck subscriber never filled its queue (stats %+v): the test did not exercise coalescing", st)
 	}
@@ -433,9 +434,9 @@ func TestLEDFollowsIndicatorInFixtureRoot(t *testing.T) {
 	if err := fw.Call(context.Background(), "op.start", map[string]any{"resource": "camera", "uid": 10100, "package": "com.a"}, &st); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "LED on", func() bool { return led() == "1" })
+	wait.Until(t, "LED on", func() bool { return led() == "1" })
 	fw.Call(context.Background(), "op.finish", map[string]any{"use": st.Use}, nil)
-	waitFor(t, "LED off", func() bool { return led() == "0" })
+	wait.Until(t, "LED off", func() bool { return led() == "0" })
 }
 
 func TestIndicatorConfigErrorsAndReload(t *testing.T) {
@@ -459,7 +460,7 @@ func TestIndicatorConfigErrorsAndReload(t *testing.T) {
 		t.Fatalf("after reload: %+v", m.Resources)
 	}
 	ts.writeConfig(t, IndicatorFile, `{"version":1,"hold":"forever"}`)
-	waitFor(t, "the bad config to be rejected", func() bool { return ts.svc.configRejects.Load() > 0 })
+	wait.Until(t, "the bad config to be rejected", func() bool { return ts.svc.configRejects.Load() > 0 })
 	if cfg := ts.svc.indicator.eng.Config(); len(cfg.Resources) != 1 || cfg.Hold != indicator.DefaultHold {
 		t.Fatalf("bad reload changed the config: %+v", cfg)
 	}
@@ -553,7 +554,7 @@ func TestIndicatorRecordsInLedger(t *testing.T) {
 		}
 		return page.Events
 	}
-	waitFor(t, "indicator, span and anomaly records", func() bool {
+	wait.Until(t, "indicator, span and anomaly records", func() bool {
 		return len(query("indicator")) == 1 && len(query("span")) == 1 && len(query("anomaly")) == 1
 	})
 	span := query("span")[0]

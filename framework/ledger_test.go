@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 )
 
@@ -82,7 +84,7 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: -short: runs and kills a daemon process")
 	}
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	d := startDaemonProc(t, dir)
 	var acked atomic.Int64
 	stop := make(chan struct{})
@@ -114,7 +116,7 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "5000 acknowledged records", func() bool { return acked.Load() >= 5000 })
+	wait.Until(t, "5000 acknowledged records", func() bool { return acked.Load() >= 5000 })
 	d.cmd.Process.Signal(syscall.SIGKILL)
 	<-d.exited
 	close(stop)
@@ -159,7 +161,7 @@ func TestPermissionChecksLandInTheLedger(t *testing.T) {
 		}
 	}
 	var page ledger.Page
-	waitFor(t, "6 access records", func() bool {
+	wait.Until(t, "6 access records", func() bool {
 		page = ledger.Page{}
 		ts.call(t, "ledger.query", map[string]any{"uid": 10123}, &page)
 		return len(page.Events) >= 6

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 )
 
 // Child modes: the test binary re-executes itself to get real processes
@@ -121,7 +122,7 @@ func selfExecutable(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	dst := filepath.Join(dir, "permd-test")
 	b, err := os.ReadFile(self)
 	if err != nil {
@@ -173,14 +174,4 @@ func requireRoot(t *testing.T) {
 		}
 		t.Skip("SKIP: needs root to start processes with other uids (run make test as root)")
 	}
-}
-
-// sharedTempDir is a t.TempDir that processes of other uids can enter:
-// t.TempDir's parent is 0700.
-func sharedTempDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	os.Chmod(filepath.Dir(dir), 0o755)
-	os.Chmod(dir, 0o755)
-	return dir
 }

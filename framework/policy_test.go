@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"permd/aosp/wait"
 	"sync"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func TestPolicyStreamFullQueueGetsASnapshotNotAGap(t *testing.T) {
 	mu.Lock()
 	full = false
 	mu.Unlock()
-	waitFor(t, "a snapshot after the queue drained", func() bool {
+	wait.Until(t, "a snapshot after the queue drained", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) > 0
@@ -158,7 +159,7 @@ func TestPolicyStreamFullQueueGetsASnapshotNotAGap(t *testing.T) {
 	if err := ts.call(t, "grants.revoke", map[string]any{"package": "com.a.one", "category": "camera"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the revoke", func() bool {
+	wait.Until(t, "the revoke", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= 2

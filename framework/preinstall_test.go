@@ -10,6 +10,7 @@ import (
 	"permd/aosp/apk"
 	"permd/aosp/apk/apktest"
 	"permd/aosp/preinstall"
+	"permd/aosp/wait"
 	"permd/ledger"
 )
 
@@ -62,11 +63,11 @@ func TestPreinstallAudit(t *testing.T) {
 	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{"preinstall/demo.json": demoRecord("com.example.demo", sha)}})
 
 	var st PreinstallStatus
-	waitFor(t, "first scan", func() bool { st = preinstallStatus(t, ts, nil); return st.State == "done" })
+	wait.Until(t, "first scan", func() bool { st = preinstallStatus(t, ts, nil); return st.State == "done" })
 	if st.Summary.APKs != 1 || st.Summary.Passed != 1 || len(st.Findings) != 1 || st.Findings[0].Severity != "ok" || st.Registry.Records != 1 {
 		t.Fatalf("status after boot scan: %+v", st)
 	}
-	waitFor(t, "ok finding in the ledger", func() bool { return len(preinstallRows(t, ts)) == 1 })
+	wait.Until(t, "ok finding in the ledger", func() bool { return len(preinstallRows(t, ts)) == 1 })
 	row := preinstallRows(t, ts)[0]
 	var detail map[string]string
 	json.Unmarshal(row.Detail, &detail)
@@ -84,14 +85,14 @@ func TestPreinstallAudit(t *testing.T) {
 	if err := os.Rename(staging, filepath.Join(root, "product", "app", "Rogue")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "rescan after a new app folder", func() bool {
+	wait.Until(t, "rescan after a new app folder", func() bool {
 		st = preinstallStatus(t, ts, map[string]any{"severity": "fail"})
 		return st.Summary.APKs == 2 && len(st.Findings) > 0
 	})
 	if f := st.Findings[0]; f.Package != "com.rogue" || f.Rule != preinstall.RuleRegistered || f.Fix == "" {
 		t.Errorf("finding for the rogue app: %+v", f)
 	}
-	waitFor(t, "fail finding in the ledger", func() bool {
+	wait.Until(t, "fail finding in the ledger", func() bool {
 		for _, r := range preinstallRows(t, ts) {
 			if r.Result == "fail" && strings.Contains(string(r.Detail), "com.rogue") {
 				return true
@@ -103,15 +104,15 @@ func TestPreinstallAudit(t *testing.T) {
 
 	// The registry changes: the demo record's review date passes.
 	ts.writeConfig(t, "preinstall/demo.json", strings.Replace(demoRecord("com.example.demo", sha), "2099-01-10", "2026-01-11", 1))
-	waitFor(t, "rescan after a registry change", func() bool {
+	wait.Until(t, "rescan after a registry change", func() bool {
 		st = preinstallStatus(t, ts, map[string]any{"package": "com.example.demo"})
 		return len(st.Findings) == 1 && st.Findings[0].Rule == preinstall.RuleReview
 	})
-	waitFor(t, "only the changed finding recorded", func() bool { return len(preinstallRows(t, ts)) == before+1 })
+	wait.Until(t, "only the changed finding recorded", func() bool { return len(preinstallRows(t, ts)) == before+1 })
 
 	// A registry file that does not decode is rejected; the old one stays.
 	ts.writeConfig(t, "preinstall/broken.json", `{"version": 1, "package": "x", "operater": {}}`)
-	waitFor(t, "reload rejected", func() bool { return strings.Contains(ts.logs.String(), `operater`) })
+	wait.Until(t, "reload rejected", func() bool { return strings.Contains(ts.logs.String(), `operater`) })
 	if st = preinstallStatus(t, ts, nil); st.Registry.Records != 1 {
 		t.Errorf("registry after a bad file: %d records, want the old 1", st.Registry.Records)
 	}
@@ -154,7 +155,7 @@ func TestPreinstallStatusRoles(t *testing.T) {
 func TestPreinstallNoAppFolders(t *testing.T) {
 	ts := startTestService(t, testOptions{})
 	var st PreinstallStatus
-	waitFor(t, "scan", func() bool { st = preinstallStatus(t, ts, nil); return st.State == "done" })
+	wait.Until(t, "scan", func() bool { st = preinstallStatus(t, ts, nil); return st.State == "done" })
 	if st.Summary.APKs != 0 || len(st.Roots) != 0 || len(st.Findings) != 0 {
 		t.Errorf("empty root: %+v", st)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"permd/aosp/apk"
 	"permd/aosp/apk/apktest"
+	"permd/aosp/wait"
 )
 
 // TestPreinstallFindingCarriesTheAppUID: a finding about a package that
@@ -27,7 +28,7 @@ func TestPreinstallFindingCarriesTheAppUID(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{"preinstall/demo.json": demoRecord("com.example.demo", rep.SignerCerts()[0])}})
-	waitFor(t, "the finding in the ledger", func() bool { return len(preinstallRows(t, ts)) == 1 })
+	wait.Until(t, "the finding in the ledger", func() bool { return len(preinstallRows(t, ts)) == 1 })
 	if row := preinstallRows(t, ts)[0]; row.UID != 10057 {
 		t.Fatalf("preinstall finding for com.example.demo recorded under uid %d, want 10057 (from packages.list)", row.UID)
 	}

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"encoding/json"
+	"permd/aosp/wait"
 	"strings"
 	"testing"
 )
@@ -93,7 +94,7 @@ func TestShellIsReadOnlyUnlessWidened(t *testing.T) {
 
 	widened := strings.Replace(testRolesJSON, `"limits"`, `"widen": [{"role": "shell", "methods": ["grants.set", "grants.revoke"]}], "limits"`, 1)
 	ts.writeConfig(t, MainFile, widened)
-	waitFor(t, "the widen row applied", func() bool { return ts.svc.config().widens(RoleShell, "grants.set") })
+	wait.Until(t, "the widen row applied", func() bool { return ts.svc.config().widens(RoleShell, "grants.set") })
 	sc = runScript(t, exe, uidShell, ts.socket, steps)
 	sc.release()
 	if r := sc.Results[0][0]; r.Code != 0 || !strings.Contains(string(r.Result), `"by":"shell"`) {

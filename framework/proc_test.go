@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"permd/aosp/etc"
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 	"permd/framework/process"
 	"permd/ledger"
 )
@@ -35,7 +37,7 @@ func writeFixtureProc(t *testing.T, root string, pid, ppid, uid int, start uint6
 }
 
 func procRoot(t *testing.T) string {
-	root := filepath.Join(sharedTempDir(t), "root")
+	root := filepath.Join(harness.TempDir(t), "root")
 	writeFixtureProc(t, root, 1, 0, 0, 1, "init", -1000)
 	writeFixtureProc(t, root, 610, 1, 0, 500, "zygote64", -1000)
 	writeFixtureProc(t, root, 3100, 610, 10113, 50000, "com.android.chrome", 0)
@@ -92,7 +94,7 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 	if err := ts.call(t, "proc.report", map[string]any{"uid": 10078, "pid": 3400, "reason": "service", "component": "com.tencent.mm/.ToolsService", "caller": "com.caller.app"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the associated start to be recorded", func() bool {
+	wait.Until(t, "the associated start to be recorded", func() bool {
 		return strings.Contains(string(procHealth(t, ts)["recorded"]), `"associated_start":1`)
 	})
 
@@ -109,7 +111,7 @@ func TestProcPartTracksFixtureAndFrameworkReports(t *testing.T) {
 			Detail   json.RawMessage `json:"detail"`
 		} `json:"events"`
 	}
-	waitFor(t, "the start in the ledger", func() bool {
+	wait.Until(t, "the start in the ledger", func() bool {
 		if err := ts.call(t, "ledger.query", map[string]any{"category": "process"}, &page); err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +252,7 @@ func TestDeadProcessEndsItsIndicatorUse(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(root, "proc", "3100")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the indicator to count a use ended by death", func() bool {
+	wait.Until(t, "the indicator to count a use ended by death", func() bool {
 		var h struct {
 			Parts map[string]map[string]any `json:"parts"`
 		}

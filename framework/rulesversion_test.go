@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"permd/aosp/etc"
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 )
 
 // TestRulesVersionImmutable: rules.json changed without a new version is
@@ -35,7 +37,7 @@ func TestRulesVersionImmutable(t *testing.T) {
 	if v1changed == v1 || v2 == v1changed {
 		t.Fatal("test edits do not apply to rules.json")
 	}
-	data := filepath.Join(sharedTempDir(t), "data")
+	data := filepath.Join(harness.TempDir(t), "data")
 	ts := startTestService(t, testOptions{Data: data, Config: map[string]string{RulesFile: v1}})
 	rec := map[string]any{"uid": 10123, "kind": "access", "category": "camera", "result": "allowed", "app_state": "foreground"}
 	if err := ts.call(t, "ledger.report", map[string]any{"records": []any{rec}}, nil); err != nil {
@@ -51,7 +53,7 @@ func TestRulesVersionImmutable(t *testing.T) {
 	}
 
 	ts.writeConfig(t, RulesFile, v1changed)
-	waitFor(t, "refusal of changed rules under the same version", func() bool {
+	wait.Until(t, "refusal of changed rules under the same version", func() bool {
 		return strings.Contains(ts.logs.String(), "config rejected") && strings.Contains(ts.logs.String(), "field=version")
 	})
 	if got := rulesGet(ts, n); !sameJSON([]byte(got), []byte(v1)) {
@@ -99,7 +101,7 @@ func TestRulesVersionImmutable(t *testing.T) {
 	m["kinds"] = kinds
 	v3, _ := json.Marshal(m)
 	ts2.writeConfig(t, RulesFile, string(v3))
-	waitFor(t, "refusal of rules without the access kind", func() bool {
+	wait.Until(t, "refusal of rules without the access kind", func() bool {
 		return strings.Contains(ts2.logs.String(), "field=kinds") && strings.Contains(ts2.logs.String(), "Art. 32")
 	})
 	var h Health

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
 	"permd/framework/client"
 )
 
@@ -289,7 +290,7 @@ func TestBadInput(t *testing.T) {
 		for _, nc := range conns {
 			nc.Close()
 		}
-		waitFor(t, "flood connections released", func() bool { return ts.svc.server.connCount() == 0 })
+		wait.Until(t, "flood connections released", func() bool { return ts.svc.server.connCount() == 0 })
 		healthy(t)
 	})
 }
@@ -310,7 +311,7 @@ func TestOtherUIDServedDuringFlood(t *testing.T) {
 		defer nc.Close()
 		conns = append(conns, nc)
 	}
-	waitFor(t, "flood admitted", func() bool { return ts.svc.server.connCount() >= DefaultLimits().MaxConnectionsPerUID })
+	wait.Until(t, "flood admitted", func() bool { return ts.svc.server.connCount() >= DefaultLimits().MaxConnectionsPerUID })
 	role, codes := runAs(t, exe, uidShell, ts.socket, []string{"sys.version"})
 	if role != RoleShell || codes["sys.version"] != 0 {
 		t.Fatalf("shell client during root flood: role %s codes %v", role, codes)
@@ -331,12 +332,12 @@ func TestConfigReload(t *testing.T) {
 	}
 	// A valid change takes effect for new connections without restart.
 	ts.writeConfig(t, MainFile, strings.Replace(testRolesJSON, `{"uid": 0, "role": "root"}`, `{"uid": 0, "role": "settings"}`, 1))
-	waitFor(t, "valid config applied", func() bool { return role() == RoleSettings })
+	wait.Until(t, "valid config applied", func() bool { return role() == RoleSettings })
 
 	// An invalid one is rejected, named in the log, and the old one stays.
 	rejects := ts.svc.configRejects.Load()
 	ts.writeConfig(t, MainFile, strings.Replace(testRolesJSON, `{"uid": 0, "role": "root"}`, `{"uid": 0, "role": "superuser"}`, 1))
-	waitFor(t, "invalid config rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
+	wait.Until(t, "invalid config rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
 	if r := role(); r != RoleSettings {
 		t.Fatalf("after invalid config role is %q, want the previous settings", r)
 	}
@@ -349,14 +350,14 @@ func TestConfigReload(t *testing.T) {
 	// Broken JSON too.
 	rejects = ts.svc.configRejects.Load()
 	ts.writeConfig(t, MainFile, `{"version": 1, "roles": [`)
-	waitFor(t, "broken config rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
+	wait.Until(t, "broken config rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
 	if r := role(); r != RoleSettings {
 		t.Fatalf("after broken config role is %q, want settings", r)
 	}
 	// Limits are validated with the field named.
 	rejects = ts.svc.configRejects.Load()
 	ts.writeConfig(t, MainFile, `{"version": 1, "roles": [], "limits": {"max_line_bytes": 5}}`)
-	waitFor(t, "bad limit rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
+	wait.Until(t, "bad limit rejected", func() bool { return ts.svc.configRejects.Load() > rejects })
 	if !strings.Contains(ts.logs.String(), "limits.max_line_bytes") {
 		t.Error("rejection log does not name limits.max_line_bytes")
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 )
 
@@ -59,7 +60,7 @@ func rssBytes(pid int) int64 {
 func BenchmarkSoak(b *testing.B) {
 	total, every := soakDuration()
 	for b.Loop() {
-		dir := sharedTempDir(b)
+		dir := harness.TempDir(b)
 		heapLog := filepath.Join(dir, "heap")
 		b.Setenv(envHeapLog, heapLog)
 		d := startDaemonProc(b, dir)

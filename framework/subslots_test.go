@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"permd/aosp/wait"
 	"testing"
 )
 
@@ -28,7 +29,7 @@ func TestSubscriberSlotsKeepSystemUIIn(t *testing.T) {
 		t.Fatalf("one shell connection got %d subscriptions, want %d", n, subsPerConn)
 	}
 	one.release()
-	waitFor(t, "the shell's slots released", func() bool { return ts.svc.indicator.eng.Stats().Subscribers == 0 })
+	wait.Until(t, "the shell's slots released", func() bool { return ts.svc.indicator.eng.Stats().Subscribers == 0 })
 
 	// Many connections from each non-reserved uid fill the shared slots.
 	many := func(uid int) int {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
+	"permd/framework/frameworktest/harness"
 	"permd/grants"
 )
 
@@ -37,7 +39,7 @@ func writePackagesList(t *testing.T, root string, lines ...string) {
 // was down is caught at the next start.
 func TestUninstallRevokesGrants(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
-	root := filepath.Join(sharedTempDir(t), "root")
+	root := filepath.Join(harness.TempDir(t), "root")
 	data := filepath.Join(t.TempDir(), "data")
 	writePackagesList(t, root, "com.example.maps 10123", "com.example.cam 10124", "com.example.keep 10200")
 	start := func() *testService {
@@ -70,7 +72,7 @@ func TestUninstallRevokesGrants(t *testing.T) {
 
 	// maps is uninstalled; cam is removed and installed again (new uid).
 	writePackagesList(t, root, "com.example.cam 10300", "com.example.keep 10200")
-	waitFor(t, "the removed apps' grants revoked", func() bool { return count() == 1 })
+	wait.Until(t, "the removed apps' grants revoked", func() bool { return count() == 1 })
 	rows := ledgerRows(t, ts, "grant_change", 7)
 	reasons := map[int]string{}
 	for _, r := range rows[4:] {
@@ -96,7 +98,7 @@ func TestUninstallRevokesGrants(t *testing.T) {
 
 	// maps comes back under a new uid: it starts with nothing.
 	writePackagesList(t, root, "com.example.maps 10400", "com.example.cam 10300", "com.example.keep 10200")
-	waitFor(t, "the reinstall seen", func() bool {
+	wait.Until(t, "the reinstall seen", func() bool {
 		uid, ok := ts.svc.identity.resolver.UIDOf("com.example.maps", 0)
 		return ok && uid == 10400
 	})
@@ -108,7 +110,7 @@ func TestUninstallRevokesGrants(t *testing.T) {
 	// grant stays while its line is unreadable.
 	reloads := ts.svc.identity.pkgs.Reloads()
 	writePackagesList(t, root, "com.example.maps 10400", "com.example.cam 10300", "com.example.keep notauid")
-	waitFor(t, "the list with a bad line loaded", func() bool { return ts.svc.identity.pkgs.Reloads() > reloads })
+	wait.Until(t, "the list with a bad line loaded", func() bool { return ts.svc.identity.pkgs.Reloads() > reloads })
 	if n := count(); n != 1 {
 		t.Fatalf("after a list with an unreadable line: %d grants, want com.example.keep's 1 kept", n)
 	}
@@ -137,7 +139,7 @@ func TestUninstallRevokesGrants(t *testing.T) {
 // framework reports the removal with app.removed and that user's grants
 // end, recorded with the reason, while the other user's stay.
 func TestRemovedForOneUser(t *testing.T) {
-	root := filepath.Join(sharedTempDir(t), "root")
+	root := filepath.Join(harness.TempDir(t), "root")
 	writePackagesList(t, root, "com.example.maps 10123")
 	ts := startTestService(t, testOptions{Root: root, Config: map[string]string{GrantsFile: grantsUTC}})
 	c := ts.dial(t)

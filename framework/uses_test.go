@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 )
 
@@ -33,7 +34,7 @@ func TestUseInProgressSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: -short: runs and kills daemon processes")
 	}
-	dir := sharedTempDir(t)
+	dir := harness.TempDir(t)
 	d := startDaemonProc(t, dir)
 	c := d.dial(t)
 	var done started

@@ -1,18 +1,18 @@
 // Package frameworktest runs a real permd service in-process on a real
 // socket and SQLite file, for tests outside package framework (permctl,
-// the e2e runner).
+// the e2e runner). Its core is the harness subpackage, which framework's
+// in-package tests share (see harness for why).
 package frameworktest
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"permd/framework"
+	"permd/framework/frameworktest/harness"
 )
 
 // Roles is a host permd.json: no SELinux, so roles by uid.
@@ -43,78 +43,36 @@ type Daemon struct {
 	ConfigDir string
 	DataDir   string
 	Root      string
-	cancel    context.CancelFunc
-	done      chan error
+	run       *harness.Running
 }
 
 // Start runs a service until the test ends.
 func Start(t testing.TB, o Options) *Daemon {
 	t.Helper()
-	dir := t.TempDir()
-	if o.Root == "" {
-		o.Root = filepath.Join(dir, "root")
-		os.MkdirAll(o.Root, 0o755)
-	}
-	if o.Data == "" {
-		o.Data = filepath.Join(dir, "data")
-	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	d := &Daemon{Socket: filepath.Join(dir, "permd.sock"), ConfigDir: filepath.Join(dir, "config"), DataDir: o.Data, Root: o.Root, done: make(chan error, 1)}
 	files := map[string]string{framework.MainFile: Roles}
 	for k, v := range o.Config {
 		files[k] = v
 	}
-	for name, body := range files {
-		p := filepath.Join(d.ConfigDir, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dirs := harness.NewDirs(t, t.TempDir(), o.Root, o.Data, files)
+	d := &Daemon{Socket: dirs.Socket, ConfigDir: dirs.Config, DataDir: dirs.Data, Root: dirs.Root}
 	svc, err := framework.New(framework.Options{
-		Root: o.Root, DataDir: o.Data, ConfigDir: d.ConfigDir, SocketPath: d.Socket,
+		Root: d.Root, DataDir: d.DataDir, ConfigDir: d.ConfigDir, SocketPath: d.Socket,
 		Version: "test", Now: o.Now, Logger: slog.New(slog.NewTextHandler(o.Log, nil)),
 	})
 	if err != nil {
 		t.Fatalf("start permd: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	go func() { d.done <- svc.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(d.Socket); err == nil {
-			break
-		}
-		select {
-		case err := <-d.done:
-			t.Fatalf("permd exited during start: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("permd did not start")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Cleanup(func() { d.Stop(t) })
+	// The socket exists once the daemon listens: clients connect from
+	// then on.
+	d.run = harness.Run(t, svc.Run, func() bool {
+		_, err := os.Stat(d.Socket)
+		return err == nil
+	})
 	return d
 }
 
 // Stop shuts the service down (idempotent).
-func (d *Daemon) Stop(t testing.TB) {
-	if d.cancel == nil {
-		return
-	}
-	d.cancel()
-	d.cancel = nil
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Errorf("permd Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("permd did not stop")
-	}
-}
+func (d *Daemon) Stop(t testing.TB) { d.run.Stop(t) }
