@@ -13,6 +13,7 @@ import (
 
 	"permd/aosp/packages"
 	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 	"permd/ledger"
 )
@@ -418,7 +419,7 @@ func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error
 			s.sink.Enqueue(rec)
 		}
 	}
-	return wireDecision(d), nil
+	return wire.Decision(d), nil
 }
 
 // accessDetail builds the record's detail without reflection: this is
@@ -471,7 +472,7 @@ func (p *grantsPart) request(s *Service, c *Call) (any, error) {
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return wireRequest(res), nil
+	return wire.Request(res), nil
 }
 
 // toGrant checks identity fields and resolves user and uid.
@@ -528,7 +529,7 @@ func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, erro
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return protocol.GrantResult{Grant: wireGrant(out)}, nil
+	return protocol.GrantResult{Grant: wire.Grant(out)}, nil
 }
 
 // decisionDetail is a grant_decision record's detail, in the keys
@@ -646,7 +647,7 @@ func (p *grantsPart) set(ctx context.Context, s *Service, c *Call) (any, error) 
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return protocol.GrantResult{Grant: wireGrant(out)}, nil
+	return protocol.GrantResult{Grant: wire.Grant(out)}, nil
 }
 
 // checkKey checks the key of grants.get, grants.revoke and
@@ -679,7 +680,7 @@ func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, erro
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return protocol.RevokeResult{Revoked: wireGrant(g)}, nil
+	return protocol.RevokeResult{Revoked: wire.Grant(g)}, nil
 }
 
 func (p *grantsPart) get(ctx context.Context, c *Call) (any, error) {
@@ -700,7 +701,7 @@ func (p *grantsPart) get(ctx context.Context, c *Call) (any, error) {
 	if hist == nil {
 		hist = []grants.HistoryEntry{}
 	}
-	return protocol.GrantsGetResult{Grant: wireGrantPtr(g), History: wireList(hist, wireHistory)}, nil
+	return protocol.GrantsGetResult{Grant: wire.GrantPtr(g), History: wire.List(hist, wire.History)}, nil
 }
 
 func (p *grantsPart) list(c *Call) (any, error) {
@@ -716,7 +717,7 @@ func (p *grantsPart) list(c *Call) (any, error) {
 	if q.Package != "" && !grants.ValidPackage(q.Package) {
 		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
 	}
-	return protocol.GrantsListResult{Grants: wireList(p.eng.List(grants.Filter{User: q.User, Package: q.Package, Category: q.Category, UID: q.UID}), wireGrant)}, nil
+	return protocol.GrantsListResult{Grants: wire.List(p.eng.List(grants.Filter{User: q.User, Package: q.Package, Category: q.Category, UID: q.UID}), wire.Grant)}, nil
 }
 
 func (p *grantsPart) catalogue(c *Call) (any, error) {
@@ -726,9 +727,9 @@ func (p *grantsPart) catalogue(c *Call) (any, error) {
 	}
 	switch q.Lang {
 	case "":
-		return wireCatalogue(p.eng.Catalogue()), nil
+		return wire.Catalogue(p.eng.Catalogue()), nil
 	case "en", "zh-CN":
-		return wireCatalogue(p.eng.Catalogue().Localized(q.Lang)), nil
+		return wire.Catalogue(p.eng.Catalogue().Localized(q.Lang)), nil
 	}
 	return nil, InvalidParams("lang", "unsupported language %q (en, zh-CN)", q.Lang)
 }
@@ -830,7 +831,7 @@ func (p *grantsPart) appRemoved(ctx context.Context, c *Call) (any, error) {
 	revoked := p.eng.Removed(ctx, grants.UserOf(*q.UID), q.Package)
 	out := make([]protocol.Grant, len(revoked))
 	for i, ch := range revoked {
-		out[i] = wireGrant(ch.Grant)
+		out[i] = wire.Grant(ch.Grant)
 	}
 	return protocol.AppRemovedResult{Revoked: out}, nil
 }

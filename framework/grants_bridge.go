@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 )
 
@@ -40,7 +41,7 @@ func (p *grantsPart) androidRevoked(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return protocol.RevokeResult{Revoked: wireGrant(out)}, nil
+	return protocol.RevokeResult{Revoked: wire.Grant(out)}, nil
 }
 
 // OffsetResult is loc.offset's answer.

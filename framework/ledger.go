@@ -11,6 +11,7 @@ import (
 
 	"permd/aosp/etc"
 	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -233,7 +234,7 @@ func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := wireFilter(rp.Filter)
+	f := wire.Filter(rp.Filter)
 	page, err := p.l.Query(ctx, f, rp.Cursor, limit)
 	if err != nil {
 		return nil, ledgerError(err)
@@ -245,7 +246,7 @@ func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
 		}
 		page.Total = &n
 	}
-	return wirePage(page), nil
+	return wire.Page(page), nil
 }
 
 func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
@@ -257,11 +258,11 @@ func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := p.l.Export(ctx, wireFilter(rp.Filter), rp.Cursor, limit)
+	page, err := p.l.Export(ctx, wire.Filter(rp.Filter), rp.Cursor, limit)
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return wirePage(page), nil
+	return wire.Page(page), nil
 }
 
 func (p *ledgerPart) summary(ctx context.Context, c *Call) (any, error) {
@@ -272,11 +273,11 @@ func (p *ledgerPart) summary(ctx context.Context, c *Call) (any, error) {
 	if rp.Cursor != "" || rp.Limit != 0 || rp.Bucket != "" {
 		return nil, InvalidParams("params", "summary takes filters only")
 	}
-	rows, err := p.l.Summary(ctx, wireFilter(rp.Filter))
+	rows, err := p.l.Summary(ctx, wire.Filter(rp.Filter))
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return protocol.SummaryResult{Apps: wireList(rows, wireSummaryRow)}, nil
+	return protocol.SummaryResult{Apps: wire.List(rows, wire.SummaryRow)}, nil
 }
 
 func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
@@ -292,11 +293,11 @@ func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
 	default:
 		return nil, InvalidParams("bucket", "%q is not hour or day", rp.Bucket)
 	}
-	buckets, err := p.l.Timeline(ctx, wireFilter(rp.Filter), b)
+	buckets, err := p.l.Timeline(ctx, wire.Filter(rp.Filter), b)
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return protocol.TimelineResult{BucketMS: b.Milliseconds(), Buckets: wireList(buckets, wireBucket)}, nil
+	return protocol.TimelineResult{BucketMS: b.Milliseconds(), Buckets: wire.List(buckets, wire.Bucket)}, nil
 }
 
 func (p *ledgerPart) verify(s *Service) Handler {
@@ -312,7 +313,7 @@ func (p *ledgerPart) verifyWith(ctx context.Context, s *Service, c *Call) (any, 
 		return nil, err
 	}
 	s.noteIntegrity(rep.Integrity)
-	return wireVerify(rep), nil
+	return wire.Verify(rep), nil
 }
 
 func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 )
 
@@ -47,7 +48,7 @@ type (
 
 func (f *policyFeed) snapshotLocked() protocol.PolicySnapshot {
 	eng := f.eng()
-	s := protocol.PolicySnapshot{Seq: f.seq, Grants: wireList(eng.List(grants.Filter{}), wireGrant)}
+	s := protocol.PolicySnapshot{Seq: f.seq, Grants: wire.List(eng.List(grants.Filter{}), wire.Grant)}
 	if loc := eng.Policy().Location; loc != nil && loc != time.Local {
 		s.TimeZone = loc.String()
 	}
@@ -55,7 +56,7 @@ func (f *policyFeed) snapshotLocked() protocol.PolicySnapshot {
 		lv := make([]protocol.Level, len(c.Levels))
 		for i, l := range c.Levels {
 			l.Label = nil // labels are for dialogs, not decisions
-			lv[i] = wireLevel(l)
+			lv[i] = wire.Level(l)
 		}
 		s.Categories = append(s.Categories, protocol.PolicyCategory{ID: c.ID, Background: c.Background, DefaultLevel: c.DefaultLevel, Levels: lv})
 	}
@@ -71,7 +72,7 @@ func (f *policyFeed) changed(c grants.Change) {
 	f.seq++
 	body := &protocol.PolicyChange{Seq: f.seq}
 	if c.Action == grants.ActionSet {
-		g := wireGrant(c.Grant)
+		g := wire.Grant(c.Grant)
 		body.Set = &g
 	} else {
 		body.Removed = &protocol.PolicyRemoved{User: c.Grant.User, Package: c.Grant.Package, Category: c.Grant.Category, Version: c.Grant.Version, Action: c.Action}
