@@ -155,6 +155,27 @@ func TestOpenRPCRolesMatchTable(t *testing.T) {
 			t.Errorf("grants.set x-widen-roles %v, want [shell]", m.Widen)
 		}
 	}
+	md, err := os.ReadFile("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "### perm.check — framework, root (hot path)": the roles a heading
+	// names, the parenthesis aside ("all roles" is every role).
+	documented := map[string][]string{}
+	for _, h := range regexp.MustCompile(`(?m)^### ([a-z]+\.[a-z_]+) — (.+)$`).FindAllStringSubmatch(string(md), -1) {
+		list := strings.TrimSpace(regexp.MustCompile(`\(.*\)`).ReplaceAllString(h[2], ""))
+		var rs []string
+		if list == "all roles" {
+			for _, r := range AllRoles {
+				rs = append(rs, string(r))
+			}
+		} else {
+			for _, r := range strings.Split(list, ",") {
+				rs = append(rs, strings.TrimSpace(r))
+			}
+		}
+		documented[h[1]] = rs
+	}
 	for _, m := range (&Service{}).methodTable() {
 		var want []string
 		for _, r := range m.Roles {
@@ -162,6 +183,16 @@ func TestOpenRPCRolesMatchTable(t *testing.T) {
 		}
 		if !slices.Equal(roles[m.Name], want) {
 			t.Errorf("%s: contract roles %v, table %v", m.Name, roles[m.Name], want)
+		}
+		doc, ok := documented[m.Name]
+		if !ok {
+			t.Errorf("docs/protocol.md has no \"### %s — roles\" heading", m.Name)
+			continue
+		}
+		slices.Sort(doc)
+		slices.Sort(want)
+		if !slices.Equal(doc, want) {
+			t.Errorf("%s: docs/protocol.md says roles %v, the table allows %v", m.Name, doc, want)
 		}
 	}
 }
