@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,43 @@ func TestEncodedKeepsBytesAndDecodes(t *testing.T) {
 	s, err := Encoded[IndicatorSnapshot](raw).Decode()
 	if err != nil || s.Seq != 7 || s.Resources == nil {
 		t.Fatalf("decode: %+v, %v", s, err)
+	}
+}
+
+// TestEveryFieldNamesItsWireName: each member of every params, result
+// and notification type has an explicit json tag, so a Go rename can
+// never rename a field on the wire.
+func TestEveryFieldNamesItsWireName(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(path string, typ reflect.Type)
+	walk = func(path string, typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || typ.PkgPath() != reflect.TypeFor[Spec]().PkgPath() || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			if f.Anonymous {
+				walk(path, f.Type)
+				continue
+			}
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == "" {
+				t.Errorf("%s: %s.%s has no json name", path, typ.Name(), f.Name)
+			}
+			walk(path, f.Type)
+		}
+	}
+	for _, s := range Specs() {
+		walk(s.Name+" params", s.Params)
+		walk(s.Name+" result", s.Result)
+	}
+	for _, n := range Notes() {
+		walk(n.Name, n.Params)
+	}
+	if len(seen) < 40 {
+		t.Fatalf("walked %d protocol types; want every type the specs reach", len(seen))
 	}
 }
