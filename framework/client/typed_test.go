@@ -85,8 +85,8 @@ func TestResultsDecodeStrictlyIntoProtocolTypes(t *testing.T) {
 	}
 }
 
-// TestTypedHelpers: the typed calls return what the daemon holds.
-func TestTypedHelpers(t *testing.T) {
+// TestTypedCalls: the typed calls return what the daemon holds.
+func TestTypedCalls(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
