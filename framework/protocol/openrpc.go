@@ -278,9 +278,10 @@ func (g *schemaGen) base(t reflect.Type, results bool) any {
 }
 
 // object describes a struct; a named one is defined once under
-// components/schemas (suffixed "Params" when only sent by clients, as
-// the same Go type may be read in one place and sent in another) and
-// referred to.
+// components/schemas and referred to. A type sent by clients gets the
+// suffix "Input" (unless its name ends in Params): the same Go type may
+// be sent in one place (closed: unknown fields refused) and read in
+// another (open), and the two schemas differ.
 func (g *schemaGen) object(t reflect.Type, results bool) any {
 	name := t.Name()
 	if name != "" && !results && !strings.HasSuffix(name, "Params") {
