@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"permd/aosp/packages"
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 	"permd/ledger"
 )
@@ -184,22 +186,22 @@ func (p *grantsPart) methods(s *Service) []Method {
 	// The shell role is read-only unless permd.json widens it (core.go).
 	manage := []Role{RoleSettings, RoleRoot}
 	return []Method{
-		{Name: "perm.check", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
+		{Name: protocol.MethodPermCheck, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.check(ctx, s, c) }, Fast: true},
 		// PermissionController (permission_ui) asks for the dialog it shows.
-		{Name: "perm.request", Roles: []Role{RoleFramework, RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
-		{Name: "perm.decide", Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
-		{Name: "app.removed", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appRemoved(ctx, c) }},
-		{Name: "time.zone", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
-		{Name: "app.state", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
-		{Name: "loc.fudge", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
-		{Name: "loc.offset", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.locOffset(c) }, Fast: true},
-		{Name: "perm.android_revoked", Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.androidRevoked(ctx, c) }},
-		{Name: "grants.list", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
-		{Name: "grants.get", Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.get(ctx, c) }},
-		{Name: "grants.set", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},
-		{Name: "grants.revoke", Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.revoke(ctx, s, c) }},
-		{Name: "grants.catalogue", Roles: AllRoles, Handler: func(ctx context.Context, c *Call) (any, error) { return p.catalogue(c) }, Fast: true},
-		{Name: "policy.subscribe", Roles: hot, Handler: p.feed.subscribe},
+		{Name: protocol.MethodPermRequest, Roles: []Role{RoleFramework, RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.request(s, c) }, Fast: true},
+		{Name: protocol.MethodPermDecide, Roles: []Role{RolePermissionUI, RoleRoot}, Handler: func(ctx context.Context, c *Call) (any, error) { return p.decide(ctx, s, c) }},
+		{Name: protocol.MethodAppRemoved, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appRemoved(ctx, c) }},
+		{Name: protocol.MethodTimeZone, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.timeZone(s, c) }},
+		{Name: protocol.MethodAppState, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.appState(s, c) }, Fast: true},
+		{Name: protocol.MethodLocFudge, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.fudge(s, c) }, Fast: true},
+		{Name: protocol.MethodLocOffset, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.locOffset(c) }, Fast: true},
+		{Name: protocol.MethodPermAndroidRevoked, Roles: hot, Handler: func(ctx context.Context, c *Call) (any, error) { return p.androidRevoked(ctx, c) }},
+		{Name: protocol.MethodGrantsList, Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.list(c) }},
+		{Name: protocol.MethodGrantsGet, Roles: Readers, Handler: func(ctx context.Context, c *Call) (any, error) { return p.get(ctx, c) }},
+		{Name: protocol.MethodGrantsSet, Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.set(ctx, s, c) }},
+		{Name: protocol.MethodGrantsRevoke, Roles: manage, Handler: func(ctx context.Context, c *Call) (any, error) { return p.revoke(ctx, s, c) }},
+		{Name: protocol.MethodGrantsCatalogue, Roles: AllRoles, Handler: func(ctx context.Context, c *Call) (any, error) { return p.catalogue(c) }, Fast: true},
+		{Name: protocol.MethodPolicySubscribe, Roles: hot, Handler: p.feed.subscribe},
 	}
 }
 
@@ -284,16 +286,8 @@ func (p *grantsPart) stateOf(s *Service, uid int, given string) (string, error) 
 	return "", nil
 }
 
-type checkParams struct {
-	UID      *int   `json:"uid"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	Op       string `json:"op"`
-	State    string `json:"state"`
-}
-
 func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error) {
-	var q checkParams
+	var q protocol.CheckParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -339,7 +333,7 @@ func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error
 	} else {
 		p.ledger.l.Enqueue(rec)
 	}
-	return d, nil
+	return wire.Decision(d), nil
 }
 
 // accessDetail builds the record's detail without reflection: this is
@@ -367,16 +361,8 @@ func accessDetail(d grants.Decision, f *grants.Frequency) json.RawMessage {
 	return append(b, '}')
 }
 
-type requestParams struct {
-	UID      *int   `json:"uid"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	Op       string `json:"op"`
-	Lang     string `json:"lang"`
-}
-
 func (p *grantsPart) request(s *Service, c *Call) (any, error) {
-	var q requestParams
+	var q protocol.RequestParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -397,25 +383,15 @@ func (p *grantsPart) request(s *Service, c *Call) (any, error) {
 		return nil, InvalidParams("lang", "unsupported language %q (en, zh-CN)", q.Lang)
 	}
 	res, err := p.eng.Request(*q.UID, q.Package, cat, q.Lang)
-	return res, grantError(err)
-}
-
-// grantParams is a grant as clients send it (perm.decide, grants.set).
-type grantParams struct {
-	RequestID string            `json:"request_id"`
-	User      *int              `json:"user"`
-	UID       *int              `json:"uid"`
-	Package   string            `json:"package"`
-	Category  string            `json:"category"`
-	Decision  string            `json:"decision"`
-	Time      grants.TimeRule   `json:"time"`
-	Frequency *grants.Frequency `json:"frequency"`
-	Precision grants.Precision  `json:"precision"`
+	if err != nil {
+		return nil, grantError(err)
+	}
+	return wire.Request(res), nil
 }
 
 // toGrant checks identity fields and resolves user and uid.
-func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
-	g := grants.Grant{Package: q.Package, Category: q.Category, Decision: q.Decision, Time: q.Time, Frequency: q.Frequency, Precision: q.Precision}
+func (p *grantsPart) toGrant(s *Service, q protocol.GrantParams) (grants.Grant, error) {
+	g := grants.Grant{Package: q.Package, Category: q.Category, Decision: q.Decision, Time: grants.TimeRule(q.Time), Frequency: (*grants.Frequency)(q.Frequency), Precision: grants.Precision(q.Precision)}
 	if g.Decision == "" {
 		g.Decision = grants.Allow
 	}
@@ -449,7 +425,7 @@ func (p *grantsPart) toGrant(s *Service, q grantParams) (grants.Grant, error) {
 }
 
 func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, error) {
-	var q grantParams
+	var q protocol.GrantParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -467,7 +443,7 @@ func (p *grantsPart) decide(ctx context.Context, s *Service, c *Call) (any, erro
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return map[string]any{"grant": out}, nil
+	return protocol.GrantResult{Grant: wire.Grant(out)}, nil
 }
 
 // decisionDetail is a grant_decision record's detail, in the keys
@@ -555,7 +531,7 @@ func actorBy(r Role) string {
 }
 
 func (p *grantsPart) set(ctx context.Context, s *Service, c *Call) (any, error) {
-	var q grantParams
+	var q protocol.GrantParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -570,17 +546,14 @@ func (p *grantsPart) set(ctx context.Context, s *Service, c *Call) (any, error) 
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return map[string]any{"grant": out}, nil
+	return protocol.GrantResult{Grant: wire.Grant(out)}, nil
 }
 
-type keyParams struct {
-	User     int    `json:"user"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	History  int    `json:"history"`
-}
-
-func (p *grantsPart) checkKey(q keyParams) error {
+// checkKey checks the key of grants.get, grants.revoke and
+// perm.android_revoked. The latter two decode grants.get's params (a
+// superset of theirs) so that a history limit sent to them is named as
+// belonging to grants.get rather than reported as an unknown field.
+func (p *grantsPart) checkKey(q protocol.GrantsGetParams) error {
 	if q.User < 0 {
 		return InvalidParams("user", "negative user id %d", q.User)
 	}
@@ -592,7 +565,7 @@ func (p *grantsPart) checkKey(q keyParams) error {
 }
 
 func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, error) {
-	var q keyParams
+	var q protocol.GrantsGetParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -606,11 +579,11 @@ func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, erro
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return map[string]any{"revoked": g}, nil
+	return protocol.RevokeResult{Revoked: wire.Grant(g)}, nil
 }
 
 func (p *grantsPart) get(ctx context.Context, c *Call) (any, error) {
-	q := keyParams{History: 50}
+	q := protocol.GrantsGetParams{History: 50}
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -627,18 +600,11 @@ func (p *grantsPart) get(ctx context.Context, c *Call) (any, error) {
 	if hist == nil {
 		hist = []grants.HistoryEntry{}
 	}
-	return map[string]any{"grant": g, "history": hist}, nil
-}
-
-type listParams struct {
-	User     *int   `json:"user"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	UID      int    `json:"uid"`
+	return protocol.GrantsGetResult{Grant: wire.GrantPtr(g), History: wire.List(hist, wire.History)}, nil
 }
 
 func (p *grantsPart) list(c *Call) (any, error) {
-	var q listParams
+	var q protocol.GrantsListParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -650,30 +616,25 @@ func (p *grantsPart) list(c *Call) (any, error) {
 	if q.Package != "" && !grants.ValidPackage(q.Package) {
 		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
 	}
-	return map[string]any{"grants": p.eng.List(grants.Filter{User: q.User, Package: q.Package, Category: q.Category, UID: q.UID})}, nil
+	return protocol.GrantsListResult{Grants: wire.List(p.eng.List(grants.Filter{User: q.User, Package: q.Package, Category: q.Category, UID: q.UID}), wire.Grant)}, nil
 }
 
 func (p *grantsPart) catalogue(c *Call) (any, error) {
-	var q struct {
-		Lang string `json:"lang"`
-	}
+	var q protocol.CatalogueParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
 	switch q.Lang {
 	case "":
-		return p.eng.Catalogue(), nil
+		return wire.Catalogue(p.eng.Catalogue()), nil
 	case "en", "zh-CN":
-		return p.eng.Catalogue().Localized(q.Lang), nil
+		return wire.Catalogue(p.eng.Catalogue().Localized(q.Lang)), nil
 	}
 	return nil, InvalidParams("lang", "unsupported language %q (en, zh-CN)", q.Lang)
 }
 
 func (p *grantsPart) appState(s *Service, c *Call) (any, error) {
-	var q struct {
-		UID   *int   `json:"uid"`
-		State string `json:"state"`
-	}
+	var q protocol.AppStateParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -685,28 +646,14 @@ func (p *grantsPart) appState(s *Service, c *Call) (any, error) {
 	}
 	p.eng.ReportState(*q.UID, q.State)
 	p.id.states.ReportAppState(*q.UID, q.State)
-	return struct{}{}, nil
-}
-
-type fudgeParams struct {
-	UID       *int     `json:"uid"`
-	Package   string   `json:"package"`
-	Lat       *float64 `json:"lat"`
-	Lon       *float64 `json:"lon"`
-	AccuracyM float64  `json:"accuracy_m"`
+	return protocol.Empty{}, nil
 }
 
 // FudgeResult is loc.fudge's answer.
-type FudgeResult struct {
-	Lat       float64 `json:"lat"`
-	Lon       float64 `json:"lon"`
-	AccuracyM float64 `json:"accuracy_m"`
-	RadiusM   int     `json:"radius_m"`
-	Level     string  `json:"level"`
-}
+type FudgeResult = protocol.FudgeResult
 
 func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
-	var q fudgeParams
+	var q protocol.FudgeParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -731,7 +678,7 @@ func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
 		return nil, Errorf(CodeConflict, "no location grant allows uid %d a location", *q.UID)
 	}
 	lat, lon, acc := p.fudger.Fudge(grants.UserOf(*q.UID), *q.Lat, *q.Lon, float64(lvl.RadiusM), q.AccuracyM)
-	return FudgeResult{Lat: lat, Lon: lon, AccuracyM: acc, RadiusM: lvl.RadiusM, Level: lvl.ID}, nil
+	return protocol.FudgeResult{Lat: lat, Lon: lon, AccuracyM: acc, RadiusM: lvl.RadiusM, Level: lvl.ID}, nil
 }
 
 // timeZone is time.zone: the framework tells permd the device's zone
@@ -739,15 +686,13 @@ func (p *grantsPart) fudge(s *Service, c *Call) (any, error) {
 // without a restart; nothing stored depends on the zone, so nothing is
 // lost. With no params it only reports the zone in force.
 func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
-	var q struct {
-		Zone *string `json:"zone"`
-	}
+	var q protocol.TimeZoneParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
 	prev := p.eng.Zone().String()
 	if q.Zone == nil {
-		return map[string]string{"zone": prev}, nil
+		return protocol.TimeZoneResult{Zone: prev}, nil
 	}
 	if *q.Zone == "" || *q.Zone == "Local" {
 		return nil, InvalidParams("zone", "want an IANA zone name such as Asia/Shanghai, got %q", *q.Zone)
@@ -760,7 +705,7 @@ func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
 	if prev != loc.String() {
 		s.log.Info("grants: device time zone changed", "from", prev, "to", loc.String())
 	}
-	return map[string]string{"zone": loc.String(), "previous": prev}, nil
+	return protocol.TimeZoneResult{Zone: loc.String(), Previous: prev}, nil
 }
 
 // appRemoved is app.removed: the framework saw a package removed for one
@@ -770,10 +715,7 @@ func (p *grantsPart) timeZone(s *Service, c *Call) (any, error) {
 // a multi-user device reaches permd only this way. The user's grants for
 // the package are revoked as for an uninstall.
 func (p *grantsPart) appRemoved(ctx context.Context, c *Call) (any, error) {
-	var q struct {
-		UID     *int   `json:"uid"`
-		Package string `json:"package"`
-	}
+	var q protocol.AppRemovedParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -784,9 +726,9 @@ func (p *grantsPart) appRemoved(ctx context.Context, c *Call) (any, error) {
 		return nil, InvalidParams("package", "%q is not a valid package name", q.Package)
 	}
 	revoked := p.eng.Removed(ctx, grants.UserOf(*q.UID), q.Package)
-	out := make([]grants.Grant, len(revoked))
+	out := make([]protocol.Grant, len(revoked))
 	for i, ch := range revoked {
-		out[i] = ch.Grant
+		out[i] = wire.Grant(ch.Grant)
 	}
-	return map[string]any{"revoked": out}, nil
+	return protocol.AppRemovedResult{Revoked: out}, nil
 }

@@ -3,6 +3,8 @@ package framework
 import (
 	"context"
 
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 )
 
@@ -12,7 +14,7 @@ import (
 // the change is recorded with by "android". A denial is left alone:
 // Android's revoke agrees with it.
 func (p *grantsPart) androidRevoked(ctx context.Context, c *Call) (any, error) {
-	var q keyParams
+	var q protocol.GrantsGetParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -39,16 +41,11 @@ func (p *grantsPart) androidRevoked(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, grantError(err)
 	}
-	return map[string]any{"revoked": out}, nil
+	return protocol.RevokeResult{Revoked: wire.Grant(out)}, nil
 }
 
 // OffsetResult is loc.offset's answer.
-type OffsetResult struct {
-	User   int     `json:"user"`
-	X      float64 `json:"x"`
-	Y      float64 `json:"y"`
-	NextMS int64   `json:"next_ms"`
-}
+type OffsetResult = protocol.OffsetResult
 
 // locOffset gives system_server one user's secret location offset, so
 // the LocationProviderManager patch can coarsen fixes in-process exactly
@@ -61,9 +58,7 @@ func (p *grantsPart) locOffset(c *Call) (any, error) {
 	if c.Actor.Role == RoleFramework && c.Actor.Context != "" && contextType(c.Actor.Context) != "system_server" {
 		return nil, Errorf(CodePermissionDenied, "loc.offset: only system_server may read the location offset")
 	}
-	var q struct {
-		User *int `json:"user"`
-	}
+	var q protocol.OffsetParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -74,5 +69,5 @@ func (p *grantsPart) locOffset(c *Call) (any, error) {
 		return nil, InvalidParams("user", "negative user id %d", *q.User)
 	}
 	x, y, next := p.fudger.Offset(*q.User)
-	return OffsetResult{User: *q.User, X: x, Y: y, NextMS: next.UnixMilli()}, nil
+	return protocol.OffsetResult{User: *q.User, X: x, Y: y, NextMS: next.UnixMilli()}, nil
 }

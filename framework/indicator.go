@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"permd/framework/protocol"
 	"permd/indicator"
 	"permd/ledger"
 )
@@ -121,33 +122,17 @@ func (p *indicatorPart) methods(s *Service) []Method {
 	writers := []Role{RoleFramework, RoleRoot}
 	readers := append([]Role{RoleSystemUI}, Readers...)
 	return []Method{
-		{Name: "op.start", Roles: writers, Handler: p.opStart, Fast: true},
-		{Name: "op.finish", Roles: writers, Handler: p.opFinish, Fast: true},
-		{Name: "op.heartbeat", Roles: writers, Handler: p.opHeartbeat, Fast: true},
-		{Name: "proc.died", Roles: writers, Handler: p.procDied, Fast: true},
-		{Name: "indicator.get", Roles: readers, Handler: p.get, Fast: true},
-		{Name: "indicator.subscribe", Roles: readers, Handler: p.subscribe, Fast: true},
+		{Name: protocol.MethodOpStart, Roles: writers, Handler: p.opStart, Fast: true},
+		{Name: protocol.MethodOpFinish, Roles: writers, Handler: p.opFinish, Fast: true},
+		{Name: protocol.MethodOpHeartbeat, Roles: writers, Handler: p.opHeartbeat, Fast: true},
+		{Name: protocol.MethodProcDied, Roles: writers, Handler: p.procDied, Fast: true},
+		{Name: protocol.MethodIndicatorGet, Roles: readers, Handler: p.get, Fast: true},
+		{Name: protocol.MethodIndicatorSubscribe, Roles: readers, Handler: p.subscribe, Fast: true},
 	}
 }
 
-// party is a proxy in op.start's via list.
-type party struct {
-	UID     *int   `json:"uid"`
-	Package string `json:"package"`
-	PID     int    `json:"pid"`
-}
-
-type opStartParams struct {
-	Resource string  `json:"resource"`
-	UID      *int    `json:"uid"`
-	Package  string  `json:"package"`
-	PID      int     `json:"pid"`
-	Op       string  `json:"op"`
-	Via      []party `json:"via"`
-}
-
 func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
-	var in opStartParams
+	var in protocol.OpStartParams
 	if err := DecodeParams(c.Params, &in); err != nil {
 		return nil, err
 	}
@@ -196,15 +181,11 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 		yieldCPU() // let subscribers woken by the change read it first
 	}
 	p.ledger.l.Flush(context.WithoutCancel(ctx))
-	return res, nil
-}
-
-type opFinishParams struct {
-	Use *uint64 `json:"use"`
+	return protocol.OpStartResult(res), nil
 }
 
 func (p *indicatorPart) opFinish(ctx context.Context, c *Call) (any, error) {
-	var in opFinishParams
+	var in protocol.OpFinishParams
 	if err := DecodeParams(c.Params, &in); err != nil {
 		return nil, err
 	}
@@ -215,11 +196,7 @@ func (p *indicatorPart) opFinish(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, indicatorError(err)
 	}
-	return map[string]uint64{"seq": seq}, nil
-}
-
-type opHeartbeatParams struct {
-	Uses []uint64 `json:"uses"`
+	return protocol.SeqResult{Seq: seq}, nil
 }
 
 // maxHeartbeat bounds one heartbeat's list (the engine holds at most a
@@ -227,7 +204,7 @@ type opHeartbeatParams struct {
 const maxHeartbeat = 4096
 
 func (p *indicatorPart) opHeartbeat(ctx context.Context, c *Call) (any, error) {
-	var in opHeartbeatParams
+	var in protocol.OpHeartbeatParams
 	if err := DecodeParams(c.Params, &in); err != nil {
 		return nil, err
 	}
@@ -241,16 +218,11 @@ func (p *indicatorPart) opHeartbeat(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, indicatorError(err)
 	}
-	return map[string][]uint64{"active": active, "ended": ended}, nil
-}
-
-type procDiedParams struct {
-	UID *int `json:"uid"`
-	PID int  `json:"pid"`
+	return protocol.OpHeartbeatResult{Active: active, Ended: ended}, nil
 }
 
 func (p *indicatorPart) procDied(ctx context.Context, c *Call) (any, error) {
-	var in procDiedParams
+	var in protocol.ProcDiedParams
 	if err := DecodeParams(c.Params, &in); err != nil {
 		return nil, err
 	}
@@ -263,14 +235,14 @@ func (p *indicatorPart) procDied(ctx context.Context, c *Call) (any, error) {
 	if in.PID < 0 {
 		return nil, InvalidParams("pid", "negative pid %d", in.PID)
 	}
-	return map[string]int{"ended": p.processDied(*in.UID, in.PID)}, nil
+	return protocol.ProcDiedResult{Ended: p.processDied(*in.UID, in.PID)}, nil
 }
 
 func (p *indicatorPart) get(ctx context.Context, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	if err := DecodeParams(c.Params, &protocol.NoParams{}); err != nil {
 		return nil, err
 	}
-	return p.eng.Snapshot().JSON(), nil
+	return protocol.Encoded[protocol.IndicatorSnapshot](p.eng.Snapshot().JSON()), nil
 }
 
 // subscribe replies with the snapshot and then sends indicator.changed
@@ -278,7 +250,7 @@ func (p *indicatorPart) get(ctx context.Context, c *Call) (any, error) {
 // fills its own queue, after which it is offered the latest snapshot
 // again until it reads or the connection closes.
 func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	if err := DecodeParams(c.Params, &protocol.NoParams{}); err != nil {
 		return nil, err
 	}
 	release, err := p.slots.take(c.Actor, c.Done)
@@ -291,7 +263,9 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 	// Notify only queues (it fails when the queue is full), so the
 	// engine may call it on the goroutine that made the change.
 	sub, snap, err := p.eng.SubscribeInline(func(s *indicator.Snapshot) error {
-		return c.Notify("indicator.changed", s.JSON())
+		// The snapshot goes as the json.RawMessage it was encoded into
+		// once, which the connection copies without re-encoding.
+		return c.Notify(protocol.NoteIndicatorChanged, s.JSON())
 	})
 	if err != nil {
 		release()
@@ -305,7 +279,7 @@ func (p *indicatorPart) subscribe(ctx context.Context, c *Call) (any, error) {
 		sub.Close()
 		release()
 	}()
-	return snap.JSON(), nil
+	return protocol.Encoded[protocol.IndicatorSnapshot](snap.JSON()), nil
 }
 
 // indicatorError maps engine errors onto wire errors.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"permd/aosp/etc"
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 	"permd/indicator"
 	"permd/ledger"
@@ -127,33 +129,22 @@ func (p *ledgerPart) health() map[string]any {
 func (p *ledgerPart) methods(s *Service) []Method {
 	readers := append(append([]Role{}, Readers...), RoleApp)
 	return []Method{
-		{Name: "ledger.report", Roles: []Role{RoleFramework, RoleRoot}, Handler: p.report},
-		{Name: "ledger.lost", Roles: []Role{RoleFramework, RoleRoot}, Handler: p.lost},
-		{Name: "ledger.query", Roles: readers, Handler: p.query},
-		{Name: "ledger.summary", Roles: readers, Handler: p.summary},
-		{Name: "ledger.timeline", Roles: readers, Handler: p.timeline},
-		{Name: "ledger.export", Roles: readers, Handler: p.export},
-		{Name: "ledger.verify", Roles: Readers, Handler: p.verify(s)},
-		{Name: "rules.get", Roles: AllRoles, Handler: p.rulesGet},
+		{Name: protocol.MethodLedgerReport, Roles: []Role{RoleFramework, RoleRoot}, Handler: p.report},
+		{Name: protocol.MethodLedgerLost, Roles: []Role{RoleFramework, RoleRoot}, Handler: p.lost},
+		{Name: protocol.MethodLedgerQuery, Roles: readers, Handler: p.query},
+		{Name: protocol.MethodLedgerSummary, Roles: readers, Handler: p.summary},
+		{Name: protocol.MethodLedgerTimeline, Roles: readers, Handler: p.timeline},
+		{Name: protocol.MethodLedgerExport, Roles: readers, Handler: p.export},
+		{Name: protocol.MethodLedgerVerify, Roles: Readers, Handler: p.verify(s)},
+		{Name: protocol.MethodRulesGet, Roles: AllRoles, Handler: p.rulesGet},
 	}
 }
 
 // ReportRecord is one record of ledger.report on the wire.
-type ReportRecord struct {
-	TimeMS   int64           `json:"time_ms"`
-	UID      *int            `json:"uid"`
-	Kind     string          `json:"kind"`
-	Category string          `json:"category"`
-	Op       string          `json:"op"`
-	Result   string          `json:"result"`
-	AppState string          `json:"app_state"`
-	Detail   json.RawMessage `json:"detail"`
-}
+type ReportRecord = protocol.ReportRecord
 
 func (p *ledgerPart) report(ctx context.Context, c *Call) (any, error) {
-	var req struct {
-		Records []ReportRecord `json:"records"`
-	}
+	var req protocol.ReportParams
 	if recs, ok := fastReport(c.Params); ok {
 		req.Records = recs
 	} else if err := DecodeParams(c.Params, &req); err != nil {
@@ -175,7 +166,7 @@ func (p *ledgerPart) report(ctx context.Context, c *Call) (any, error) {
 	if err := p.l.Append(ctx, recs...); err != nil {
 		return nil, ledgerError(err)
 	}
-	return map[string]int{"committed": len(recs)}, nil
+	return protocol.ReportResult{Committed: len(recs)}, nil
 }
 
 func ledgerError(err error) error {
@@ -207,14 +198,7 @@ func reportWireField(field string) string {
 }
 
 // readParams are the filters shared by the read methods.
-type readParams struct {
-	ledger.Filter
-	Cursor string `json:"cursor"`
-	Limit  int    `json:"limit"`
-	Bucket string `json:"bucket"`
-	// Count asks ledger.query for the total when the page is cut.
-	Count bool `json:"count"`
-}
+type readParams = protocol.ReadParams
 
 // decodeRead decodes filters and, for an app, forces the uid filter to
 // its own uid: an app reads only its own records.
@@ -258,18 +242,19 @@ func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := p.l.Query(ctx, rp.Filter, rp.Cursor, limit)
+	f := wire.Filter(rp.Filter)
+	page, err := p.l.Query(ctx, f, rp.Cursor, limit)
 	if err != nil {
 		return nil, ledgerError(err)
 	}
 	if rp.Count && page.Next != "" {
-		n, err := p.l.Count(ctx, rp.Filter)
+		n, err := p.l.Count(ctx, f)
 		if err != nil {
 			return nil, ledgerError(err)
 		}
 		page.Total = &n
 	}
-	return page, nil
+	return wire.Page(page), nil
 }
 
 func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
@@ -281,11 +266,11 @@ func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := p.l.Export(ctx, rp.Filter, rp.Cursor, limit)
+	page, err := p.l.Export(ctx, wire.Filter(rp.Filter), rp.Cursor, limit)
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return page, nil
+	return wire.Page(page), nil
 }
 
 func (p *ledgerPart) summary(ctx context.Context, c *Call) (any, error) {
@@ -296,11 +281,11 @@ func (p *ledgerPart) summary(ctx context.Context, c *Call) (any, error) {
 	if rp.Cursor != "" || rp.Limit != 0 || rp.Bucket != "" {
 		return nil, InvalidParams("params", "summary takes filters only")
 	}
-	rows, err := p.l.Summary(ctx, rp.Filter)
+	rows, err := p.l.Summary(ctx, wire.Filter(rp.Filter))
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return map[string]any{"apps": rows}, nil
+	return protocol.SummaryResult{Apps: wire.List(rows, wire.SummaryRow)}, nil
 }
 
 func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
@@ -316,11 +301,11 @@ func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
 	default:
 		return nil, InvalidParams("bucket", "%q is not hour or day", rp.Bucket)
 	}
-	buckets, err := p.l.Timeline(ctx, rp.Filter, b)
+	buckets, err := p.l.Timeline(ctx, wire.Filter(rp.Filter), b)
 	if err != nil {
 		return nil, ledgerError(err)
 	}
-	return map[string]any{"bucket_ms": b.Milliseconds(), "buckets": buckets}, nil
+	return protocol.TimelineResult{BucketMS: b.Milliseconds(), Buckets: wire.List(buckets, wire.Bucket)}, nil
 }
 
 func (p *ledgerPart) verify(s *Service) Handler {
@@ -328,7 +313,7 @@ func (p *ledgerPart) verify(s *Service) Handler {
 }
 
 func (p *ledgerPart) verifyWith(ctx context.Context, s *Service, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	if err := DecodeParams(c.Params, &protocol.NoParams{}); err != nil {
 		return nil, err
 	}
 	rep, err := p.l.CheckAndVerify(ctx)
@@ -336,19 +321,17 @@ func (p *ledgerPart) verifyWith(ctx context.Context, s *Service, c *Call) (any, 
 		return nil, err
 	}
 	s.noteIntegrity(rep.Integrity)
-	return rep, nil
+	return wire.Verify(rep), nil
 }
 
 func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {
-	var req struct {
-		Version int `json:"version"`
-	}
+	var req protocol.RulesParams
 	if err := DecodeParams(c.Params, &req); err != nil {
 		return nil, err
 	}
 	cur := p.l.Rules()
 	if req.Version == 0 {
-		return json.RawMessage(cur.Raw()), nil
+		return protocol.Rules(cur.Raw()), nil
 	}
 	// What records of version N were made under is what the database
 	// stored for N; the rules in force serve only before their first record.
@@ -362,5 +345,5 @@ func (p *ledgerPart) rulesGet(ctx context.Context, c *Call) (any, error) {
 	if raw == nil {
 		return nil, NotFound("rules version %d was never used on this device", req.Version)
 	}
-	return json.RawMessage(raw), nil
+	return protocol.Rules(raw), nil
 }

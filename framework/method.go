@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+
+	"permd/framework/protocol"
 )
 
 // Role is what a peer may do, derived from its kernel-verified identity
-// and the roles table in config; never from anything the peer says.
-type Role string
+// and the roles table in config; never from anything the peer says. It
+// is the protocol's type: sys.health reports it and the contract lists
+// each method's roles.
+type Role = protocol.Role
 
 // Roles known to permd. See docs/protocol.md for what each may call.
 const (

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 )
 
@@ -37,48 +39,26 @@ type policySub struct {
 	timer  *time.Timer
 }
 
-// policyRemoved names a grant that ended (revoked or expired). Version
-// lets a cache ignore a removal of a grant it already holds a newer
-// version of.
-type policyRemoved struct {
-	User     int    `json:"user"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	Version  int64  `json:"version"`
-	Action   string `json:"action"` // revoke | expire
-}
+// policySnapshot is the subscribe reply and the body of a resync;
+// policyCategory is one category in it.
+type (
+	policySnapshot = protocol.PolicySnapshot
+	policyCategory = protocol.PolicyCategory
+)
 
-// policyCategory is a catalogue category with what an evaluator needs.
-type policyCategory struct {
-	ID           string         `json:"id"`
-	Background   string         `json:"background"`
-	DefaultLevel string         `json:"default_level"`
-	Levels       []grants.Level `json:"levels"`
-}
-
-// policySnapshot is the subscribe reply and the body of a resync.
-type policySnapshot struct {
-	Seq uint64 `json:"seq"`
-	// TimeZone is the IANA zone of daily windows and day limits; "" means
-	// the device's local zone (the daemon's TZ).
-	TimeZone   string           `json:"time_zone"`
-	Categories []policyCategory `json:"categories"`
-	Grants     []grants.Grant   `json:"grants"`
-}
-
-func (f *policyFeed) snapshotLocked() policySnapshot {
+func (f *policyFeed) snapshotLocked() protocol.PolicySnapshot {
 	eng := f.eng()
-	s := policySnapshot{Seq: f.seq, Grants: eng.List(grants.Filter{})}
+	s := protocol.PolicySnapshot{Seq: f.seq, Grants: wire.List(eng.List(grants.Filter{}), wire.Grant)}
 	if loc := eng.Policy().Location; loc != nil && loc != time.Local {
 		s.TimeZone = loc.String()
 	}
 	for _, c := range eng.Catalogue().Categories {
-		lv := make([]grants.Level, len(c.Levels))
+		lv := make([]protocol.Level, len(c.Levels))
 		for i, l := range c.Levels {
 			l.Label = nil // labels are for dialogs, not decisions
-			lv[i] = l
+			lv[i] = wire.Level(l)
 		}
-		s.Categories = append(s.Categories, policyCategory{ID: c.ID, Background: c.Background, DefaultLevel: c.DefaultLevel, Levels: lv})
+		s.Categories = append(s.Categories, protocol.PolicyCategory{ID: c.ID, Background: c.Background, DefaultLevel: c.DefaultLevel, Levels: lv})
 	}
 	return s
 }
@@ -90,11 +70,12 @@ func (f *policyFeed) changed(c grants.Change) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
-	body := map[string]any{"seq": f.seq}
+	body := &protocol.PolicyChange{Seq: f.seq}
 	if c.Action == grants.ActionSet {
-		body["set"] = c.Grant
+		g := wire.Grant(c.Grant)
+		body.Set = &g
 	} else {
-		body["removed"] = policyRemoved{User: c.Grant.User, Package: c.Grant.Package, Category: c.Grant.Category, Version: c.Grant.Version, Action: c.Action}
+		body.Removed = &protocol.PolicyRemoved{User: c.Grant.User, Package: c.Grant.Package, Category: c.Grant.Category, Version: c.Grant.Version, Action: c.Action}
 	}
 	f.deliverLocked(body)
 }
@@ -114,8 +95,8 @@ func (f *policyFeed) resync() {
 	f.deliverLocked(nil)
 }
 
-func (f *policyFeed) deliverLocked(delta map[string]any) {
-	var snap *policySnapshot
+func (f *policyFeed) deliverLocked(delta *protocol.PolicyChange) {
+	var snap *protocol.PolicySnapshot
 	for s := range f.subs {
 		if s.stale {
 			if snap == nil {
@@ -125,15 +106,15 @@ func (f *policyFeed) deliverLocked(delta map[string]any) {
 			f.sendSnapshotLocked(s, snap)
 			continue
 		}
-		if delta != nil && s.notify("policy.changed", delta) != nil {
+		if delta != nil && s.notify(protocol.NotePolicyChanged, delta) != nil {
 			s.stale = true
 			f.retryLocked(s)
 		}
 	}
 }
 
-func (f *policyFeed) sendSnapshotLocked(s *policySub, snap *policySnapshot) {
-	if s.notify("policy.changed", map[string]any{"seq": snap.Seq, "snapshot": snap}) == nil {
+func (f *policyFeed) sendSnapshotLocked(s *policySub, snap *protocol.PolicySnapshot) {
+	if s.notify(protocol.NotePolicyChanged, &protocol.PolicyChange{Seq: snap.Seq, Snapshot: snap}) == nil {
 		s.stale = false
 		return
 	}
@@ -161,7 +142,7 @@ func (f *policyFeed) retryLocked(s *policySub) {
 // subscribe serves policy.subscribe: the reply is the snapshot; changes
 // follow as policy.changed with seq = previous + 1, or a snapshot.
 func (f *policyFeed) subscribe(ctx context.Context, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	if err := DecodeParams(c.Params, &protocol.NoParams{}); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"permd/aosp/apk"
 	"permd/aosp/preinstall"
+	"permd/framework/protocol"
 	"permd/ledger"
 )
 
@@ -356,18 +357,12 @@ func utf8Start(b byte) bool { return b&0xc0 != 0x80 }
 
 func (p *preinstallPart) methods(s *Service) []Method {
 	return []Method{
-		{Name: "preinstall.status", Roles: Readers, Handler: p.statusMethod},
+		{Name: protocol.MethodPreinstallStatus, Roles: Readers, Handler: p.statusMethod},
 	}
 }
 
-// preinstallStatusParams filters the findings; both are optional.
-type preinstallStatusParams struct {
-	Package  string `json:"package,omitempty"`
-	Severity string `json:"severity,omitempty"` // ok, warn, fail
-}
-
 func (p *preinstallPart) statusMethod(ctx context.Context, c *Call) (any, error) {
-	var q preinstallStatusParams
+	var q protocol.PreinstallParams
 	if len(c.Params) > 0 && string(c.Params) != "null" {
 		if err := DecodeParams(c.Params, &q); err != nil {
 			return nil, err
@@ -391,7 +386,7 @@ func (p *preinstallPart) statusMethod(ctx context.Context, c *Call) (any, error)
 			}
 		}
 	}
-	return out, nil
+	return wirePreinstall(out), nil
 }
 
 func (p *preinstallPart) health() map[string]any {

@@ -14,6 +14,7 @@ import (
 	"permd/aosp/logd"
 	"permd/aosp/packages"
 	"permd/framework/process"
+	"permd/framework/protocol"
 	"permd/ledger"
 )
 
@@ -236,22 +237,13 @@ func (p *procPart) health() map[string]any {
 func (p *procPart) methods(s *Service) []Method {
 	fw := []Role{RoleFramework, RoleRoot}
 	return []Method{
-		{Name: "proc.report", Roles: fw, Handler: p.report},
-		{Name: "proc.list", Roles: Readers, Handler: p.list},
+		{Name: protocol.MethodProcReport, Roles: fw, Handler: p.report},
+		{Name: protocol.MethodProcList, Roles: Readers, Handler: p.list},
 	}
 }
 
 // ReportParams are proc.report's params.
-type ReportParams struct {
-	UID       *int   `json:"uid"`
-	PID       int    `json:"pid"`
-	Process   string `json:"process"`
-	Reason    string `json:"reason"`
-	Component string `json:"component"`
-	Caller    string `json:"caller"`
-	CallerUID *int   `json:"caller_uid"`
-	TimeMS    int64  `json:"time_ms"`
-}
+type ReportParams = protocol.ProcReportParams
 
 func (p *procPart) report(ctx context.Context, c *Call) (any, error) {
 	var q ReportParams
@@ -292,7 +284,7 @@ func (p *procPart) report(ctx context.Context, c *Call) (any, error) {
 		o.Time = time.UnixMilli(q.TimeMS)
 	}
 	p.observe(o)
-	return map[string]any{"accepted": true}, nil
+	return protocol.ProcReportResult{Accepted: true}, nil
 }
 
 func validComponent(s string) bool {
@@ -305,25 +297,10 @@ func validComponent(s string) bool {
 }
 
 // ProcEntry is one process in proc.list.
-type ProcEntry struct {
-	PID         int      `json:"pid"`
-	PPID        int      `json:"ppid"`
-	UID         int      `json:"uid"`
-	User        int      `json:"user"`
-	Name        string   `json:"name"`
-	StartTicks  uint64   `json:"start_ticks"`
-	OomScoreAdj *int     `json:"oom_score_adj"`
-	Band        string   `json:"band,omitempty"`
-	Packages    []string `json:"packages"`
-	AppState    string   `json:"app_state,omitempty"`
-}
+type ProcEntry = protocol.ProcEntry
 
 func (p *procPart) list(ctx context.Context, c *Call) (any, error) {
-	var q struct {
-		UID      *int   `json:"uid"`
-		Package  string `json:"package"`
-		AppsOnly bool   `json:"apps_only"`
-	}
+	var q protocol.ProcListParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -371,5 +348,5 @@ func (p *procPart) list(ctx context.Context, c *Call) (any, error) {
 		}
 		out = append(out, e)
 	}
-	return map[string]any{"mode": p.tracker.Mode(), "processes": out}, nil
+	return protocol.ProcListResult{Mode: p.tracker.Mode(), Processes: out}, nil
 }

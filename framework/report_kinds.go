@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"permd/framework/protocol"
 	"permd/ledger"
 )
 
@@ -40,10 +41,7 @@ const maxLostReason = 300
 // carries an overload row in a reporter's words (ledger.report refuses
 // the kind), yet no loss goes unrecorded.
 func (p *ledgerPart) lost(ctx context.Context, c *Call) (any, error) {
-	var q struct {
-		Dropped *int64 `json:"dropped"`
-		Reason  string `json:"reason"`
-	}
+	var q protocol.LostParams
 	if err := DecodeParams(c.Params, &q); err != nil {
 		return nil, err
 	}
@@ -64,5 +62,5 @@ func (p *ledgerPart) lost(ctx context.Context, c *Call) (any, error) {
 	if err := p.l.Append(ctx, rec); err != nil {
 		return nil, ledgerError(err)
 	}
-	return map[string]int64{"recorded": *q.Dropped}, nil
+	return protocol.LostResult{Recorded: *q.Dropped}, nil
 }

@@ -7,29 +7,29 @@ import (
 	"strconv"
 
 	"permd/aosp/etc"
+	"permd/framework/protocol"
 )
 
 // ProtocolVersion is the version of the wire protocol described in
-// docs/protocol.md. It changes only when an existing method changes
-// incompatibly; new methods and new optional fields do not bump it.
-const ProtocolVersion = 1
+// docs/protocol.md (protocol.Version).
+const ProtocolVersion = protocol.Version
 
-// JSON-RPC 2.0 error codes. The -32000..-32099 range is the one JSON-RPC
-// leaves to servers; permd's own codes live there and are documented in
-// docs/protocol.md.
+// JSON-RPC 2.0 error codes, named here for the handlers; package
+// protocol defines them for server and clients alike and says when each
+// is used.
 const (
-	CodeParseError     = -32700 // the line is not valid JSON
-	CodeInvalidRequest = -32600 // valid JSON but not a JSON-RPC request
-	CodeMethodNotFound = -32601
-	CodeInvalidParams  = -32602
-	CodeInternal       = -32603
+	CodeParseError     = protocol.CodeParseError
+	CodeInvalidRequest = protocol.CodeInvalidRequest
+	CodeMethodNotFound = protocol.CodeMethodNotFound
+	CodeInvalidParams  = protocol.CodeInvalidParams
+	CodeInternal       = protocol.CodeInternal
 
-	CodePermissionDenied = -32000 // the caller's role may not call the method
-	CodeOverloaded       = -32001 // a limit was reached; retry later
-	CodeNotFound         = -32002 // the named object does not exist
-	CodeConflict         = -32003 // the request contradicts current state
-	CodeUnavailable      = -32004 // the daemon is shutting down or storage is down
-	CodeTooLarge         = -32005 // the request line exceeds the size limit
+	CodePermissionDenied = protocol.CodePermissionDenied
+	CodeOverloaded       = protocol.CodeOverloaded
+	CodeNotFound         = protocol.CodeNotFound
+	CodeConflict         = protocol.CodeConflict
+	CodeUnavailable      = protocol.CodeUnavailable
+	CodeTooLarge         = protocol.CodeTooLarge
 )
 
 // Error is a JSON-RPC error object. Handlers return it (or wrap it) to

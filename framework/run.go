@@ -170,10 +170,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		started = append(started, p)
 	}
-	table := s.coreMethods()
-	for _, p := range s.parts() {
-		table = append(table, p.methods(s)...)
-	}
+	table := s.methodTable()
 
 	ln := s.opt.Listener
 	cleanup := func() {}

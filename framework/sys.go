@@ -6,54 +6,19 @@ import (
 	"slices"
 	"time"
 
+	"permd/framework/protocol"
 	"permd/ledger/store"
 )
 
 // VersionInfo is the result of sys.version.
-type VersionInfo struct {
-	Version  string `json:"version"`
-	Protocol int    `json:"protocol"`
-	Driver   string `json:"sqlite_driver"`
-	Go       string `json:"go"`
-	Platform string `json:"platform"`
-}
+type VersionInfo = protocol.VersionInfo
 
 // Health is the result of sys.health.
-type Health struct {
-	Status        string                 `json:"status"` // "ok" or "degraded"
-	UptimeMS      int64                  `json:"uptime_ms"`
-	Storage       StorageHealth          `json:"storage"`
-	Connections   int                    `json:"connections"`
-	ConfigDir     string                 `json:"config_dir"`
-	ConfigLoads   uint64                 `json:"config_reloads"`
-	ConfigRejects uint64                 `json:"config_rejects"`
-	QueueDepth    int                    `json:"queue_depth"`       // ledger records waiting for the writer
-	Dropped       int64                  `json:"dropped"`           // ledger records lost to overload since start (each loss is itself recorded)
-	Methods       map[string]MethodCount `json:"methods,omitempty"` // only with {"detail": true}
-	Parts         map[string]any         `json:"parts,omitempty"`   // only with {"detail": true}
-	You           Actor                  `json:"you"`
-}
+type Health = protocol.Health
 
 // StorageHealth says whether the database answers, is sound and can be
-// written now; Error says why not.
-type StorageHealth struct {
-	OK     bool   `json:"ok"`
-	Driver string `json:"driver"`
-	Error  string `json:"error,omitempty"`
-	// Path is the database file.
-	Path string `json:"path"`
-	// FreeBytes is the space left to permd on the data dir's filesystem.
-	FreeBytes int64 `json:"free_bytes"`
-	// Integrity lists what the last structural check found wrong.
-	Integrity []string `json:"integrity,omitempty"`
-	// IntegrityChecking is true while the check made at start runs.
-	IntegrityChecking bool `json:"integrity_checking,omitempty"`
-	// WriteFailingSinceMS is when commits began to fail, 0 when they do not.
-	WriteFailingSinceMS int64 `json:"write_failing_since_ms,omitempty"`
-	// Unrecorded counts records not written yet; each is recorded in an
-	// overload row once a commit succeeds.
-	Unrecorded int64 `json:"unrecorded,omitempty"`
-}
+// written now.
+type StorageHealth = protocol.StorageHealth
 
 // detailRoles may see sys.health's detail: per-method call counts and
 // each part's figures (grant counts, the apps the indicator shows, active
@@ -65,16 +30,16 @@ var detailRoles = Readers
 func (s *Service) coreMethods() []Method {
 	all := AllRoles
 	return []Method{
-		{Name: "sys.version", Roles: all, Handler: s.sysVersion, Fast: true},
-		{Name: "sys.health", Roles: all, Handler: s.sysHealth, Fast: true},
+		{Name: protocol.MethodSysVersion, Roles: all, Handler: s.sysVersion, Fast: true},
+		{Name: protocol.MethodSysHealth, Roles: all, Handler: s.sysHealth, Fast: true},
 	}
 }
 
 func (s *Service) sysVersion(ctx context.Context, c *Call) (any, error) {
-	if err := DecodeParams(c.Params, &struct{}{}); err != nil {
+	if err := DecodeParams(c.Params, &protocol.NoParams{}); err != nil {
 		return nil, err
 	}
-	return VersionInfo{
+	return protocol.VersionInfo{
 		Version: s.opt.Version, Protocol: ProtocolVersion, Driver: store.Driver,
 		Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
 	}, nil
@@ -84,9 +49,7 @@ func (s *Service) sysVersion(ctx context.Context, c *Call) (any, error) {
 // compare hot methods with): no SQL beyond a ping of an idle pool, and
 // the parts' own figures only when asked for with {"detail": true}.
 func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
-	var p struct {
-		Detail bool `json:"detail"`
-	}
+	var p protocol.HealthParams
 	if err := DecodeParams(c.Params, &p); err != nil {
 		return nil, err
 	}
@@ -99,7 +62,7 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 		Storage:       s.storageHealth(ctx),
 		ConfigLoads:   s.configLoads.Load(),
 		ConfigRejects: s.configRejects.Load(),
-		You:           c.Actor,
+		You:           protocol.Actor(c.Actor),
 	}
 	if snap := s.snap.Load(); snap != nil {
 		h.ConfigDir = snap.Dir
@@ -118,7 +81,7 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 		return h, nil
 	}
 	if s.server != nil {
-		h.Methods = s.server.stats.snapshot()
+		h.Methods = wireMethodCounts(s.server.stats.snapshot())
 	}
 	for _, p := range s.parts() {
 		if ph := p.health(); ph != nil {
@@ -129,4 +92,15 @@ func (s *Service) sysHealth(ctx context.Context, c *Call) (any, error) {
 		}
 	}
 	return h, nil
+}
+
+func wireMethodCounts(m map[string]MethodCount) map[string]protocol.MethodCount {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]protocol.MethodCount, len(m))
+	for k, v := range m {
+		out[k] = protocol.MethodCount(v)
+	}
+	return out
 }

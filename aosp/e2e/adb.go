@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 // ADB talks to permd on a device or Cuttlefish by running permctl through
@@ -218,7 +220,7 @@ echo $? >%[1]s/permd.exit
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var h rawJSON
-		err := a.Call(ctx, "sys.health", nil, &h)
+		err := a.Call(ctx, protocol.MethodSysHealth, nil, &h)
 		if err == nil {
 			return nil
 		}
@@ -257,7 +259,7 @@ func (a *ADB) Call(ctx context.Context, method string, params, result any) error
 		}
 		return nil
 	case 4: // permctl: permission denied
-		return &RPCError{Code: codePermissionDenied, Message: msg}
+		return &RPCError{Code: protocol.CodePermissionDenied, Message: msg}
 	case 5: // another JSON-RPC error; the message ends with (code N)
 		if m := codeRE.FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])

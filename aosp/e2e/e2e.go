@@ -13,6 +13,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 // Transport reaches one running permd.
@@ -48,10 +50,7 @@ func (e *RPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message
 
 // CodeMethodNotFound is JSON-RPC's "method not found": the part that
 // serves the method is not in this build.
-const CodeMethodNotFound = -32601
-
-// codePermissionDenied is permd's "your role may not call this".
-const codePermissionDenied = -32000
+const CodeMethodNotFound = protocol.CodeMethodNotFound
 
 // Result is one scenario's outcome.
 type Result struct {
@@ -130,15 +129,11 @@ func Run(ctx context.Context, t Transport, scenarios []Scenario, w io.Writer) ([
 		}
 	}()
 	s := &Session{T: t, log: w}
-	var h struct {
-		You struct {
-			Role string `json:"role"`
-		} `json:"you"`
-	}
-	if err := t.Call(ctx, "sys.health", nil, &h); err != nil {
+	var h protocol.Health
+	if err := t.Call(ctx, protocol.MethodSysHealth, nil, &h); err != nil {
 		return nil, fmt.Errorf("sys.health: %w", err)
 	}
-	s.Role = h.You.Role
+	s.Role = string(h.You.Role)
 	apps, err := t.Apps(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pick apps: %w", err)

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 // writer roles: what system_server does. Root stands in for it where a
@@ -24,30 +27,19 @@ var Scenarios = []Scenario{
 }
 
 func serviceHealthy(ctx context.Context, s *Session) error {
-	var h struct {
-		Status  string `json:"status"`
-		Storage struct {
-			OK     bool   `json:"ok"`
-			Driver string `json:"driver"`
-			Error  string `json:"error"`
-		} `json:"storage"`
-	}
-	if err := s.call(ctx, "sys.health", nil, &h); err != nil {
+	var h protocol.Health
+	if err := s.call(ctx, protocol.MethodSysHealth, nil, &h); err != nil {
 		return err
 	}
 	if h.Status != "ok" || !h.Storage.OK {
 		return fmt.Errorf("sys.health: status %q, storage ok=%v %s; want ok", h.Status, h.Storage.OK, h.Storage.Error)
 	}
-	var v struct {
-		Version  string `json:"version"`
-		Protocol int    `json:"protocol"`
-		Platform string `json:"platform"`
-	}
-	if err := s.call(ctx, "sys.version", nil, &v); err != nil {
+	var v protocol.VersionInfo
+	if err := s.call(ctx, protocol.MethodSysVersion, nil, &v); err != nil {
 		return err
 	}
-	if v.Protocol != 1 {
-		return fmt.Errorf("sys.version: protocol %d, want 1", v.Protocol)
+	if v.Protocol != protocol.Version {
+		return fmt.Errorf("sys.version: protocol %d, want %d", v.Protocol, protocol.Version)
 	}
 	s.Logf("permd %s on %s, sqlite %s", v.Version, v.Platform, h.Storage.Driver)
 	return nil
@@ -57,51 +49,41 @@ func requestAndCheck(ctx context.Context, s *Session) error {
 	if err := s.needRole(writerRoles...); err != nil {
 		return err
 	}
-	var req rawJSON
-	err := s.call(ctx, "perm.request", rawJSON{"uid": s.UID, "package": s.Pkg, "category": "camera", "lang": "en"}, &req)
+	var req protocol.RequestResult
+	err := s.call(ctx, protocol.MethodPermRequest, protocol.RequestParams{UID: &s.UID, Package: s.Pkg, Category: "camera", Lang: "en"}, &req)
 	if err != nil {
 		return err
 	}
-	status, _ := req["status"].(string)
-	if status == "" {
+	if req.Status == "" {
 		return fmt.Errorf("perm.request: no status in %s", mustJSON(req))
 	}
-	s.Logf("perm.request camera: status %s", status)
+	s.Logf("perm.request camera: status %s", req.Status)
 
-	var chk rawJSON
-	err = s.call(ctx, "perm.check", rawJSON{"uid": s.UID, "package": s.Pkg, "category": "camera", "state": "foreground"}, &chk)
+	var chk protocol.Decision
+	err = s.call(ctx, protocol.MethodPermCheck, protocol.CheckParams{UID: &s.UID, Package: s.Pkg, Category: "camera", State: "foreground"}, &chk)
 	if err != nil {
 		return err
 	}
-	allowed, ok := chk["allowed"].(bool)
-	result, _ := chk["result"].(string)
-	if !ok || !slices.Contains([]string{"allowed", "denied", "reduced", "decoy", "rate_limited"}, result) {
-		return fmt.Errorf("perm.check: want allowed (bool) and a ledger result code, got %s", mustJSON(chk))
+	if !slices.Contains([]string{"allowed", "denied", "reduced", "decoy", "rate_limited"}, chk.Result) {
+		return fmt.Errorf("perm.check: want a ledger result code, got %s", mustJSON(chk))
 	}
-	if allowed != (result == "allowed" || result == "reduced") {
-		return fmt.Errorf("perm.check: allowed=%v contradicts result %q", allowed, result)
+	if chk.Allowed != (chk.Result == "allowed" || chk.Result == "reduced") {
+		return fmt.Errorf("perm.check: allowed=%v contradicts result %q", chk.Allowed, chk.Result)
 	}
-	s.Logf("perm.check camera: allowed=%v result=%s", allowed, result)
+	s.Logf("perm.check camera: allowed=%v result=%s", chk.Allowed, chk.Result)
 	return nil
 }
 
 // resourceState finds resource res in an indicator.get snapshot.
-func resourceState(snap rawJSON, res string) (on bool, uids []int, found bool) {
-	list, _ := snap["resources"].([]any)
-	for _, r := range list {
-		m, _ := r.(map[string]any)
-		if m["resource"] != res {
+func resourceState(snap protocol.IndicatorSnapshot, res string) (on bool, uids []int, found bool) {
+	for _, r := range snap.Resources {
+		if r.Resource != res {
 			continue
 		}
-		on, _ = m["on"].(bool)
-		apps, _ := m["apps"].([]any)
-		for _, a := range apps {
-			am, _ := a.(map[string]any)
-			if u, ok := am["uid"].(float64); ok {
-				uids = append(uids, int(u))
-			}
+		for _, a := range r.Apps {
+			uids = append(uids, a.UID)
 		}
-		return on, uids, true
+		return r.On, uids, true
 	}
 	return false, nil, false
 }
@@ -110,25 +92,25 @@ func indicatorOnOff(ctx context.Context, s *Session) error {
 	if err := s.needRole(writerRoles...); err != nil {
 		return err
 	}
-	var started rawJSON
-	err := s.call(ctx, "op.start", rawJSON{"resource": "camera", "uid": s.UID, "package": s.Pkg, "op": "android:camera"}, &started)
+	var started protocol.OpStartResult
+	err := s.call(ctx, protocol.MethodOpStart, protocol.OpStartParams{Resource: "camera", UID: &s.UID, Package: s.Pkg, Op: "android:camera"}, &started)
 	if err != nil {
 		return err
 	}
-	use, ok := started["use"].(float64)
-	if !ok {
+	use := started.Use
+	if use == 0 {
 		return fmt.Errorf("op.start: no use id in %s", mustJSON(started))
 	}
-	var snap rawJSON
-	if err := s.call(ctx, "indicator.get", nil, &snap); err != nil {
+	var snap protocol.IndicatorSnapshot
+	if err := s.call(ctx, protocol.MethodIndicatorGet, nil, &snap); err != nil {
 		return err
 	}
 	on, uids, found := resourceState(snap, "camera")
 	if !found || !on || !slices.Contains(uids, s.UID) {
 		return fmt.Errorf("after op.start: camera indicator on=%v apps=%v (found=%v), want on for uid %d", on, uids, found, s.UID)
 	}
-	s.Logf("camera on for uid %d (use %d)", s.UID, int64(use))
-	if err := s.call(ctx, "op.finish", rawJSON{"use": uint64(use)}, nil); err != nil {
+	s.Logf("camera on for uid %d (use %d)", s.UID, use)
+	if err := s.call(ctx, protocol.MethodOpFinish, protocol.OpFinishParams{Use: &use}, nil); err != nil {
 		return err
 	}
 	// The indicator stays on for the hold time (5 s by default) after
@@ -136,7 +118,7 @@ func indicatorOnOff(ctx context.Context, s *Session) error {
 	start := time.Now()
 	deadline := start.Add(30 * time.Second)
 	for {
-		if err := s.call(ctx, "indicator.get", nil, &snap); err != nil {
+		if err := s.call(ctx, protocol.MethodIndicatorGet, nil, &snap); err != nil {
 			return err
 		}
 		on, uids, _ = resourceState(snap, "camera")
@@ -154,27 +136,27 @@ func indicatorOnOff(ctx context.Context, s *Session) error {
 
 // startReport is what system_server sends when it starts an app's
 // process for another app in the background (an associated start).
-func startReport(s *Session) rawJSON {
-	return rawJSON{
-		"uid":        s.UID,
-		"process":    s.Pkg,
-		"reason":     "broadcast",
-		"component":  s.Pkg + "/.E2eReceiver",
-		"caller":     s.Caller.Package,
-		"caller_uid": s.Caller.UID,
+func startReport(s *Session) protocol.ProcReportParams {
+	return protocol.ProcReportParams{
+		UID:       &s.UID,
+		Process:   s.Pkg,
+		Reason:    "broadcast",
+		Component: s.Pkg + "/.E2eReceiver",
+		Caller:    s.Caller.Package,
+		CallerUID: &s.Caller.UID,
 	}
 }
 
 // waitEvents polls ledger.query until filter matches at least one event.
-func waitEvents(ctx context.Context, s *Session, filter rawJSON, within time.Duration) ([]any, error) {
+func waitEvents(ctx context.Context, s *Session, filter protocol.Filter, within time.Duration) ([]protocol.Event, error) {
 	deadline := time.Now().Add(within)
 	for {
-		var page rawJSON
-		if err := s.call(ctx, "ledger.query", filter, &page); err != nil {
+		var page protocol.Page
+		if err := s.call(ctx, protocol.MethodLedgerQuery, protocol.QueryParams{Filter: filter}, &page); err != nil {
 			return nil, err
 		}
-		if ev, _ := page["events"].([]any); len(ev) > 0 {
-			return ev, nil
+		if len(page.Events) > 0 {
+			return page.Events, nil
 		}
 		if time.Now().After(deadline) {
 			return nil, nil
@@ -188,27 +170,26 @@ func backgroundStart(ctx context.Context, s *Session) error {
 		return err
 	}
 	since := time.Now().Add(-time.Second).UnixMilli()
-	if err := s.call(ctx, "proc.report", startReport(s), nil); err != nil {
+	if err := s.call(ctx, protocol.MethodProcReport, startReport(s), nil); err != nil {
 		return err
 	}
-	ev, err := waitEvents(ctx, s, rawJSON{"uid": s.UID, "kind": "associated_start", "since_ms": since}, 10*time.Second)
+	ev, err := waitEvents(ctx, s, protocol.Filter{UID: &s.UID, Kind: "associated_start", Since: since}, 10*time.Second)
 	if err != nil {
 		return err
 	}
 	if len(ev) == 0 {
 		return fmt.Errorf("no associated_start row for uid %d in the ledger 10 s after proc.report%s", s.UID, droppedReasons(ctx, s))
 	}
-	first, _ := ev[0].(map[string]any)
-	detail := mustJSON(first["detail"])
+	detail := string(ev[0].Detail)
 	if !strings.Contains(detail, s.Caller.Package) && !strings.Contains(detail, fmt.Sprint(s.Caller.UID)) {
-		return fmt.Errorf("associated_start row does not name the caller %s: %s", s.Caller.Package, mustJSON(first))
+		return fmt.Errorf("associated_start row does not name the caller %s: %s", s.Caller.Package, mustJSON(ev[0]))
 	}
 	s.Logf("associated_start recorded: %s", detail)
 	return nil
 }
 
 func ledgerQueryVerify(ctx context.Context, s *Session) error {
-	ev, err := waitEvents(ctx, s, rawJSON{"uid": s.UID}, 5*time.Second)
+	ev, err := waitEvents(ctx, s, protocol.Filter{UID: &s.UID}, 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -217,21 +198,15 @@ func ledgerQueryVerify(ctx context.Context, s *Session) error {
 	}
 	kinds := map[string]int{}
 	for _, e := range ev {
-		m, _ := e.(map[string]any)
-		k, _ := m["kind"].(string)
-		kinds[k]++
+		kinds[e.Kind]++
 	}
 	s.Logf("ledger rows for uid %d by kind: %v", s.UID, kinds)
-	var rep struct {
-		OK       bool           `json:"ok"`
-		Rows     int64          `json:"rows"`
-		FirstBad map[string]any `json:"first_bad"`
-	}
-	if err := s.call(ctx, "ledger.verify", nil, &rep); err != nil {
+	var rep protocol.VerifyResult
+	if err := s.call(ctx, protocol.MethodLedgerVerify, nil, &rep); err != nil {
 		return err
 	}
 	if !rep.OK {
-		return fmt.Errorf("ledger.verify: not ok, first bad row %v", rep.FirstBad)
+		return fmt.Errorf("ledger.verify: not ok, first bad row %s", mustJSON(rep.FirstBad))
 	}
 	s.Logf("ledger.verify ok over %d rows", rep.Rows)
 	return nil
@@ -240,36 +215,32 @@ func ledgerQueryVerify(ctx context.Context, s *Session) error {
 // droppedReasons explains missing rows: the ledger records what it had to
 // drop as "overload" rows with the reason.
 func droppedReasons(ctx context.Context, s *Session) string {
-	var page rawJSON
-	if err := s.call(ctx, "ledger.query", rawJSON{"kind": "overload"}, &page); err != nil {
+	var page protocol.Page
+	if err := s.call(ctx, protocol.MethodLedgerQuery, protocol.QueryParams{Filter: protocol.Filter{Kind: "overload"}}, &page); err != nil {
 		return ""
 	}
-	ev, _ := page["events"].([]any)
-	if len(ev) == 0 {
+	if len(page.Events) == 0 {
 		return ""
 	}
 	var reasons []string
-	for _, e := range ev {
-		m, _ := e.(map[string]any)
-		d, _ := m["detail"].(map[string]any)
-		reasons = append(reasons, fmt.Sprint(d["reason"]))
+	for _, e := range page.Events {
+		var d struct {
+			Reason string `json:"reason"`
+		}
+		json.Unmarshal(e.Detail, &d)
+		reasons = append(reasons, d.Reason)
 	}
 	return fmt.Sprintf("; the ledger dropped records: %s", strings.Join(reasons, "; "))
 }
 
 func preinstallAudit(ctx context.Context, s *Session) error {
-	var st rawJSON
-	if err := s.call(ctx, "preinstall.status", nil, &st); err != nil {
+	var st protocol.PreinstallStatus
+	if err := s.call(ctx, protocol.MethodPreinstallStatus, nil, &st); err != nil {
 		return err
 	}
-	if len(st) == 0 {
-		return fmt.Errorf("preinstall.status: empty result")
+	if st.State == "" {
+		return fmt.Errorf("preinstall.status: no state in %s", mustJSON(st))
 	}
-	keys := make([]string, 0, len(st))
-	for k := range st {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	s.Logf("preinstall.status fields: %s", strings.Join(keys, ", "))
+	s.Logf("preinstall.status: %s, %d scans, %d APKs, %d failed, %d findings", st.State, st.Scans, st.Summary.APKs, st.Summary.Failed, len(st.Findings))
 	return nil
 }

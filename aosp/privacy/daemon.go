@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 // Daemon is a Source that forwards calls to a running permd over its
@@ -65,7 +66,7 @@ func (d *Daemon) SubscribeIndicator(ctx context.Context, send func(json.RawMessa
 		return fmt.Errorf("connect to permd at %s: %w", d.Socket, err)
 	}
 	defer c.Close()
-	err = c.Follow(ctx, "indicator.subscribe", "indicator.changed", send)
+	err = c.Follow(ctx, protocol.MethodIndicatorSubscribe, protocol.NoteIndicatorChanged, send)
 	if errors.Is(err, client.ErrClosed) {
 		return errors.New("permd closed the subscription")
 	}

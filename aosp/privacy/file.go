@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/grants"
 	"permd/ledger"
 	"permd/ledger/store"
@@ -45,26 +47,13 @@ func OpenFile(path string) (*File, error) {
 // Close closes the database.
 func (f *File) Close() error { return f.db.Close() }
 
-// Codes as in docs/protocol.md, so the pages handle both sources alike.
-const (
-	codeInvalidParams  = -32602
-	codeMethodNotFound = -32601
-	codeNotFound       = -32002
-	codeUnavailable    = -32004
-)
-
 func rpcErr(code int, format string, args ...any) *client.RPCError {
 	return &client.RPCError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// readParams mirrors the daemon's: the filters and paging of the read
+// readParams are the daemon's: the filters and paging of the read
 // methods. Unknown fields are refused, as the daemon does.
-type readParams struct {
-	ledger.Filter
-	Cursor string `json:"cursor"`
-	Limit  int    `json:"limit"`
-	Bucket string `json:"bucket"`
-}
+type readParams = protocol.ReadParams
 
 func decode(params json.RawMessage, v any) error {
 	switch string(params) {
@@ -74,7 +63,7 @@ func decode(params json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return rpcErr(codeInvalidParams, "params: %v", err)
+		return rpcErr(protocol.CodeInvalidParams, "params: %v", err)
 	}
 	return nil
 }
@@ -88,14 +77,14 @@ func (f *File) Call(ctx context.Context, method string, params json.RawMessage) 
 		switch {
 		case errors.As(err, &re):
 		case errors.As(err, &ce):
-			err = rpcErr(codeInvalidParams, "cursor: not a cursor this file returned")
+			err = rpcErr(protocol.CodeInvalidParams, "cursor: not a cursor this file returned")
 		default:
-			err = rpcErr(-32603, "read %s: %v", f.Path, err)
+			err = rpcErr(protocol.CodeInternal, "read %s: %v", f.Path, err)
 		}
 		return nil, err
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return raw, nil
+	if raw, ok := v.(protocol.Rules); ok {
+		return json.RawMessage(raw), nil
 	}
 	return json.Marshal(v)
 }
@@ -103,19 +92,17 @@ func (f *File) Call(ctx context.Context, method string, params json.RawMessage) 
 func (f *File) call(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	var rp readParams
 	switch method {
-	case "ledger.summary", "ledger.timeline", "ledger.query", "ledger.export":
+	case protocol.MethodLedgerSummary, protocol.MethodLedgerTimeline, protocol.MethodLedgerQuery, protocol.MethodLedgerExport:
 		if err := decode(params, &rp); err != nil {
 			return nil, err
 		}
 	}
 	switch method {
-	case "sys.health":
+	case protocol.MethodSysHealth:
 		// source tells the pages that nothing here is live or editable.
 		return map[string]any{"status": "ok", "source": "db", "file": f.Path, "you": map[string]any{"role": "read-only file"}}, nil
-	case "rules.get":
-		var q struct {
-			Version int `json:"version"`
-		}
+	case protocol.MethodRulesGet:
+		var q protocol.RulesParams
 		if err := decode(params, &q); err != nil {
 			return nil, err
 		}
@@ -130,46 +117,44 @@ func (f *File) call(ctx context.Context, method string, params json.RawMessage) 
 			return nil, err
 		}
 		if raw == nil {
-			return nil, rpcErr(codeNotFound, "rules version %d is not in this file", q.Version)
+			return nil, rpcErr(protocol.CodeNotFound, "rules version %d is not in this file", q.Version)
 		}
-		return json.RawMessage(raw), nil
-	case "grants.catalogue":
-		var q struct {
-			Lang string `json:"lang"`
-		}
+		return protocol.Rules(raw), nil
+	case protocol.MethodGrantsCatalogue:
+		var q protocol.CatalogueParams
 		if err := decode(params, &q); err != nil {
 			return nil, err
 		}
 		if q.Lang != "" {
-			return f.cat.Localized(q.Lang), nil
+			return wire.Catalogue(f.cat.Localized(q.Lang)), nil
 		}
-		return f.cat, nil
-	case "ledger.summary":
+		return wire.Catalogue(f.cat), nil
+	case protocol.MethodLedgerSummary:
 		if rp.Cursor != "" || rp.Limit != 0 || rp.Bucket != "" {
-			return nil, rpcErr(codeInvalidParams, "params: summary takes filters only")
+			return nil, rpcErr(protocol.CodeInvalidParams, "params: summary takes filters only")
 		}
-		rows, err := f.r.Summary(ctx, rp.Filter)
+		rows, err := f.r.Summary(ctx, wire.Filter(rp.Filter))
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"apps": rows}, nil
-	case "ledger.timeline":
+		return protocol.SummaryResult{Apps: wire.List(rows, wire.SummaryRow)}, nil
+	case protocol.MethodLedgerTimeline:
 		b := time.Hour
 		switch rp.Bucket {
 		case "", "hour":
 		case "day":
 			b = 24 * time.Hour
 		default:
-			return nil, rpcErr(codeInvalidParams, "bucket: %q is not hour or day", rp.Bucket)
+			return nil, rpcErr(protocol.CodeInvalidParams, "bucket: %q is not hour or day", rp.Bucket)
 		}
-		buckets, err := f.r.Timeline(ctx, rp.Filter, b)
+		buckets, err := f.r.Timeline(ctx, wire.Filter(rp.Filter), b)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"bucket_ms": b.Milliseconds(), "buckets": buckets}, nil
-	case "ledger.query", "ledger.export":
+		return protocol.TimelineResult{BucketMS: b.Milliseconds(), Buckets: wire.List(buckets, wire.Bucket)}, nil
+	case protocol.MethodLedgerQuery, protocol.MethodLedgerExport:
 		def, max := 100, 1000
-		if method == "ledger.export" {
+		if method == protocol.MethodLedgerExport {
 			def, max = 1000, 5000
 		}
 		limit := rp.Limit
@@ -177,16 +162,26 @@ func (f *File) call(ctx context.Context, method string, params json.RawMessage) 
 		case limit == 0:
 			limit = def
 		case limit < 0 || limit > max:
-			return nil, rpcErr(codeInvalidParams, "limit: %d is outside 1..%d", limit, max)
+			return nil, rpcErr(protocol.CodeInvalidParams, "limit: %d is outside 1..%d", limit, max)
 		}
-		if method == "ledger.export" {
-			return f.r.Export(ctx, rp.Filter, rp.Cursor, limit)
+		if method == protocol.MethodLedgerExport {
+			page, err := f.r.Export(ctx, wire.Filter(rp.Filter), rp.Cursor, limit)
+			return wire.Page(page), err
 		}
-		return f.r.Query(ctx, rp.Filter, rp.Cursor, limit)
-	case "ledger.verify":
-		return f.r.Verify(ctx)
-	case "grants.list", "grants.get", "grants.set", "grants.revoke", "indicator.get":
-		return nil, rpcErr(codeUnavailable, "%s: not in a ledger file (grants and the live indicator come from a running permd)", method)
+		page, err := f.r.Query(ctx, wire.Filter(rp.Filter), rp.Cursor, limit)
+		if err == nil && rp.Count && page.Next != "" {
+			// As the daemon does: the total only when the page is cut.
+			var n int64
+			if n, err = f.r.Count(ctx, wire.Filter(rp.Filter)); err == nil {
+				page.Total = &n
+			}
+		}
+		return wire.Page(page), err
+	case protocol.MethodLedgerVerify:
+		rep, err := f.r.Verify(ctx)
+		return wire.Verify(ledger.CheckedReport{VerifyReport: rep}), err
+	case protocol.MethodGrantsList, protocol.MethodGrantsGet, protocol.MethodGrantsSet, protocol.MethodGrantsRevoke, protocol.MethodIndicatorGet:
+		return nil, rpcErr(protocol.CodeUnavailable, "%s: not in a ledger file (grants and the live indicator come from a running permd)", method)
 	}
-	return nil, rpcErr(codeMethodNotFound, "method %q not found", method)
+	return nil, rpcErr(protocol.CodeMethodNotFound, "method %q not found", method)
 }

@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"io/fs"
 	"slices"
+
+	"permd/framework/protocol"
 )
 
 //go:embed web
@@ -32,17 +34,17 @@ func Assets() fs.FS {
 // identity: the daemon's roles still decide (grants.set is refused to a
 // role that may not change grants).
 var Methods = []string{
-	"sys.health",
-	"rules.get",
-	"grants.catalogue",
-	"grants.list",
-	"grants.set",
-	"grants.revoke",
-	"indicator.get",
-	"ledger.summary",
-	"ledger.timeline",
-	"ledger.query",
-	"ledger.verify",
+	protocol.MethodSysHealth,
+	protocol.MethodRulesGet,
+	protocol.MethodGrantsCatalogue,
+	protocol.MethodGrantsList,
+	protocol.MethodGrantsSet,
+	protocol.MethodGrantsRevoke,
+	protocol.MethodIndicatorGet,
+	protocol.MethodLedgerSummary,
+	protocol.MethodLedgerTimeline,
+	protocol.MethodLedgerQuery,
+	protocol.MethodLedgerVerify,
 }
 
 // Allowed reports whether the pages may call method.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 // The calls the pages make, as in web/app.js (SUMMARY_KINDS, APP_KINDS
@@ -95,13 +96,6 @@ func (r *recorder) call(method string, params map[string]any) (json.RawMessage, 
 	return res, nil
 }
 
-type summaryApp struct {
-	UID      int      `json:"uid"`
-	Packages []string `json:"packages"`
-	Category string   `json:"category"`
-	Count    int64    `json:"count"`
-}
-
 // Report writes one self-contained HTML file: the pages' script and
 // style inline (allowed by their hashes in the file's own CSP), and the
 // daemon's replies to every call the overview, the rules page and each
@@ -118,23 +112,21 @@ func Report(ctx context.Context, src Source, opt ReportOptions, w io.Writer) err
 	}
 	rec := &recorder{ctx: ctx, src: src, calls: map[string]*reportCall{}}
 	data := reportData{NowMS: now, SinceMS: since, Bucket: bucket, Origin: opt.Origin, Apps: []int{}, PerList: reportRowsPerList, Calls: rec.calls}
-	for _, m := range []string{"rules.get", "grants.catalogue", "ledger.verify"} {
+	for _, m := range []string{protocol.MethodRulesGet, protocol.MethodGrantsCatalogue, protocol.MethodLedgerVerify} {
 		if _, err := rec.call(m, map[string]any{}); err != nil {
 			return err
 		}
 	}
-	if _, err := rec.call("ledger.timeline", map[string]any{"kind": "access", "since_ms": since, "bucket": bucket}); err != nil {
+	if _, err := rec.call(protocol.MethodLedgerTimeline, map[string]any{"kind": "access", "since_ms": since, "bucket": bucket}); err != nil {
 		return err
 	}
 	var uids []int
 	for _, k := range summaryKinds {
-		raw, err := rec.call("ledger.summary", map[string]any{"kind": k, "since_ms": since})
+		raw, err := rec.call(protocol.MethodLedgerSummary, map[string]any{"kind": k, "since_ms": since})
 		if err != nil {
 			return err
 		}
-		var sum struct {
-			Apps []summaryApp `json:"apps"`
-		}
+		var sum protocol.SummaryResult
 		if raw != nil {
 			if err := json.Unmarshal(raw, &sum); err != nil {
 				return fmt.Errorf("ledger.summary: %w", err)
@@ -153,7 +145,7 @@ func Report(ctx context.Context, src Source, opt ReportOptions, w io.Writer) err
 				if n == 0 || (readKinds[k] != "" && c != readKinds[k]) {
 					continue
 				}
-				if _, err := rec.call("ledger.timeline", map[string]any{"kind": k, "category": c, "since_ms": since, "bucket": bucket}); err != nil {
+				if _, err := rec.call(protocol.MethodLedgerTimeline, map[string]any{"kind": k, "category": c, "since_ms": since, "bucket": bucket}); err != nil {
 					return err
 				}
 			}
@@ -161,14 +153,14 @@ func Report(ctx context.Context, src Source, opt ReportOptions, w io.Writer) err
 	}
 	slices.Sort(uids)
 	for _, uid := range uids {
-		if _, err := rec.call("grants.list", map[string]any{"uid": uid}); err != nil {
+		if _, err := rec.call(protocol.MethodGrantsList, map[string]any{"uid": uid}); err != nil {
 			return err
 		}
-		if _, err := rec.call("ledger.timeline", map[string]any{"uid": uid, "kind": "access", "since_ms": since, "bucket": bucket}); err != nil {
+		if _, err := rec.call(protocol.MethodLedgerTimeline, map[string]any{"uid": uid, "kind": "access", "since_ms": since, "bucket": bucket}); err != nil {
 			return err
 		}
 		for _, k := range appKinds {
-			if _, err := rec.call("ledger.query", map[string]any{"uid": uid, "kind": k, "since_ms": since, "limit": reportRowsPerList}); err != nil {
+			if _, err := rec.call(protocol.MethodLedgerQuery, map[string]any{"uid": uid, "kind": k, "since_ms": since, "limit": reportRowsPerList}); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 // CSP is the Content-Security-Policy of every response: only this
@@ -194,7 +195,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if !Allowed(req.Method) {
 		w.WriteHeader(http.StatusForbidden)
-		writeJSON(w, map[string]any{"error": map[string]any{"code": -32601,
+		writeJSON(w, map[string]any{"error": map[string]any{"code": protocol.CodeMethodNotFound,
 			"message": fmt.Sprintf("method %q is not served by the privacy center (allowed: %s)", req.Method, strings.Join(Methods, ", "))}})
 		return
 	}
@@ -203,7 +204,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		var re *client.RPCError
 		if !errors.As(err, &re) {
 			s.log.Warn("privacy center call failed", "method", req.Method, "err", err)
-			re = &client.RPCError{Code: -32004, Message: err.Error()}
+			re = &client.RPCError{Code: protocol.CodeUnavailable, Message: err.Error()}
 		}
 		writeJSON(w, map[string]any{"error": re})
 		return

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"strings"
+
+	"permd/framework/protocol"
 )
 
 // resolveCategory maps what an Android engineer types to permd's
@@ -15,14 +17,8 @@ func resolveCategory(ctx context.Context, e *env, name string) (string, error) {
 	if name == "" || (!strings.ContainsAny(name, ".:") && strings.ToLower(name) == name) {
 		return name, nil
 	}
-	var cat struct {
-		Categories []struct {
-			ID          string   `json:"id"`
-			Permissions []string `json:"permissions"`
-			AppOps      []string `json:"app_ops"`
-		} `json:"categories"`
-	}
-	if err := e.call(ctx, "grants.catalogue", map[string]any{"lang": "en"}, &cat); err != nil {
+	var cat protocol.Catalogue
+	if err := e.call(ctx, protocol.MethodGrantsCatalogue, protocol.CatalogueParams{Lang: "en"}, &cat); err != nil {
 		return "", err
 	}
 	var known []string

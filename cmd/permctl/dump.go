@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 func init() {
@@ -30,29 +32,22 @@ func runDump(ctx context.Context, e *env, args []string) error {
 	if _, err := e.client(ctx); err != nil {
 		return err
 	}
-	var ver struct {
-		Version  string `json:"version"`
-		Protocol int    `json:"protocol"`
-		Driver   string `json:"sqlite_driver"`
-		Go       string `json:"go"`
-		Platform string `json:"platform"`
-	}
-	verErr := e.call(ctx, "sys.version", nil, &ver)
+	var ver protocol.VersionInfo
+	verErr := e.call(ctx, protocol.MethodSysVersion, nil, &ver)
 	var raw json.RawMessage
-	healthErr := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &raw)
+	healthErr := e.call(ctx, protocol.MethodSysHealth, protocol.HealthParams{Detail: true}, &raw)
 	var h health
 	if healthErr == nil {
 		healthErr = json.Unmarshal(raw, &h)
 	}
+	// The rules are a published document of their own (rules.get sends
+	// it as stored); the dump needs only its version.
 	var rules struct {
 		Version int `json:"version"`
 	}
-	rulesErr := e.call(ctx, "rules.get", nil, &rules)
-	var cat struct {
-		Version    int               `json:"version"`
-		Categories []json.RawMessage `json:"categories"`
-	}
-	catErr := e.call(ctx, "grants.catalogue", map[string]any{"lang": "en"}, &cat)
+	rulesErr := e.call(ctx, protocol.MethodRulesGet, nil, &rules)
+	var cat protocol.Catalogue
+	catErr := e.call(ctx, protocol.MethodGrantsCatalogue, protocol.CatalogueParams{Lang: "en"}, &cat)
 
 	if e.json {
 		out := map[string]any{"permctl": version, "time_ms": time.Now().UnixMilli()}

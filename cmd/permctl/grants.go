@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 func init() {
@@ -18,33 +20,9 @@ func init() {
 	register(command{name: "catalogue", summary: "permission categories, options and risks: permctl catalogue [--lang zh-CN|en]", run: runCatalogue})
 }
 
-// grantView is a grant as permd returns it (only what permctl shows).
-type grantView struct {
-	User     int    `json:"user"`
-	UID      int    `json:"uid"`
-	Package  string `json:"package"`
-	Category string `json:"category"`
-	Decision string `json:"decision"`
-	Time     struct {
-		Mode       string    `json:"mode"`
-		For        string    `json:"for"`
-		Until      time.Time `json:"until"`
-		Window     string    `json:"window"`
-		Background bool      `json:"background"`
-	} `json:"time"`
-	Frequency *struct {
-		Max int    `json:"max"`
-		Per string `json:"per"`
-	} `json:"frequency"`
-	Precision struct {
-		Level   string   `json:"level"`
-		RadiusM int      `json:"radius_m"`
-		Items   []string `json:"items"`
-	} `json:"precision"`
-	Set     time.Time `json:"set"`
-	By      string    `json:"by"`
-	Version int64     `json:"version"`
-}
+// grantView is a grant as permd returns it, with the texts permctl
+// shows for it.
+type grantView protocol.Grant
 
 func (g grantView) timeText() string {
 	t := g.Time
@@ -108,22 +86,19 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("grants: unexpected argument %q", fs.Arg(0))
 	}
-	params := map[string]any{}
-	if *pkg != "" {
-		params["package"] = *pkg
-	}
+	params := protocol.GrantsListParams{Package: *pkg}
 	if *user >= 0 {
-		params["user"] = *user
+		params.User = user
 	}
 	if *category != "" {
 		c, err := resolveCategory(ctx, e, *category)
 		if err != nil {
 			return err
 		}
-		params["category"] = c
+		params.Category = c
 	}
 	var raw json.RawMessage
-	if err := e.call(ctx, "grants.list", params, &raw); err != nil {
+	if err := e.call(ctx, protocol.MethodGrantsList, params, &raw); err != nil {
 		return err
 	}
 	if e.json {
@@ -143,9 +118,7 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 		}
 		return e.printList(items, "")
 	}
-	var res struct {
-		Grants []grantView `json:"grants"`
-	}
+	var res protocol.GrantsListResult
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return err
 	}
@@ -156,7 +129,8 @@ func runGrants(ctx context.Context, e *env, args []string) error {
 	// No column is cut: a grant's every field matters.
 	tw := e.table()
 	fmt.Fprintln(tw, e.heads("USER", "PACKAGE", "CATEGORY", "DECISION", "TIME", "FREQUENCY", "PRECISION", "BY", "SET"))
-	for _, g := range res.Grants {
+	for _, pg := range res.Grants {
+		g := grantView(pg)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.User, g.Package, g.Category, g.Decision,
 			g.timeText(), g.freqText(), g.precisionText(), g.By, g.Set.Local().Format("2006-01-02 15:04"))
 	}
@@ -307,19 +281,17 @@ func runGrant(ctx context.Context, e *env, args []string) error {
 
 func setGrant(ctx context.Context, e *env, g map[string]any) error {
 	var raw json.RawMessage
-	if err := e.call(ctx, "grants.set", g, &raw); err != nil {
+	if err := e.call(ctx, protocol.MethodGrantsSet, g, &raw); err != nil {
 		return err
 	}
 	if e.json {
 		return e.printObject(raw)
 	}
-	var res struct {
-		Grant grantView `json:"grant"`
-	}
+	var res protocol.GrantResult
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return err
 	}
-	v := res.Grant
+	v := grantView(res.Grant)
 	if v.Decision == "deny" {
 		fmt.Fprintln(e.stdout, e.msg("denied_set", v.Package, v.Category, v.User, v.Version))
 		return nil
@@ -342,7 +314,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	if err := e.call(ctx, "grants.revoke", map[string]any{"package": pos[0], "category": pos[1], "user": *user}, &raw); err != nil {
+	if err := e.call(ctx, protocol.MethodGrantsRevoke, protocol.GrantKey{Package: pos[0], Category: pos[1], User: *user}, &raw); err != nil {
 		return err
 	}
 	if e.json {
@@ -362,27 +334,13 @@ func runCatalogue(ctx context.Context, e *env, args []string) error {
 		return usagef("catalogue: unexpected argument %q", fs.Arg(0))
 	}
 	var raw json.RawMessage
-	if err := e.call(ctx, "grants.catalogue", map[string]any{"lang": *lang}, &raw); err != nil {
+	if err := e.call(ctx, protocol.MethodGrantsCatalogue, protocol.CatalogueParams{Lang: *lang}, &raw); err != nil {
 		return err
 	}
 	if e.json {
 		return e.printObject(raw)
 	}
-	var cat struct {
-		Categories []struct {
-			ID          string            `json:"id"`
-			Label       map[string]string `json:"label"`
-			Risk        map[string]string `json:"risk"`
-			Permissions []string          `json:"permissions"`
-			TimeModes   []string          `json:"time_modes"`
-			Background  string            `json:"background"`
-			Levels      []struct {
-				ID    string            `json:"id"`
-				Label map[string]string `json:"label"`
-			} `json:"levels"`
-			DefaultLevel string `json:"default_level"`
-		} `json:"categories"`
-	}
+	var cat protocol.Catalogue
 	if err := json.Unmarshal(raw, &cat); err != nil {
 		return err
 	}

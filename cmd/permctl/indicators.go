@@ -9,32 +9,11 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 func init() {
 	register(command{name: "indicators", summary: "what the status-bar indicators show now; --watch streams changes", run: runIndicators})
-}
-
-// indicatorSnapshot mirrors the indicator.get result (docs/protocol.md).
-type indicatorSnapshot struct {
-	Seq       uint64    `json:"seq"`
-	Time      time.Time `json:"time"`
-	Resources []struct {
-		Resource string            `json:"resource"`
-		Labels   map[string]string `json:"labels"`
-		On       bool              `json:"on"`
-		Apps     []struct {
-			UID       int        `json:"uid"`
-			Package   string     `json:"package"`
-			Active    int        `json:"active"`
-			Since     time.Time  `json:"since"`
-			HeldUntil *time.Time `json:"held_until"`
-			Via       []struct {
-				UID     int    `json:"uid"`
-				Package string `json:"package"`
-			} `json:"via"`
-		} `json:"apps"`
-	} `json:"resources"`
 }
 
 func runIndicators(ctx context.Context, e *env, args []string) error {
@@ -49,13 +28,13 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 	}
 	if !*watch {
 		var raw json.RawMessage
-		if err := e.call(ctx, "indicator.get", nil, &raw); err != nil {
+		if err := e.call(ctx, protocol.MethodIndicatorGet, nil, &raw); err != nil {
 			return err
 		}
 		if e.json {
 			return e.printObject(raw)
 		}
-		var s indicatorSnapshot
+		var s protocol.IndicatorSnapshot
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return fmt.Errorf("decode indicator.get: %w", err)
 		}
@@ -65,7 +44,7 @@ func runIndicators(ctx context.Context, e *env, args []string) error {
 	return watchIndicators(ctx, e, *lang)
 }
 
-func printIndicatorTable(e *env, s *indicatorSnapshot, lang string) {
+func printIndicatorTable(e *env, s *protocol.IndicatorSnapshot, lang string) {
 	tw := e.table().cutColumn(6)
 	fmt.Fprintln(tw, e.heads("RESOURCE", "STATE", "APP", "UID", "USES", "SINCE", "VIA"))
 	for _, r := range s.Resources {
@@ -158,7 +137,7 @@ func watchOnce(ctx context.Context, e *env, lang string) error {
 	}
 	var last uint64
 	show := func(raw json.RawMessage) error {
-		var s indicatorSnapshot
+		var s protocol.IndicatorSnapshot
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return fmt.Errorf("decode indicator snapshot: %w", err)
 		}
@@ -181,7 +160,7 @@ func watchOnce(ctx context.Context, e *env, lang string) error {
 		_, err := fmt.Fprintln(e.stdout, indicatorLine(&s, lang))
 		return err
 	}
-	err = c.Follow(ctx, "indicator.subscribe", "indicator.changed", show)
+	err = c.Follow(ctx, protocol.MethodIndicatorSubscribe, protocol.NoteIndicatorChanged, show)
 	if errors.Is(err, client.ErrClosed) {
 		return fmt.Errorf("watching indicators: %w", err)
 	}
@@ -190,7 +169,7 @@ func watchOnce(ctx context.Context, e *env, lang string) error {
 
 // indicatorLine is one watch line:
 // "seq 12 10:04:05 camera=on[com.a(10123)] microphone=off location=off".
-func indicatorLine(s *indicatorSnapshot, lang string) string {
+func indicatorLine(s *protocol.IndicatorSnapshot, lang string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seq %d %s", s.Seq, s.Time.Local().Format("15:04:05.000"))
 	for _, r := range s.Resources {

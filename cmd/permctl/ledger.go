@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"permd/framework/protocol"
+	"permd/framework/wire"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -29,21 +31,16 @@ type ledgerSource interface {
 	Count(ctx context.Context, f ledger.Filter) (int64, error)
 }
 
+// rpcSource reads the record from the daemon. It speaks the protocol's
+// types on the wire and hands the ledger's to the shared query code
+// (their JSON is one and the same; framework/wire_test.go holds them so).
 type rpcSource struct{ e *env }
-
-type rpcParams struct {
-	ledger.Filter
-	Cursor string `json:"cursor,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
-	Bucket string `json:"bucket,omitempty"`
-	Count  bool   `json:"count,omitempty"`
-}
 
 // Count asks ledger.query for one row and the total (given when the page
 // is cut, that is when more than one row matches).
 func (s rpcSource) Count(ctx context.Context, f ledger.Filter) (int64, error) {
-	var p ledger.Page
-	if err := s.e.call(ctx, "ledger.query", rpcParams{Filter: f, Limit: 1, Count: true}, &p); err != nil {
+	var p protocol.Page
+	if err := s.e.call(ctx, protocol.MethodLedgerQuery, protocol.QueryParams{Filter: protocol.Filter(f), Limit: 1, Count: true}, &p); err != nil {
 		return 0, err
 	}
 	if p.Total != nil {
@@ -53,36 +50,50 @@ func (s rpcSource) Count(ctx context.Context, f ledger.Filter) (int64, error) {
 }
 
 func (s rpcSource) Query(ctx context.Context, f ledger.Filter, cursor string, limit int) (ledger.Page, error) {
-	var p ledger.Page
-	return p, s.e.call(ctx, "ledger.query", rpcParams{Filter: f, Cursor: cursor, Limit: limit}, &p)
+	var p protocol.Page
+	err := s.e.call(ctx, protocol.MethodLedgerQuery, protocol.QueryParams{Filter: protocol.Filter(f), Cursor: cursor, Limit: limit}, &p)
+	return ledgerPage(p), err
 }
 
 func (s rpcSource) Export(ctx context.Context, f ledger.Filter, cursor string, limit int) (ledger.Page, error) {
-	var p ledger.Page
-	return p, s.e.call(ctx, "ledger.export", rpcParams{Filter: f, Cursor: cursor, Limit: limit}, &p)
+	var p protocol.Page
+	err := s.e.call(ctx, protocol.MethodLedgerExport, protocol.ExportParams{Filter: protocol.Filter(f), Cursor: cursor, Limit: limit}, &p)
+	return ledgerPage(p), err
 }
 
 func (s rpcSource) Summary(ctx context.Context, f ledger.Filter) ([]ledger.SummaryRow, error) {
-	var r struct {
-		Apps []ledger.SummaryRow `json:"apps"`
-	}
-	return r.Apps, s.e.call(ctx, "ledger.summary", rpcParams{Filter: f}, &r)
+	var r protocol.SummaryResult
+	err := s.e.call(ctx, protocol.MethodLedgerSummary, protocol.SummaryParams{Filter: protocol.Filter(f)}, &r)
+	return wire.List(r.Apps, func(a protocol.SummaryRow) ledger.SummaryRow { return ledger.SummaryRow(a) }), err
 }
 
 func (s rpcSource) Timeline(ctx context.Context, f ledger.Filter, bucket time.Duration) ([]ledger.Bucket, error) {
-	var r struct {
-		Buckets []ledger.Bucket `json:"buckets"`
-	}
+	var r protocol.TimelineResult
 	b := "hour"
 	if bucket == 24*time.Hour {
 		b = "day"
 	}
-	return r.Buckets, s.e.call(ctx, "ledger.timeline", rpcParams{Filter: f, Bucket: b}, &r)
+	err := s.e.call(ctx, protocol.MethodLedgerTimeline, protocol.TimelineParams{Filter: protocol.Filter(f), Bucket: b}, &r)
+	return wire.List(r.Buckets, func(b protocol.Bucket) ledger.Bucket { return ledger.Bucket(b) }), err
 }
 
 func (s rpcSource) CheckAndVerify(ctx context.Context) (ledger.CheckedReport, error) {
-	var r ledger.CheckedReport
-	return r, s.e.call(ctx, "ledger.verify", nil, &r)
+	var r protocol.VerifyResult
+	err := s.e.call(ctx, protocol.MethodLedgerVerify, nil, &r)
+	out := ledger.CheckedReport{
+		VerifyReport: ledger.VerifyReport{OK: r.OK, Rows: r.Rows, Sealed: r.Sealed, Open: r.Open, Pruned: r.Pruned, Chains: r.Chains,
+			Problems: wire.List(r.Problems, func(b protocol.BadRow) ledger.BadRow { return ledger.BadRow(b) })},
+		Integrity: r.Integrity, Error: r.Error,
+	}
+	if r.FirstBad != nil {
+		b := ledger.BadRow(*r.FirstBad)
+		out.FirstBad = &b
+	}
+	return out, err
+}
+
+func ledgerPage(p protocol.Page) ledger.Page {
+	return ledger.Page{Events: wire.List(p.Events, func(e protocol.Event) ledger.Event { return ledger.Event(e) }), Next: p.Next, Total: p.Total}
 }
 
 // ledgerSubs are ledger's subcommands, with what each is for.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 // Exit codes, stable for scripts.
@@ -244,10 +245,10 @@ func report(stderr io.Writer, err error) int {
 			return exitDenied
 		}
 		return exitNoDaemon
-	case errors.As(err, &re) && re.Code == codePermissionDenied:
+	case errors.As(err, &re) && re.Code == protocol.CodePermissionDenied:
 		fmt.Fprintf(stderr, "permctl: permission denied: %s\n", re.Message)
 		return exitDenied
-	case errors.As(err, &re) && re.Code == codeInvalidParams:
+	case errors.As(err, &re) && re.Code == protocol.CodeInvalidParams:
 		// The daemon rejected what the user typed: a usage error, said
 		// in words.
 		fmt.Fprintf(stderr, "permctl: %s\n", rejectedText(re.Message))

@@ -6,40 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 func init() {
 	register(command{name: "preinstall", summary: "preinstalled apps checked against the Art. 29 registry: permctl preinstall [--package P] [--severity ok|warn|fail]", run: runPreinstall})
 }
 
-type preinstallFinding struct {
-	Package  string `json:"package"`
-	APK      string `json:"apk"`
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"`
-	Problem  string `json:"problem"`
-	Fix      string `json:"fix"`
-}
-
-type preinstallStatus struct {
-	State      string    `json:"state"`
-	ScannedAt  time.Time `json:"scanned_at"`
-	DurationMS int64     `json:"duration_ms"`
-	Scans      uint64    `json:"scans"`
-	Roots      []string  `json:"roots"`
-	Registry   struct {
-		Records int      `json:"records"`
-		Files   []string `json:"files"`
-	} `json:"registry"`
-	Summary struct {
-		APKs     int `json:"apks"`
-		Passed   int `json:"passed"`
-		Failed   int `json:"failed"`
-		Warnings int `json:"warnings"`
-	} `json:"summary"`
-	Checks   []string            `json:"checks"`
-	Findings []preinstallFinding `json:"findings"`
-}
+// preinstallStatus is preinstall.status's result.
+type preinstallStatus = protocol.PreinstallStatus
 
 func runPreinstall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "preinstall", "[--package PKG] [--severity ok|warn|fail]")
@@ -51,22 +27,16 @@ func runPreinstall(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return usagef("preinstall: unexpected argument %q", fs.Arg(0))
 	}
-	params := map[string]string{}
-	if *pkg != "" {
-		params["package"] = *pkg
-	}
-	if *sev != "" {
-		params["severity"] = *sev
-	}
+	params := protocol.PreinstallParams{Package: *pkg, Severity: *sev}
 	var st preinstallStatus
 	if e.json {
 		var raw json.RawMessage
-		if err := e.call(ctx, "preinstall.status", params, &raw); err != nil {
+		if err := e.call(ctx, protocol.MethodPreinstallStatus, params, &raw); err != nil {
 			return err
 		}
 		return e.printObject(raw)
 	}
-	if err := e.call(ctx, "preinstall.status", params, &st); err != nil {
+	if err := e.call(ctx, protocol.MethodPreinstallStatus, params, &st); err != nil {
 		return err
 	}
 	if st.State != "done" {

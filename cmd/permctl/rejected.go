@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// JSON-RPC error codes permctl tells apart (docs/protocol.md, Errors).
-const (
-	codeMethodNotFound   = -32601
-	codeInvalidParams    = -32602
-	codePermissionDenied = -32000
-)
-
 var (
 	goListRE = regexp.MustCompile(`\[([^\[\]]*)\]`)
 	knownRE  = regexp.MustCompile(`"([^"]*)" \(known: \[([^\[\]]*)\]\)`)

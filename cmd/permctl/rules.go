@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"permd/aosp/etc"
+	"permd/framework/protocol"
 	"permd/ledger"
 )
 
@@ -60,11 +61,7 @@ func rulesSource(ctx context.Context, e *env, file string, version int) ([]byte,
 		return b, file, err
 	}
 	var raw json.RawMessage
-	var params any
-	if version > 0 {
-		params = map[string]int{"version": version}
-	}
-	err := e.call(ctx, "rules.get", params, &raw)
+	err := e.call(ctx, protocol.MethodRulesGet, protocol.RulesParams{Version: version}, &raw)
 	if err == nil {
 		return raw, "permd (" + e.socket + ")", nil
 	}

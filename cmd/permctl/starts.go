@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"permd/framework/protocol"
 )
 
 func init() {
@@ -16,24 +18,16 @@ func init() {
 // startKinds maps --kind to the ledger's kind codes.
 var startKinds = map[string]string{"self": "self_start", "associated": "associated_start", "user": "user_start"}
 
-// startRow is the part of a ledger.query event that starts use.
-type startRow struct {
-	Time     int64    `json:"time_ms"`
-	Last     int64    `json:"last_ms"`
-	Count    int64    `json:"count"`
-	UID      int      `json:"uid"`
-	Packages []string `json:"packages"`
-	Kind     string   `json:"kind"`
-	AppState string   `json:"app_state"`
-	Detail   struct {
-		Reason    string   `json:"reason"`
-		Component string   `json:"component"`
-		Process   string   `json:"process"`
-		Caller    string   `json:"caller"`
-		CallerUID *int     `json:"caller_uid"`
-		Sources   []string `json:"sources"`
-		Conflict  string   `json:"conflict"`
-	} `json:"detail"`
+// startDetail is the detail of a start row, in the keys the recording
+// rules give the start kinds (docs/process-tracking.md).
+type startDetail struct {
+	Reason    string   `json:"reason"`
+	Component string   `json:"component"`
+	Process   string   `json:"process"`
+	Caller    string   `json:"caller"`
+	CallerUID *int     `json:"caller_uid"`
+	Sources   []string `json:"sources"`
+	Conflict  string   `json:"conflict"`
 }
 
 // runStarts reads start rows through ledger.query (params: category,
@@ -50,13 +44,13 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("starts: unexpected argument %q", fs.Arg(0))
 	}
-	params := map[string]any{"category": "process", "limit": *limit}
+	params := protocol.QueryParams{Filter: protocol.Filter{Category: "process", Package: *pkg}, Limit: *limit}
 	if *kind != "" {
 		k, ok := startKinds[*kind]
 		if !ok {
 			return usagef("starts: --kind %q is not self, associated or user", *kind)
 		}
-		params["kind"] = k
+		params.Kind = k
 	}
 	from, err := parseWhen(*since, time.Now(), false, false)
 	if err != nil {
@@ -65,42 +59,49 @@ func runStarts(ctx context.Context, e *env, args []string) error {
 	if *limit < 1 || *limit > 1000 {
 		return usagef("starts: --limit %d is outside 1..1000", *limit)
 	}
-	params["since_ms"] = from.t.UnixMilli()
-	if *pkg != "" {
-		params["package"] = *pkg
-	}
-	var page struct {
-		Events []json.RawMessage `json:"events"`
-		Next   string            `json:"next"`
-	}
-	if err := e.call(ctx, "ledger.query", params, &page); err != nil {
+	params.Since = from.t.UnixMilli()
+	var raw json.RawMessage
+	if err := e.call(ctx, protocol.MethodLedgerQuery, params, &raw); err != nil {
 		return err
 	}
+	var page protocol.Page
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return fmt.Errorf("decode ledger.query: %w", err)
+	}
 	if e.json {
-		return e.printList(page.Events, page.Next)
+		// The rows as permd sent them, not as permctl decoded them.
+		var rows struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return err
+		}
+		return e.printList(rows.Events, page.Next)
 	}
 	tw := e.table().cutColumn(8)
 	fmt.Fprintln(tw, e.heads("TIME", "PACKAGE", "KIND", "STATE", "REASON", "CALLER", "COMPONENT", "COUNT", "NOTE"))
-	for _, raw := range page.Events {
-		var r startRow
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("decode row: %w", err)
+	for _, r := range page.Events {
+		var d startDetail
+		if len(r.Detail) > 0 {
+			if err := json.Unmarshal(r.Detail, &d); err != nil {
+				return fmt.Errorf("decode row %d detail: %w", r.Seq, err)
+			}
 		}
 		name := strings.Join(r.Packages, ",")
 		if name == "" {
 			name = fmt.Sprintf("uid %d", r.UID)
 		}
-		caller := r.Detail.Caller
-		if caller == "" && r.Detail.CallerUID != nil {
-			caller = fmt.Sprintf("uid %d", *r.Detail.CallerUID)
+		caller := d.Caller
+		if caller == "" && d.CallerUID != nil {
+			caller = fmt.Sprintf("uid %d", *d.CallerUID)
 		}
 		note := ""
-		if r.Detail.Conflict != "" {
-			note = "sources disagree: " + r.Detail.Conflict
+		if d.Conflict != "" {
+			note = "sources disagree: " + d.Conflict
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
 			fmtMS(r.Time), name, strings.TrimSuffix(r.Kind, "_start"), dash(r.AppState),
-			dash(r.Detail.Reason), dash(caller), dash(r.Detail.Component), r.Count, note)
+			dash(d.Reason), dash(caller), dash(d.Component), r.Count, note)
 	}
 	tw.Flush()
 	if page.Next != "" {
@@ -119,25 +120,10 @@ func runProcs(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("procs: unexpected argument %q", fs.Arg(0))
 	}
-	params := map[string]any{"apps_only": *apps}
-	if *pkg != "" {
-		params["package"] = *pkg
-	}
-	var res struct {
-		Mode      string `json:"mode"`
-		Processes []struct {
-			PID      int      `json:"pid"`
-			PPID     int      `json:"ppid"`
-			UID      int      `json:"uid"`
-			Name     string   `json:"name"`
-			Oom      *int     `json:"oom_score_adj"`
-			Band     string   `json:"band"`
-			Packages []string `json:"packages"`
-			AppState string   `json:"app_state"`
-		} `json:"processes"`
-	}
+	params := protocol.ProcListParams{AppsOnly: *apps, Package: *pkg}
+	var res protocol.ProcListResult
 	var raw json.RawMessage
-	if err := e.call(ctx, "proc.list", params, &raw); err != nil {
+	if err := e.call(ctx, protocol.MethodProcList, params, &raw); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(raw, &res); err != nil {
@@ -156,8 +142,8 @@ func runProcs(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(tw, e.heads("PID", "PPID", "UID", "NAME", "OOM_ADJ", "BAND", "APP_STATE", "PACKAGES"))
 	for _, p := range res.Processes {
 		oom := "-"
-		if p.Oom != nil {
-			oom = fmt.Sprint(*p.Oom)
+		if p.OomScoreAdj != nil {
+			oom = fmt.Sprint(*p.OomScoreAdj)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.PID, p.PPID, p.UID, p.Name, oom, dash(p.Band), dash(p.AppState), dash(strings.Join(p.Packages, ",")))
 	}

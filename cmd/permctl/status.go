@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/protocol"
 )
 
 func init() {
@@ -19,27 +20,12 @@ func init() {
 	register(command{name: "call", summary: "call any method: permctl call METHOD [JSON-PARAMS]", run: runCall})
 }
 
+// health is sys.health's result with each part's figures kept as sent:
+// a part's object is free-form (it grows with the part), and printKV
+// shows whatever it holds.
 type health struct {
-	Status        string `json:"status"`
-	UptimeMS      int64  `json:"uptime_ms"`
-	Connections   int    `json:"connections"`
-	ConfigDir     string `json:"config_dir"`
-	ConfigLoads   uint64 `json:"config_reloads"`
-	ConfigRejects uint64 `json:"config_rejects"`
-	Storage       struct {
-		OK     bool   `json:"ok"`
-		Driver string `json:"driver"`
-		Error  string `json:"error"`
-	} `json:"storage"`
-	Methods map[string]struct {
-		OK     uint64 `json:"ok"`
-		Failed uint64 `json:"failed"`
-	} `json:"methods"`
+	protocol.Health
 	Parts map[string]json.RawMessage `json:"parts"`
-	You   struct {
-		UID  int    `json:"uid"`
-		Role string `json:"role"`
-	} `json:"you"`
 }
 
 func runStatus(ctx context.Context, e *env, args []string) error {
@@ -48,11 +34,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &raw)
-	if re := (*client.RPCError)(nil); errors.As(err, &re) && re.Code == -32000 {
+	err := e.call(ctx, protocol.MethodSysHealth, protocol.HealthParams{Detail: true}, &raw)
+	if re := (*client.RPCError)(nil); errors.As(err, &re) && re.Code == protocol.CodePermissionDenied {
 		// Only roles that read every app's records see the daemon-wide
 		// figures; others get the summary.
-		err = e.call(ctx, "sys.health", nil, &raw)
+		err = e.call(ctx, protocol.MethodSysHealth, nil, &raw)
 	}
 	if err != nil {
 		return err
@@ -170,14 +156,8 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var v struct {
-		Version  string `json:"version"`
-		Protocol int    `json:"protocol"`
-		Driver   string `json:"sqlite_driver"`
-		Go       string `json:"go"`
-		Platform string `json:"platform"`
-	}
-	err := e.call(ctx, "sys.version", nil, &v)
+	var v protocol.VersionInfo
+	err := e.call(ctx, protocol.MethodSysVersion, nil, &v)
 	if e.json {
 		out := map[string]any{"permctl": version}
 		if err == nil {
@@ -217,13 +197,13 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	var res json.RawMessage
 	if err := e.call(ctx, fs.Arg(0), params, &res); err != nil {
 		var re *client.RPCError
-		if errors.As(err, &re) && re.Code != codePermissionDenied {
+		if errors.As(err, &re) && re.Code != protocol.CodePermissionDenied {
 			// call is the JSON-RPC escape hatch: scripts and the e2e
 			// runner read the code, so every daemon error keeps it
 			// ("message (code N)", exit 5), a mistyped method with a
 			// suggestion.
 			msg := re.Message
-			if re.Code == codeMethodNotFound {
+			if re.Code == protocol.CodeMethodNotFound {
 				msg = fmt.Sprintf("no method %q%s (docs/protocol.md lists them)", fs.Arg(0), didYouMean(fs.Arg(0), methodNames(ctx, e)))
 			}
 			return &rawRPCError{msg: msg, code: re.Code}
@@ -233,22 +213,23 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	return e.printJSON(res)
 }
 
-// knownMethods are the methods docs/protocol.md documents (a test keeps
-// the two in step), for suggestions when a name is mistyped.
-var knownMethods = []string{
-	"sys.version", "sys.health", "ledger.report", "ledger.query", "ledger.summary", "ledger.timeline",
-	"ledger.export", "ledger.verify", "rules.get", "perm.request", "perm.decide", "perm.check", "loc.fudge",
-	"app.state", "grants.list", "grants.get", "grants.set", "grants.revoke", "grants.catalogue", "op.start",
-	"op.finish", "op.heartbeat", "proc.died", "indicator.get", "indicator.subscribe", "proc.report",
-	"proc.list", "preinstall.status",
-}
+// knownMethods are the methods of the protocol (docs/protocol.md
+// documents each; a test keeps the two in step), for suggestions when a
+// name is mistyped.
+var knownMethods = func() []string {
+	var names []string
+	for _, s := range protocol.Specs() {
+		names = append(names, s.Name)
+	}
+	return names
+}()
 
 // methodNames is knownMethods plus any other method this daemon has
 // served (sys.health counts calls per method).
 func methodNames(ctx context.Context, e *env) []string {
 	names := slices.Clone(knownMethods)
 	var h health
-	if err := e.call(ctx, "sys.health", map[string]bool{"detail": true}, &h); err == nil {
+	if err := e.call(ctx, protocol.MethodSysHealth, protocol.HealthParams{Detail: true}, &h); err == nil {
 		for m := range h.Methods {
 			if !strings.HasPrefix(m, "(") && !slices.Contains(names, m) {
 				names = append(names, m)

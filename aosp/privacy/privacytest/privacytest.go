@@ -16,6 +16,7 @@ import (
 	"permd/aosp/privacy/internal/cdp"
 	"permd/framework/client"
 	"permd/framework/frameworktest"
+	"permd/framework/protocol"
 )
 
 // Page is a browser tab (see internal/cdp).
@@ -112,16 +113,14 @@ func (f *Fixture) Seed(t testing.TB) {
 	add(2, 26*h, rec{UID: Chat, Kind: "access", Category: "microphone", Result: "denied", AppState: "background"})
 	add(7, 20*time.Minute, rec{UID: Cam, Kind: "access", Category: "camera", Result: "allowed", AppState: "foreground"})
 	add(1, 20*time.Minute, rec{UID: Cam, Kind: "span", Category: "camera", Result: "allowed", AppState: "foreground", Detail: map[string]any{"duration_ms": 5000, "reason": "finish"}})
-	var res struct {
-		Committed int `json:"committed"`
-	}
-	f.Call(t, "ledger.report", map[string]any{"records": recs}, &res)
+	var res protocol.ReportResult
+	f.Call(t, protocol.MethodLedgerReport, map[string]any{"records": recs}, &res)
 	if res.Committed != len(recs) {
 		t.Fatalf("seed: committed %d of %d records", res.Committed, len(recs))
 	}
-	f.Call(t, "grants.set", map[string]any{"package": "com.example.maps", "category": "location", "time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_3km"}}, nil)
-	f.Call(t, "grants.set", map[string]any{"package": "com.example.chat", "category": "contacts", "time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "all"}}, nil)
-	f.Call(t, "grants.set", map[string]any{"package": "com.example.cam", "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, nil)
+	f.Call(t, protocol.MethodGrantsSet, map[string]any{"package": "com.example.maps", "category": "location", "time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_3km"}}, nil)
+	f.Call(t, protocol.MethodGrantsSet, map[string]any{"package": "com.example.chat", "category": "contacts", "time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "all"}}, nil)
+	f.Call(t, protocol.MethodGrantsSet, map[string]any{"package": "com.example.cam", "category": "camera", "time": map[string]any{"mode": "while_in_use"}}, nil)
 }
 
 // Browser starts headless chromium for the test, in lang ("en-US",
@@ -229,15 +228,8 @@ func (f *Fixture) Summary(t testing.TB, sinceMS int64) (cats Figures, starts map
 	t.Helper()
 	cats, starts = Figures{}, map[string]map[string]int64{}
 	for _, k := range []string{"access", "clipboard_read", "device_id_read", "app_list_read", "self_start", "associated_start"} {
-		var res struct {
-			Apps []struct {
-				Category   string           `json:"category"`
-				Count      int64            `json:"count"`
-				Background int64            `json:"background"`
-				ByResult   map[string]int64 `json:"by_result"`
-			} `json:"apps"`
-		}
-		f.Call(t, "ledger.summary", map[string]any{"kind": k, "since_ms": sinceMS}, &res)
+		var res protocol.SummaryResult
+		f.Call(t, protocol.MethodLedgerSummary, protocol.SummaryParams{Filter: protocol.Filter{Kind: k, Since: sinceMS}}, &res)
 		dst := cats
 		if k == "self_start" || k == "associated_start" {
 			starts[k] = map[string]int64{"count": 0, "apps": 0}

@@ -1,8 +1,14 @@
 package org.permd.client;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -23,6 +29,30 @@ public class ContractCoverageTest {
         extra.removeAll(contract.keySet());
         if (!extra.isEmpty()) {
             fail("typed methods for names the contract does not list: " + extra);
+        }
+    }
+
+    /** The generated contract lists the methods and roles docs/protocol.md documents. */
+    @Test
+    public void openRpcAgreesWithProtocolMd() throws Exception {
+        Path repo = Paths.get(System.getProperty("permd.repo", "."));
+        Path rpc = repo.resolve("docs/openrpc.json");
+        assertTrue(rpc + " is missing (go test ./framework -run TestOpenRPC -update writes it)", Files.exists(rpc));
+        assertTrue("the contract read is " + Contract.source() + ", not " + rpc,
+                System.getProperty("permd.contract") != null || Contract.source().equals(rpc));
+        TreeMap<String, Set<String>> fromRpc = Contract.fromOpenRpc(
+                new String(Files.readAllBytes(rpc), StandardCharsets.UTF_8));
+        TreeMap<String, Set<String>> fromMd = Contract.fromProtocolMd(
+                new String(Files.readAllBytes(repo.resolve("docs/protocol.md")), StandardCharsets.UTF_8));
+        assertEquals("methods of openrpc.json and protocol.md", fromMd.keySet(), fromRpc.keySet());
+        for (String name : fromRpc.keySet()) {
+            Set<String> roles = fromRpc.get(name);
+            assertNotNull(name + " has no x-roles in openrpc.json", roles);
+            assertTrue(name + " roles " + roles, !roles.isEmpty() && Contract.ALL_ROLES.containsAll(roles));
+            Set<String> documented = fromMd.get(name);
+            if (documented != null) {
+                assertEquals(name + " roles", new TreeSet<>(documented), new TreeSet<>(roles));
+            }
         }
     }
 
