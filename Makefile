@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java check-android-java
 
 all: build
 
@@ -73,6 +73,13 @@ aosp-check:
 test-android-java:
 	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
 	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
+
+## check-android-java: the Java that imports android.* compiled against a
+## real Android platform jar: ANDROID_JAR=.../android-35/android.jar
+## [ANDROID_EXTRA_CP=...] [ANDROID_JAR_SHA256=...]. Not part of test: no
+## copy of android.jar can be downloaded here (docs/android-integration.md).
+check-android-java:
+	@ANDROID_JAR="$(ANDROID_JAR)" ANDROID_EXTRA_CP="$(ANDROID_EXTRA_CP)" ANDROID_JAR_SHA256="$(ANDROID_JAR_SHA256)" bash aosp/scripts/check-android-java.sh
 
 ## test-java: the Java client library (aosp/java) built with javac and
 ## tested with JUnit 4 against a real permd.
