@@ -74,12 +74,12 @@ test-android-java:
 	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
 	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
 
-## check-android-java: the Java that imports android.* compiled against a
-## real Android platform jar: ANDROID_JAR=.../android-35/android.jar
-## [ANDROID_EXTRA_CP=...] [ANDROID_JAR_SHA256=...]. Not part of test: no
-## copy of android.jar can be downloaded here (docs/android-integration.md).
+## check-android-java: the Java that runs on Android compiled against the
+## real Android API: ANDROID_SOURCES=$ANDROID_HOME/sources/android-35 (or
+## ANDROID_JAR=...), [ANDROID_SHA256=...]. Not part of test: the SDK cannot
+## be downloaded through the registries CI reaches (docs/android-integration.md).
 check-android-java:
-	@ANDROID_JAR="$(ANDROID_JAR)" ANDROID_EXTRA_CP="$(ANDROID_EXTRA_CP)" ANDROID_JAR_SHA256="$(ANDROID_JAR_SHA256)" bash aosp/scripts/check-android-java.sh
+	@ANDROID_SOURCES="$(ANDROID_SOURCES)" ANDROID_JAR="$(ANDROID_JAR)" ANDROID_EXTRA_CP="$(ANDROID_EXTRA_CP)" ANDROID_SHA256="$(ANDROID_SHA256)" bash aosp/scripts/check-android-java.sh
 
 ## test-java: the Java client library (aosp/java) built with javac and
 ## tested with JUnit 4 against a real permd.
