@@ -69,10 +69,12 @@ aosp-check:
 ## test-android-java: the bridge app's Android-independent logic on the
 ## host JVM against a real permd (aosp/apps/PermdBridge/core).
 ## With AOSP_TREE=DIR (an AOSP/LineageOS checkout at the tag pinned in
-## aosp/patches/UPSTREAM) it also checks that the patch series applies.
+## aosp/patches/UPSTREAM) it also checks that the patch series applies;
+## with ANDROID_SOURCES or ANDROID_JAR, it runs check-android-java too.
 test-android-java:
 	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
 	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
+	@if [ -n "$(ANDROID_SOURCES)$(ANDROID_JAR)" ]; then $(MAKE) --no-print-directory check-android-java; fi
 
 ## check-android-java: the Java that runs on Android compiled against the
 ## real Android API: ANDROID_SOURCES=$ANDROID_HOME/sources/android-35 (or
