@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # cgo (modernc driver): both SQLite drivers ship.
 PKGS    := ./...
 
-.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java
+.PHONY: all build run test deps fmt-check vet test-cgo test-nocgo test-usb cross fuzz-smoke aosp-check bench android clean clean-run bench-clean test-java bench-java test-android-java check-android-java
 
 all: build
 
@@ -69,10 +69,19 @@ aosp-check:
 ## test-android-java: the bridge app's Android-independent logic on the
 ## host JVM against a real permd (aosp/apps/PermdBridge/core).
 ## With AOSP_TREE=DIR (an AOSP/LineageOS checkout at the tag pinned in
-## aosp/patches/UPSTREAM) it also checks that the patch series applies.
+## aosp/patches/UPSTREAM) it also checks that the patch series applies;
+## with ANDROID_SOURCES or ANDROID_JAR, it runs check-android-java too.
 test-android-java:
 	@GO=$(GO) bash aosp/scripts/test-bridge-java.sh
 	@if [ -n "$(AOSP_TREE)" ]; then bash aosp/scripts/check-patches.sh "$(AOSP_TREE)"; fi
+	@if [ -n "$(ANDROID_SOURCES)$(ANDROID_JAR)" ]; then $(MAKE) --no-print-directory check-android-java; fi
+
+## check-android-java: the Java that runs on Android compiled against the
+## real Android API: ANDROID_SOURCES=$ANDROID_HOME/sources/android-35 (or
+## ANDROID_JAR=...), [ANDROID_SHA256=...]. Not part of test: the SDK cannot
+## be downloaded through the registries CI reaches (docs/android-integration.md).
+check-android-java:
+	@ANDROID_SOURCES="$(ANDROID_SOURCES)" ANDROID_JAR="$(ANDROID_JAR)" ANDROID_EXTRA_CP="$(ANDROID_EXTRA_CP)" ANDROID_SHA256="$(ANDROID_SHA256)" bash aosp/scripts/check-android-java.sh
 
 ## test-java: the Java client library (aosp/java) built with javac and
 ## tested with JUnit 4 against a real permd.

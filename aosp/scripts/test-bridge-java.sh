@@ -48,7 +48,13 @@ cat >"$tmp/config/process.json" <<'JSON'
     "10241": ["com.example.caller"],
     "10242": ["com.example.woken"],
     "10243": ["com.example.flood"],
-    "10244": ["com.example.shown"]
+    "10244": ["com.example.shown"],
+    "10251": ["com.example.sharedto"],
+    "10252": ["com.example.tapped"],
+    "10253": ["com.example.resumed"],
+    "10254": ["com.example.bound"],
+    "10255": ["com.example.jobbed"],
+    "10256": ["com.example.restarted"]
   }
 }
 JSON

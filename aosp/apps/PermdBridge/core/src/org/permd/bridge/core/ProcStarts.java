@@ -56,10 +56,51 @@ public final class ProcStarts {
      */
     public boolean started(int uid, int pid, String process, String hostingType, String component,
             int callerUid, String callerPackage) {
+        return report(uid, pid, process, reason(hostingType), component, callerUid, callerPackage);
+    }
+
+    /**
+     * activityStarted reports that ActivityManager starts a process of uid
+     * named process to show the activity component, for hostingType
+     * ("activity" or "top-activity"), launched by callerUid with
+     * callerPackage (ActivityRecord's launchedFromUid and
+     * launchedFromPackage). fromHome says the caller is the home app (the
+     * launcher) and fromRecents that it is the recents screen: such a start
+     * is the user's (reason launcher or recents), not another app's doing,
+     * whoever the caller's uid is. It returns false when the report could
+     * not be queued (it is then counted as lost).
+     */
+    public boolean activityStarted(int uid, int pid, String process, String hostingType, String component,
+            int callerUid, String callerPackage, boolean fromHome, boolean fromRecents) {
+        return report(uid, pid, process, activityReason(hostingType, fromHome, fromRecents), component,
+                callerUid, callerPackage);
+    }
+
+    /**
+     * serviceStarted reports that ActivityManager starts a process of uid
+     * named process to run the service component, for the HostingRecord
+     * trigger type triggerType ("job" when the system binds a job service,
+     * "alarm", "push_message", else "unknown"), caused by callerUid with
+     * callerPackage (ServiceRecord's most recent caller that started or
+     * bound it). A restart after the service's process died (restart true)
+     * has no caller: the last caller did not cause it, so none is named. It
+     * returns false when the report could not be queued (it is then counted
+     * as lost).
+     */
+    public boolean serviceStarted(int uid, int pid, String process, String component, String triggerType,
+            boolean restart, int callerUid, String callerPackage) {
+        if (restart) {
+            return report(uid, pid, process, "restart", component, -1, null);
+        }
+        return report(uid, pid, process, serviceReason(triggerType), component, callerUid, callerPackage);
+    }
+
+    private boolean report(int uid, int pid, String process, String reason, String component,
+            int callerUid, String callerPackage) {
         if (!FrameworkRecords.isAppUid(uid)) {
             return true;
         }
-        JSONObject p = params(uid, pid, process, hostingType, component, callerUid, callerPackage,
+        JSONObject p = paramsForReason(uid, pid, process, reason, component, callerUid, callerPackage,
                 clock.nowMs());
         if (!queue.offer(p)) {
             synchronized (lostLock) {
@@ -121,15 +162,62 @@ public final class ProcStarts {
     }
 
     /**
-     * params builds proc.report's params. The caller is named only when
-     * there is one (callerUid >= 0); a caller that is the started app's own
-     * uid is the app itself and not named, so the start is not taken for
-     * another app's.
+     * activityReason is permd's reason for an activity start: launcher when
+     * the home app launched it, recents when the recents screen did (both
+     * the user's own doing), else the hosting type's reason.
+     */
+    public static String activityReason(String hostingType, boolean fromHome, boolean fromRecents) {
+        if (fromRecents) {
+            return "recents";
+        }
+        if (fromHome) {
+            return "launcher";
+        }
+        return reason(hostingType);
+    }
+
+    /**
+     * serviceReason is permd's reason for a service start from the
+     * HostingRecord trigger type: a job, an alarm or a push message when
+     * ActivityManager knows that is what woke the service, else service.
+     */
+    public static String serviceReason(String triggerType) {
+        if (triggerType == null) {
+            return "service";
+        }
+        switch (triggerType) {
+            case "job":
+                return "job";
+            case "alarm":
+                return "alarm";
+            case "push_message":
+            case "push_message_over_quota":
+                return "push";
+            default:
+                return "service";
+        }
+    }
+
+    /**
+     * params builds proc.report's params for a start of hostingType (a
+     * HostingRecord hosting type), as paramsForReason does.
      */
     public static JSONObject params(int uid, int pid, String process, String hostingType,
             String component, int callerUid, String callerPackage, long timeMs) {
+        return paramsForReason(uid, pid, process, reason(hostingType), component, callerUid, callerPackage,
+                timeMs);
+    }
+
+    /**
+     * paramsForReason builds proc.report's params with permd's reason. The
+     * caller is named only when there is one (callerUid >= 0); a caller
+     * that is the started app's own uid is the app itself and not named,
+     * so the start is not taken for another app's.
+     */
+    public static JSONObject paramsForReason(int uid, int pid, String process, String reason,
+            String component, int callerUid, String callerPackage, long timeMs) {
         try {
-            JSONObject p = new JSONObject().put("uid", uid).put("reason", reason(hostingType))
+            JSONObject p = new JSONObject().put("uid", uid).put("reason", reason)
                     .put("time_ms", timeMs);
             if (pid > 0) {
                 p.put("pid", pid);

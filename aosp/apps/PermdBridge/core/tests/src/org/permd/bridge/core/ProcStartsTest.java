@@ -20,13 +20,20 @@ import org.permd.client.jdk.UnixSocketTransport;
  * start records as docs/process-tracking.md classifies them (another app
  * calling: associated_start with the caller; the system calling:
  * self_start); non-app starts are not reported; a report that cannot be
- * queued is counted and recorded as lost.
+ * queued is counted and recorded as lost. Activity starts by the home app
+ * or recents are the user's; service restarts name no caller.
  */
 public class ProcStartsTest {
     private static final int CALLEE = 10240; // com.example.callee
     private static final int CALLER = 10241; // com.example.caller
     private static final int WOKEN = 10242; // com.example.woken
     private static final int FLOOD = 10243; // com.example.flood
+    private static final int SHARED_TO = 10251; // com.example.sharedto
+    private static final int TAPPED = 10252; // com.example.tapped
+    private static final int RESUMED = 10253; // com.example.resumed
+    private static final int BOUND = 10254; // com.example.bound
+    private static final int JOBBED = 10255; // com.example.jobbed
+    private static final int RESTARTED = 10256; // com.example.restarted
 
     private PermdClient client;
     private ProcStarts starts;
@@ -155,5 +162,80 @@ public class ProcStartsTest {
         assertEquals("provider", ProcStarts.reason("content provider"));
         assertEquals("activity", ProcStarts.reason("top-activity"));
         assertEquals("unknown", ProcStarts.reason(null));
+    }
+
+    private JSONObject onlyRow(int uid) throws Exception {
+        List<JSONObject> r = waitRows(new JSONObject().put("uid", uid).put("category", "process"), 1);
+        assertEquals("rows for uid " + uid + ": " + r, 1, r.size());
+        return r.get(0);
+    }
+
+    @Test
+    public void activityStartsByAnotherAppAreAssociatedAndByTheLauncherAreTheUsers() throws Exception {
+        starts = new ProcStarts(client, System::currentTimeMillis, ProcStarts.QUEUE);
+        assertTrue(starts.activityStarted(SHARED_TO, 0, "com.example.sharedto", "activity",
+                "com.example.sharedto/.ShareActivity", CALLER, "com.example.caller", false, false));
+        assertTrue(starts.activityStarted(TAPPED, 0, "com.example.tapped", "top-activity",
+                "com.example.tapped/.Main", CALLER, "com.example.caller", true, false));
+        assertTrue(starts.activityStarted(RESUMED, 0, "com.example.resumed", "top-activity",
+                "com.example.resumed/.Main", CALLER, "com.example.caller", false, true));
+
+        JSONObject shared = onlyRow(SHARED_TO);
+        assertEquals("associated_start", shared.getString("kind"));
+        JSONObject d = shared.getJSONObject("detail");
+        assertEquals("activity", d.getString("reason"));
+        assertEquals("com.example.sharedto/.ShareActivity", d.getString("component"));
+        assertEquals("com.example.caller", d.getString("caller"));
+        assertEquals(CALLER, d.getInt("caller_uid"));
+
+        JSONObject tapped = onlyRow(TAPPED);
+        assertEquals("a start from the home app is the user's: " + tapped, "user_start", tapped.getString("kind"));
+        assertEquals("launcher", tapped.getJSONObject("detail").getString("reason"));
+        JSONObject resumed = onlyRow(RESUMED);
+        assertEquals("a start from recents is the user's: " + resumed, "user_start", resumed.getString("kind"));
+        assertEquals("recents", resumed.getJSONObject("detail").getString("reason"));
+        assertEquals(0, starts.lost());
+    }
+
+    @Test
+    public void serviceStartsNameTheirCallerAndRestartsNone() throws Exception {
+        starts = new ProcStarts(client, System::currentTimeMillis, ProcStarts.QUEUE);
+        assertTrue(starts.serviceStarted(BOUND, 0, "com.example.bound", "com.example.bound/.SyncService",
+                "unknown", false, CALLER, "com.example.caller"));
+        assertTrue(starts.serviceStarted(JOBBED, 0, "com.example.jobbed", "com.example.jobbed/.Job",
+                "job", false, 1000, "android"));
+        assertTrue(starts.serviceStarted(RESTARTED, 0, "com.example.restarted", "com.example.restarted/.S",
+                "unknown", true, CALLER, "com.example.caller"));
+
+        JSONObject bound = onlyRow(BOUND);
+        assertEquals("associated_start", bound.getString("kind"));
+        JSONObject d = bound.getJSONObject("detail");
+        assertEquals("service", d.getString("reason"));
+        assertEquals("com.example.bound/.SyncService", d.getString("component"));
+        assertEquals("com.example.caller", d.getString("caller"));
+        assertEquals(CALLER, d.getInt("caller_uid"));
+
+        JSONObject job = onlyRow(JOBBED);
+        assertEquals("a job the system binds is the app's own: " + job, "self_start", job.getString("kind"));
+        assertEquals("job", job.getJSONObject("detail").getString("reason"));
+
+        JSONObject restarted = onlyRow(RESTARTED);
+        assertEquals("self_start", restarted.getString("kind"));
+        JSONObject rd = restarted.getJSONObject("detail");
+        assertEquals("restart", rd.getString("reason"));
+        assertFalse("a restart names no caller: " + rd, rd.has("caller") || rd.has("caller_uid"));
+        assertEquals(0, starts.lost());
+    }
+
+    @Test
+    public void activityAndServiceReasons() {
+        assertEquals("recents", ProcStarts.activityReason("top-activity", true, true));
+        assertEquals("launcher", ProcStarts.activityReason("top-activity", true, false));
+        assertEquals("activity", ProcStarts.activityReason("activity", false, false));
+        assertEquals("service", ProcStarts.serviceReason("unknown"));
+        assertEquals("service", ProcStarts.serviceReason(null));
+        assertEquals("job", ProcStarts.serviceReason("job"));
+        assertEquals("alarm", ProcStarts.serviceReason("alarm"));
+        assertEquals("push", ProcStarts.serviceReason("push_message_over_quota"));
     }
 }
