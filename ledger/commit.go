@@ -76,12 +76,12 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 			return &withError{err}
 		}
 	}
+	cs := &commitState{txStmts: txStmts{tx: tx, all: &l.st}, rules: l.Rules()}
 	if len(w.openUses) > 0 || len(w.closedUses) > 0 || l.usesDue() {
-		if err := l.applyUses(ctx, tx, w.openUses, w.closedUses); err != nil {
+		if err := l.applyUses(ctx, &cs.txStmts, w.openUses, w.closedUses); err != nil {
 			return err
 		}
 	}
-	cs := &commitState{tx: tx, rules: l.Rules()}
 	cs.win = cs.rules.Window().Milliseconds()
 	if err := l.noteRules(ctx, cs, len(recs)); err != nil {
 		return err
@@ -100,7 +100,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 		return err
 	}
 	if len(cs.fresh) > 0 || len(cs.sealed) > 0 || w.tipStale {
-		if err := writeTip(ctx, tx, w.nextSeq-1); err != nil {
+		if err := l.writeTip(ctx, &cs.txStmts); err != nil {
 			return err
 		}
 	}
@@ -114,7 +114,7 @@ func (l *Ledger) commit(ctx context.Context, recs []Record, pre []prep, force bo
 
 // commitState is what the steps of one commit share.
 type commitState struct {
-	tx    *sql.Tx
+	txStmts
 	rules *Rules
 	win   int64 // the coalescing window, ms
 	// fresh are the rows this commit inserts; sealed the rows it seals
@@ -132,7 +132,7 @@ func (l *Ledger) noteRules(ctx context.Context, cs *commitState, recs int) error
 	if recs == 0 || w.rulesV == int64(cs.rules.Version) {
 		return nil
 	}
-	if _, err := cs.tx.ExecContext(ctx, `INSERT INTO ledger_rules(version, body) VALUES (?, ?) ON CONFLICT(version) DO NOTHING`, cs.rules.Version, string(cs.rules.Raw())); err != nil {
+	if err := cs.exec(ctx, stRules, cs.rules.Version, string(cs.rules.Raw())); err != nil {
 		return fmt.Errorf("rules version: %w", err)
 	}
 	w.rulesV = int64(cs.rules.Version)
@@ -150,7 +150,7 @@ func (l *Ledger) code(ctx context.Context, cs *commitState, s string) (int64, er
 		return id, nil
 	}
 	var id int64
-	err := cs.tx.QueryRowContext(ctx, `INSERT INTO ledger_code(code) VALUES (?) ON CONFLICT(code) DO UPDATE SET code = excluded.code RETURNING id`, s).Scan(&id)
+	err := cs.get(ctx, stCode).QueryRowContext(ctx, s).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("dictionary: %w", err)
 	}
@@ -167,7 +167,7 @@ func (l *Ledger) appID(ctx context.Context, cs *commitState, uid int, p *prep) (
 		return id, nil
 	}
 	var id int64
-	if err := cs.tx.QueryRowContext(ctx, `INSERT INTO ledger_app(uid, packages) VALUES (?, ?) ON CONFLICT(uid, packages) DO UPDATE SET uid = excluded.uid RETURNING id`, uid, p.pk).Scan(&id); err != nil {
+	if err := cs.get(ctx, stApp).QueryRowContext(ctx, uid, p.pk).Scan(&id); err != nil {
 		return 0, fmt.Errorf("app: %w", err)
 	}
 	w.apps[p.akey] = id
@@ -223,9 +223,9 @@ func (l *Ledger) addRecords(ctx context.Context, cs *commitState, recs []Record,
 		}
 		c := w.chains[rw.kindID]
 		if c == nil {
-			c = &chain{headHash: zeroHash}
+			c = &chain{headHash: zeroHash, recorded: true}
 			w.chains[rw.kindID] = c
-			if _, err := cs.tx.ExecContext(ctx, `INSERT INTO ledger_chain(kind) VALUES (?) ON CONFLICT(kind) DO NOTHING`, rw.kindID); err != nil {
+			if err := cs.exec(ctx, stChainNew, rw.kindID); err != nil {
 				return fmt.Errorf("chain: %w", err)
 			}
 		}
@@ -297,8 +297,7 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 	}
 	bulk := len(fresh) / insertRows * insertRows
 	if bulk > 0 {
-		ins := cs.tx.StmtContext(ctx, l.insMany)
-		defer ins.Close()
+		ins := cs.get(ctx, stInsMany)
 		for i := 0; i < bulk; i += insertRows {
 			args = args[:0]
 			for _, rw := range fresh[i : i+insertRows] {
@@ -310,8 +309,7 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 		}
 	}
 	if bulk < len(fresh) {
-		ins := cs.tx.StmtContext(ctx, l.insOne)
-		defer ins.Close()
+		ins := cs.get(ctx, stInsOne)
 		for _, rw := range fresh[bulk:] {
 			args = args[:0]
 			add(rw)
@@ -326,20 +324,12 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 // updateCounts writes the count and duration of open rows, already
 // stored, that events joined in this commit.
 func (l *Ledger) updateCounts(ctx context.Context, cs *commitState) error {
-	var upd *sql.Stmt
 	for _, rw := range l.w.dirty {
 		// A sealed row's count goes with its hash (writeSeals).
 		if rw.sealed {
 			continue
 		}
-		if upd == nil {
-			var err error
-			if upd, err = cs.tx.PrepareContext(ctx, `UPDATE ledger_recent SET n = ?, dur = ? WHERE seq = ?`); err != nil {
-				return err
-			}
-			defer upd.Close()
-		}
-		if _, err := upd.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.Seq); err != nil {
+		if err := cs.exec(ctx, stCount, rw.Count, rw.Last-rw.First, rw.Seq); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
 	}
@@ -352,14 +342,15 @@ func (l *Ledger) moveHeads(ctx context.Context, cs *commitState) error {
 	if len(cs.sealed) == 0 {
 		return nil
 	}
-	if err := l.writeSeals(ctx, cs.tx, cs.sealed); err != nil {
+	if err := l.writeSeals(ctx, &cs.txStmts, cs.sealed); err != nil {
 		return err
 	}
 	for kind, c := range l.w.chains {
 		if c.changed {
-			if _, err := cs.tx.ExecContext(ctx, `UPDATE ledger_chain SET head_seq = ?, head_hash = ? WHERE kind = ?`, c.headSeq, c.headHash, kind); err != nil {
+			if err := cs.exec(ctx, stChainHead, c.headSeq, c.headHash, kind); err != nil {
 				return fmt.Errorf("chain head: %w", err)
 			}
+			c.headStored = true
 		}
 	}
 	return nil

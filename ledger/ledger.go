@@ -83,11 +83,8 @@ type Ledger struct {
 	restartUsesPending bool
 	w                  writerState
 	conn               *sql.Conn // the writer's own connection, with a larger page cache
-	// The insert statements, prepared once: each commit would otherwise
-	// parse a statement of insertRows*13 parameters again.
-	insOne, insMany *sql.Stmt
-	// The seal statements (writeSeals), prepared once too.
-	sealOne, sealMany *sql.Stmt
+	// st are the writer's statements, prepared once (stmts.go).
+	st stmts
 }
 
 type request struct {
@@ -163,16 +160,7 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000; PRAGMA synchronous = FULL`); err != nil {
 		return err
 	}
-	if l.insOne, err = db.PrepareContext(ctx, insertSQL); err != nil {
-		return err
-	}
-	if l.insMany, err = db.PrepareContext(ctx, insertManySQL); err != nil {
-		return err
-	}
-	if l.sealOne, err = db.PrepareContext(ctx, sealOneSQL); err != nil {
-		return err
-	}
-	if l.sealMany, err = db.PrepareContext(ctx, sealManySQL); err != nil {
+	if err := l.st.prepare(ctx, db); err != nil {
 		return err
 	}
 	l.rules.Store(l.opt.Rules)
@@ -204,11 +192,7 @@ func (l *Ledger) openWriter(ctx context.Context, db *sql.DB) error {
 
 // closeWriter releases what openWriter set up.
 func (l *Ledger) closeWriter() {
-	for _, st := range []*sql.Stmt{l.insOne, l.insMany, l.sealOne, l.sealMany} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	l.st.close()
 	if l.conn != nil {
 		l.conn.Close()
 	}

@@ -109,10 +109,22 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("retention: %w", err)
 		}
 	}
-	if err := writeTip(ctx, tx, w.nextSeq-1); err != nil {
-		return false, fmt.Errorf("retention: %w", err)
+	// The tip's digest is computed from the writer's copy of the chain
+	// records: bring it in line with the table first, and reload it
+	// should the transaction not commit.
+	for kind, h := range anchors {
+		if c := w.chains[kind]; c != nil {
+			c.anchorSeq, c.anchorHash, c.pruned = anchorSeq[kind], h, c.pruned+counts[kind]
+		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = l.writeTip(ctx, &txStmts{tx: tx, all: &l.st})
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		if lerr := l.load(ctx); lerr != nil {
+			l.opt.Logger.Error("ledger reload failed", "err", lerr)
+		}
 		return false, fmt.Errorf("retention: %w", err)
 	}
 	l.pruned.Add(int64(len(del)))

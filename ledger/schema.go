@@ -229,17 +229,47 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// writeTip records lastSeq and the digest of the chain records as they
-// are in tx.
-func writeTip(ctx context.Context, tx *sql.Tx, lastSeq int64) error {
-	d, _, err := headsDigest(ctx, tx, lastSeq)
-	if err != nil {
-		return fmt.Errorf("tip: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE ledger_tip SET last_seq = ?, heads = ? WHERE id = 1`, lastSeq, d); err != nil {
+// writeTip records the newest seq handed out and the digest of the
+// chain records, computed from the writer's copy of them (which equals
+// the table in the writer's transaction; Verify recomputes it from the
+// table with headsDigest).
+func (l *Ledger) writeTip(ctx context.Context, ts *txStmts) error {
+	last := l.w.nextSeq - 1
+	if err := ts.exec(ctx, stTip, last, l.w.digest(last)); err != nil {
 		return fmt.Errorf("tip: %w", err)
 	}
 	return nil
+}
+
+// digest is headsDigest over the writer's copy of the chain records.
+func (w *writerState) digest(lastSeq int64) []byte {
+	kinds := make([]int64, 0, len(w.chains))
+	for k, c := range w.chains {
+		// A chain whose record was removed from the table (Verify
+		// reports it) is not in the table's digest either.
+		if c.recorded {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	b := binary.BigEndian.AppendUint64(w.h.buf[:0], uint64(lastSeq))
+	for _, k := range kinds {
+		c := w.chains[k]
+		var hh []byte
+		if c.headStored {
+			hh = c.headHash
+		}
+		for _, v := range []int64{k, c.anchorSeq, c.pruned, c.headSeq} {
+			b = binary.BigEndian.AppendUint64(b, uint64(v))
+		}
+		for _, v := range [][]byte{c.anchorHash, hh} {
+			b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
+		}
+	}
+	w.h.buf = b
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // hasher holds rowHash's scratch buffer.

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,7 +109,7 @@ var sealManySQL = `UPDATE ledger_recent SET n = v.column2, dur = v.column3, hash
 
 // writeSeals stores the count, duration and hash of the rows of sealed
 // already in the database (rows inserted in this commit carry theirs).
-func (l *Ledger) writeSeals(ctx context.Context, tx *sql.Tx, sealed []*row) error {
+func (l *Ledger) writeSeals(ctx context.Context, ts *txStmts, sealed []*row) error {
 	var todo []*row
 	for _, rw := range sealed {
 		if rw.inserted {
@@ -123,8 +122,7 @@ func (l *Ledger) writeSeals(ctx context.Context, tx *sql.Tx, sealed []*row) erro
 	args := make([]any, 0, 4*sealRows)
 	bulk := len(todo) / sealRows * sealRows
 	if bulk > 0 {
-		st := tx.StmtContext(ctx, l.sealMany)
-		defer st.Close()
+		st := ts.get(ctx, stSealMany)
 		for i := 0; i < bulk; i += sealRows {
 			args = args[:0]
 			for _, rw := range todo[i : i+sealRows] {
@@ -136,8 +134,7 @@ func (l *Ledger) writeSeals(ctx context.Context, tx *sql.Tx, sealed []*row) erro
 		}
 	}
 	if bulk < len(todo) {
-		st := tx.StmtContext(ctx, l.sealOne)
-		defer st.Close()
+		st := ts.get(ctx, stSealOne)
 		for _, rw := range todo[bulk:] {
 			if _, err := st.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.hash, rw.Seq); err != nil {
 				return fmt.Errorf("seal: %w", err)

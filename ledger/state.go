@@ -21,9 +21,17 @@ type row struct {
 
 type chain struct {
 	headSeq  int64
-	headHash []byte
+	headHash []byte // zeroHash before the first row
 	open     []*row // in seq order
 	changed  bool
+	// The rest of the chain's ledger_chain record, as stored, which the
+	// tip's digest covers (digest): the writer keeps it in memory so
+	// that a commit does not read the table back to compute the digest.
+	// recorded says ledger_chain has the record, headStored that its
+	// head_hash is not NULL.
+	anchorSeq, pruned    int64
+	anchorHash           []byte
+	recorded, headStored bool
 }
 
 type writerState struct {
@@ -46,9 +54,11 @@ type writerState struct {
 	mergeFailed bool
 	// tipStale means ledger_tip has no digest yet (just migrated).
 	tipStale bool
-	// uses counts the rows of ledger_use (uses in progress); usesSeen is
-	// when they were last noted as still in progress, ms.
+	// uses counts the rows of ledger_use (uses in progress), useIDs
+	// are their ids; usesSeen is when they were last noted as still in
+	// progress, ms.
 	uses, usesSeen int64
+	useIDs         map[uint64]struct{}
 	// open and closed are the uses to write with the next commit.
 	openUses   []OpenUse
 	closedUses []uint64
@@ -58,11 +68,25 @@ type writerState struct {
 // chain heads, and rows still open.
 func (l *Ledger) load(ctx context.Context) error {
 	w := &l.w
-	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}}
+	*w = writerState{codes: map[string]int64{}, apps: map[string]int64{}, chains: map[int64]*chain{}, byKey: map[string]*row{}, useIDs: map[uint64]struct{}{}}
 	db := l.conn
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_use`).Scan(&w.uses); err != nil {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM ledger_use`)
+	if err != nil {
 		return err
 	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		w.useIDs[uint64(id)] = struct{}{}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	w.uses = int64(len(w.useIDs))
 	// The tip's last_seq counts too: a seq is never handed out twice,
 	// even after the newest rows were removed, so the gap stays visible.
 	var tipHeads []byte
@@ -92,17 +116,18 @@ func (l *Ledger) load(ctx context.Context) error {
 		w.apps[strconv.FormatInt(a.uid, 10)+"\x00"+a.pk] = id
 	}
 	minHead := int64(1 << 62)
-	rows, err := db.QueryContext(ctx, `SELECT kind, head_seq, head_hash FROM ledger_chain`)
+	rows, err = db.QueryContext(ctx, `SELECT kind, head_seq, head_hash, anchor_seq, anchor_hash, pruned FROM ledger_chain`)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		c := &chain{}
 		var kind int64
-		if err := rows.Scan(&kind, &c.headSeq, &c.headHash); err != nil {
+		if err := rows.Scan(&kind, &c.headSeq, &c.headHash, &c.anchorSeq, &c.anchorHash, &c.pruned); err != nil {
 			rows.Close()
 			return err
 		}
+		c.recorded, c.headStored = true, c.headHash != nil
 		if c.headHash == nil {
 			c.headHash = zeroHash
 		}
