@@ -118,7 +118,7 @@ func synthN(n int, start time.Time) []Record {
 }
 
 // TestRowSizeWithinBudget measures the stored size of rows written by the
-// real writer, indexes included, against the 150 bytes/row budget.
+// real writer, indexes included, against the 100 bytes/row budget.
 func TestRowSizeWithinBudget(t *testing.T) {
 	n := envInt("PERMD_SIZE_ROWS", 100000)
 	if testing.Short() {
@@ -138,8 +138,8 @@ func TestRowSizeWithinBudget(t *testing.T) {
 	if rows != int64(n) {
 		t.Fatalf("want %d rows, got %d", n, rows)
 	}
-	if per > 150 {
-		t.Errorf("want at most 150 bytes per row, got %.1f", per)
+	if per > 100 {
+		t.Errorf("want at most 100 bytes per row, got %.1f", per)
 	}
 	// Free pages are what the largest stage left behind (see fromRows):
 	// a fixed reserve that the next stages reuse, not a cost per row.
@@ -150,89 +150,111 @@ func TestRowSizeWithinBudget(t *testing.T) {
 
 // BenchmarkIngest compares Append (validation, coalescing, package
 // resolution, hash chain, group commit) with a bare prepared INSERT of
-// the same rows in one transaction.
+// the same rows in one transaction. Each round measures the baseline
+// and the ledger back to back (these hosts are shared and noisy); the
+// medians of PERMD_BENCH_ROUNDS rounds (default 3) are reported.
 func BenchmarkIngest(b *testing.B) {
 	n := envInt("PERMD_BENCH_INGEST", 200000)
+	rounds := envInt("PERMD_BENCH_ROUNDS", 3)
 	rules := noMerge(defaultRules(b))
 	for b.Loop() {
-		// Bare baseline: same schema, integer codes precomputed.
-		dir := b.TempDir()
-		db, err := store.Open(filepath.Join(dir, "bare.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := Migrate(context.Background(), db); err != nil {
-			b.Fatal(err)
-		}
-		codes := map[string]int64{"": 0}
-		for _, s := range append(append(slices.Clone(benchCats), "access", "span", "self_start", "clipboard_read", "device_id_read", "process", "clipboard", "device_id",
-			"allowed", "denied", "reduced", "decoy", "rate_limited", "foreground", "visible", "background", "not_running"), func() []string {
-			var ops []string
-			for _, c := range benchCats {
-				ops = append(ops, "android:"+c)
-			}
-			return ops
-		}()...) {
-			if _, ok := codes[s]; !ok {
-				codes[s] = int64(len(codes))
-			}
-		}
-		recs := synthN(n, t0)
-		t1 := time.Now()
-		tx, _ := db.Begin()
-		st, err := tx.Prepare(`INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		nz := func(v int64) any {
-			if v == 0 {
-				return nil
-			}
-			return v
-		}
-		for i, r := range recs {
-			var d any
-			if r.Detail != nil {
-				d = string(r.Detail)
-			}
-			if _, err := st.Exec(i+1, r.Time.UnixMilli(), 0, 1, r.UID-10000+1, codes[r.Kind], codes[r.Category], nz(codes[r.Op]), nz(codes[r.Result]), nz(codes[r.AppState]), 1, d); err != nil {
+		m := map[string][]float64{}
+		var bytesRow float64
+		for range rounds {
+			bare := bareIngest(b, n)
+			m["bare-rows/s"] = append(m["bare-rows/s"], bare)
+			dir := b.TempDir()
+			db, err := store.Open(filepath.Join(dir, "ledger.db"))
+			if err != nil {
 				b.Fatal(err)
 			}
+			clk := &clock{t: t0.Add(time.Hour)}
+			l, err := Open(context.Background(), db, Options{Rules: rules, Now: clk.Now, Packages: benchPackages})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, batch := range []int{1000, 100} {
+				recs := synthN(n, t0.Add(-time.Duration(batch)*time.Minute))
+				c0 := l.Stats().Commits
+				el := ingest(b, l, recs, batch)
+				rate := float64(n) / el.Seconds()
+				m[fmt.Sprintf("append%d-rows/commit", batch)] = append(m[fmt.Sprintf("append%d-rows/commit", batch)], float64(n)/float64(l.Stats().Commits-c0))
+				m[fmt.Sprintf("append%d-rows/s", batch)] = append(m[fmt.Sprintf("append%d-rows/s", batch)], rate)
+				m[fmt.Sprintf("append%d-ratio", batch)] = append(m[fmt.Sprintf("append%d-ratio", batch)], rate/bare)
+			}
+			l.Close()
+			var rows int64
+			db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&rows)
+			used, _ := dbBytes(b, db)
+			bytesRow = float64(used) / float64(rows)
+			db.Close()
 		}
-		st.Close()
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
+		for k, v := range m {
+			b.ReportMetric(medianF(v), k)
 		}
-		bare := time.Since(t1)
-		db.Close()
-
-		// The ledger.
-		db, err = store.Open(filepath.Join(dir, "ledger.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		clk := &clock{t: t0.Add(time.Hour)}
-		l, err := Open(context.Background(), db, Options{Rules: rules, Now: clk.Now, Packages: benchPackages})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, batch := range []int{100, 1000} {
-			recs := synthN(n, t0.Add(-time.Duration(batch)*time.Minute))
-			c0 := l.Stats().Commits
-			el := ingest(b, l, recs, batch)
-			rate := float64(n) / el.Seconds()
-			b.ReportMetric(float64(n)/float64(l.Stats().Commits-c0), fmt.Sprintf("append%d-rows/commit", batch))
-			b.ReportMetric(rate, fmt.Sprintf("append%d-rows/s", batch))
-			b.ReportMetric(rate/(float64(n)/bare.Seconds()), fmt.Sprintf("append%d-ratio", batch))
-		}
-		b.ReportMetric(float64(n)/bare.Seconds(), "bare-rows/s")
-		l.Close()
-		var rows int64
-		db.QueryRow(`SELECT COUNT(*) FROM ledger_event`).Scan(&rows)
-		used, _ := dbBytes(b, db)
-		b.ReportMetric(float64(used)/float64(rows), "bytes/row")
-		db.Close()
+		b.ReportMetric(bytesRow, "bytes/row")
+		b.Logf("append1000-ratio per round %.2f, append100-ratio %.2f", m["append1000-ratio"], m["append100-ratio"])
 	}
+}
+
+// bareIngest is BenchmarkIngest's baseline: n rows of the same mix
+// inserted into a fresh ledger_event with one prepared INSERT in one
+// transaction, integer codes precomputed, no chain. It returns rows/s.
+func bareIngest(b *testing.B, n int) float64 {
+	db, err := store.Open(filepath.Join(b.TempDir(), "bare.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := Migrate(context.Background(), db); err != nil {
+		b.Fatal(err)
+	}
+	codes := map[string]int64{"": 0}
+	for _, s := range append(append(slices.Clone(benchCats), "access", "span", "self_start", "clipboard_read", "device_id_read", "process", "clipboard", "device_id",
+		"allowed", "denied", "reduced", "decoy", "rate_limited", "foreground", "visible", "background", "not_running"), func() []string {
+		var ops []string
+		for _, c := range benchCats {
+			ops = append(ops, "android:"+c)
+		}
+		return ops
+	}()...) {
+		if _, ok := codes[s]; !ok {
+			codes[s] = int64(len(codes))
+		}
+	}
+	recs := synthN(n, t0)
+	t1 := time.Now()
+	tx, _ := db.Begin()
+	st, err := tx.Prepare(`INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nz := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return v
+	}
+	for i, r := range recs {
+		var d any
+		if r.Detail != nil {
+			d = string(r.Detail)
+		}
+		if _, err := st.Exec(i+1, r.Time.UnixMilli(), 0, 1, r.UID-10000+1, codes[r.Kind], codes[r.Category], nz(codes[r.Op]), nz(codes[r.Result]), nz(codes[r.AppState]), 1, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st.Close()
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(n) / time.Since(t1).Seconds()
+}
+
+func medianF(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // generate builds a ledger of rows rows over days days and apps apps
@@ -243,7 +265,7 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 	end := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	// The cache is keyed by the schema too, so a changed schema or
 	// generator never reuses a stale file.
-	fp := sha256.Sum256([]byte(migrations[len(migrations)-1].SQL + "gen2"))
+	fp := sha256.Sum256([]byte(migrations[len(migrations)-1].SQL + "gen3"))
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("permd-bench-%s-%x-%d-%d-%d.db", strings.ReplaceAll(store.Driver, "/", "_"), fp[:4], rows, days, apps))
 	if _, err := os.Stat(path + ".done"); err == nil {
 		return path, end
@@ -331,7 +353,7 @@ func generate(tb testing.TB, rows, days, apps int) (string, time.Time) {
 		if r.Detail != nil {
 			d = string(r.Detail)
 		}
-		if _, err := ins.Exec(seq, c.First, 0, n, r.UID-10000+1, kind, cat, nz(op), nz(res), nz(st), rules.Version, d, hv); err != nil {
+		if _, err := ins.Exec(seq, c.First, 0, n, r.UID-10000+1, kind, cat, nz(op), nz(res), nz(st), rules.Version, d, rowTag(hv)); err != nil {
 			tb.Fatal(err)
 		}
 		if i%200000 == 199999 {

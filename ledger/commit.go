@@ -290,7 +290,7 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 	add := func(rw *row) {
 		var h any
 		if rw.sealed {
-			h = rw.hash
+			h = rowTag(rw.hash)
 		}
 		args = append(args, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
 			nullZero(rw.opID), nullZero(rw.resID), nullZero(rw.stID), rw.Rules, nullEmpty(rw.Detail), h)

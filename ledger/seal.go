@@ -126,7 +126,7 @@ func (l *Ledger) writeSeals(ctx context.Context, ts *txStmts, sealed []*row) err
 		for i := 0; i < bulk; i += sealRows {
 			args = args[:0]
 			for _, rw := range todo[i : i+sealRows] {
-				args = append(args, rw.Seq, rw.Count, rw.Last-rw.First, rw.hash)
+				args = append(args, rw.Seq, rw.Count, rw.Last-rw.First, rowTag(rw.hash))
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("seal: %w", err)
@@ -136,7 +136,7 @@ func (l *Ledger) writeSeals(ctx context.Context, ts *txStmts, sealed []*row) err
 	if bulk < len(todo) {
 		st := ts.get(ctx, stSealOne)
 		for _, rw := range todo[bulk:] {
-			if _, err := st.ExecContext(ctx, rw.Count, rw.Last-rw.First, rw.hash, rw.Seq); err != nil {
+			if _, err := st.ExecContext(ctx, rw.Count, rw.Last-rw.First, rowTag(rw.hash), rw.Seq); err != nil {
 				return fmt.Errorf("seal: %w", err)
 			}
 		}
