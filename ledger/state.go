@@ -59,6 +59,7 @@ type writerState struct {
 	// progress, ms.
 	uses, usesSeen int64
 	useIDs         map[uint64]struct{}
+	useBuf         []byte // appendUseRecs' buffer
 	// open and closed are the uses to write with the next commit.
 	openUses   []OpenUse
 	closedUses []uint64

@@ -53,10 +53,11 @@ func (l *Ledger) applyUses(ctx context.Context, ts *txStmts, open []OpenUse, clo
 	w := &l.w
 	now := l.opt.Now().UnixMilli()
 	for _, u := range open {
-		b, err := json.Marshal(u.Recs)
+		b, err := appendUseRecs(w.useBuf[:0], u.Recs)
 		if err != nil {
 			return fmt.Errorf("open use: %w", err)
 		}
+		w.useBuf = b
 		if err := ts.exec(ctx, stUseOpen, int64(u.ID), u.Start.UnixMilli(), now, string(b)); err != nil {
 			return fmt.Errorf("open use: %w", err)
 		}
