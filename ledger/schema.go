@@ -291,10 +291,11 @@ func (w *writerState) digest(lastSeq int64) []byte {
 // secret on the device). The tag only says where the chain first goes
 // wrong: the first row whose tag differs from its recomputed hash is
 // named. A changed row keeps its own tag by chance with probability
-// 2^-16; the next row of its kind is then named instead, and the head
-// check fails either way. Two bytes instead of 32 save 30 bytes a row,
-// about a quarter of the ledger (docs/ledger-storage.md).
-const tagBytes = 2
+// 2^-8; a later row of its kind is then named instead (the next one but
+// with probability 2^-8), and the head check fails either way. One byte
+// instead of 32 saves 31 bytes a row, about a quarter of the ledger
+// (docs/ledger-storage.md).
+const tagBytes = 1
 
 // rowTag is what a sealed row stores of its full hash.
 func rowTag(full []byte) []byte { return full[:tagBytes] }
