@@ -147,7 +147,20 @@ func (l *Ledger) merge(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_event(`+eventCols+`) SELECT `+eventCols+` FROM ledger_recent WHERE hash IS NOT NULL ORDER BY seq`); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_recent WHERE hash IS NOT NULL`); err != nil {
+	// With no open row left in ledger_recent (every row moved), the
+	// table is emptied whole, which SQLite does by freeing its pages
+	// rather than deleting row by row: about a tenth of the cost. The
+	// check reads the table; it does not trust the writer's memory,
+	// which does not hold an open row it could not resolve at start.
+	var open bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_recent WHERE hash IS NULL)`).Scan(&open); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	del := `DELETE FROM ledger_recent`
+	if open {
+		del += ` WHERE hash IS NOT NULL`
+	}
+	if _, err := tx.ExecContext(ctx, del); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return tx.Commit()
