@@ -52,8 +52,26 @@ const (
 	insertRows = 32
 )
 
-var insertManySQL = `INSERT INTO ledger_recent(` + eventCols + `) VALUES ` +
-	strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?,?,?,?),`, insertRows), ",")
+// insertManySQL inserts insertRows rows. The rows of one commit have
+// consecutive seqs and one rules version, so those are bound once per
+// statement (?1 the first seq, ?2 the version) and each row binds the
+// other 11 columns: binding is most of what an insert into the
+// unindexed ledger_recent costs.
+var insertManySQL = func() string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ledger_recent(` + eventCols + `) VALUES `)
+	for k := range insertRows {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		p := 3 + manyRowArgs*k
+		fmt.Fprintf(&b, "(?1+%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?2,?%d,?%d)", k, p, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9, p+10)
+	}
+	return b.String()
+}()
+
+// manyRowArgs is how many arguments each row of insertManySQL binds.
+const manyRowArgs = 11
 
 func coalesceKey(app, kind, cat, op, res, st, detail string) string {
 	return app + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail
@@ -286,22 +304,25 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 13*insertRows)
-	add := func(rw *row) {
-		var h any
+	args := make([]any, 0, 2+manyRowArgs*insertRows)
+	tag := func(rw *row) any {
 		if rw.sealed {
-			h = rowTag(rw.hash)
+			return rowTag(rw.hash)
 		}
-		args = append(args, rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
-			nullZero(rw.opID), nullZero(rw.resID), nullZero(rw.stID), rw.Rules, nullEmpty(rw.Detail), h)
+		return nil
 	}
 	bulk := len(fresh) / insertRows * insertRows
 	if bulk > 0 {
 		ins := cs.get(ctx, stInsMany)
 		for i := 0; i < bulk; i += insertRows {
-			args = args[:0]
-			for _, rw := range fresh[i : i+insertRows] {
-				add(rw)
+			chunk := fresh[i : i+insertRows]
+			args = append(args[:0], chunk[0].Seq, chunk[0].Rules)
+			for k, rw := range chunk {
+				if rw.Seq != chunk[0].Seq+int64(k) || rw.Rules != chunk[0].Rules {
+					return fmt.Errorf("insert: row %d breaks the run of seqs and rules of its statement", rw.Seq)
+				}
+				args = append(args, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
+					nullZero(rw.opID), nullZero(rw.resID), nullZero(rw.stID), nullEmpty(rw.Detail), tag(rw))
 			}
 			if _, err := ins.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("insert: %w", err)
@@ -311,8 +332,8 @@ func (l *Ledger) insertFresh(ctx context.Context, cs *commitState) error {
 	if bulk < len(fresh) {
 		ins := cs.get(ctx, stInsOne)
 		for _, rw := range fresh[bulk:] {
-			args = args[:0]
-			add(rw)
+			args = append(args[:0], rw.Seq, rw.First, rw.Last-rw.First, rw.Count, rw.appID, rw.kindID, rw.catID,
+				nullZero(rw.opID), nullZero(rw.resID), nullZero(rw.stID), rw.Rules, nullEmpty(rw.Detail), tag(rw))
 			if _, err := ins.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("insert: %w", err)
 			}
