@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"encoding/json"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -21,13 +20,8 @@ func BenchmarkUseCommit(b *testing.B) {
 		{UID: 10100, Kind: "span", Category: "camera", Op: "android:camera", Result: "allowed", AppState: "foreground", Detail: json.RawMessage(`{"pid":4242}`)},
 		{UID: 10100, Kind: "indicator", Category: "camera", Detail: json.RawMessage(`{"resource":"camera","package":"com.a","uses":1}`)},
 	}
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
 	var id uint64
-	c0, t0 := cpu(), time.Now()
+	c0, t0 := cpuTime(), time.Now()
 	for b.Loop() {
 		id++
 		for j := range recs {
@@ -44,5 +38,5 @@ func BenchmarkUseCommit(b *testing.B) {
 	}
 	commits := float64(2 * b.N)
 	b.ReportMetric(float64(time.Since(t0).Microseconds())/commits, "us/commit")
-	b.ReportMetric(float64((cpu()-c0).Microseconds())/commits, "cpu-us/commit")
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/commits, "cpu-us/commit")
 }
