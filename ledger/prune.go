@@ -153,9 +153,7 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 		err = tx.Commit()
 	}
 	if err != nil {
-		if lerr := l.load(ctx); lerr != nil {
-			l.opt.Logger.Error("ledger reload failed", "err", lerr)
-		}
+		l.reload(ctx)
 		return false, fmt.Errorf("retention: %w", err)
 	}
 	l.pruned.Add(int64(len(del)))

@@ -208,9 +208,7 @@ func (l *Ledger) commitBatch(ctx context.Context, batch []*request, force bool) 
 		case err != nil:
 			l.lastErr.Store(err.Error())
 			l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(r.recs))
-			if lerr := l.load(ctx); lerr != nil {
-				l.opt.Logger.Error("ledger reload failed", "err", lerr)
-			}
+			l.reload(ctx)
 		}
 		r.done <- err
 	}
@@ -267,11 +265,7 @@ func (l *Ledger) commitGroup(ctx context.Context, batch []*request, force bool) 
 		l.opt.Logger.Error("ledger commit failed", "err", err, "records", len(recs))
 		// The in-memory state may be ahead of the database: reload it,
 		// keeping the uses still to be written into ledger_use.
-		open, closed := l.w.openUses, l.w.closedUses
-		if lerr := l.load(ctx); lerr != nil {
-			l.opt.Logger.Error("ledger reload failed", "err", lerr)
-		}
-		l.w.openUses, l.w.closedUses = open, closed
+		l.reload(ctx)
 		// Nobody waits for enqueued records: count them as dropped so
 		// that the next overload row says so, never lose them silently.
 		l.dropped.Add(d) // the overload row did not make it either
@@ -290,6 +284,17 @@ func (l *Ledger) commitGroup(ctx context.Context, batch []*request, force bool) 
 			r.done <- err
 		}
 	}
+}
+
+// reload reads the writer state again after a failed transaction (the
+// memory may be ahead of the database), keeping the uses still to be
+// written into ledger_use: they are not in the database to be read.
+func (l *Ledger) reload(ctx context.Context) {
+	open, closed := l.w.openUses, l.w.closedUses
+	if err := l.load(ctx); err != nil {
+		l.opt.Logger.Error("ledger reload failed", "err", err)
+	}
+	l.w.openUses, l.w.closedUses = open, closed
 }
 
 func (l *Ledger) sealDue() bool {
