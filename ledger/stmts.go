@@ -24,6 +24,10 @@ const (
 	stUseOpen
 	stUseClose
 	stUseSeen
+	stMergeMove
+	stMergeOpen
+	stMergeEmpty
+	stMergeSealed
 	nStmts
 )
 
@@ -47,6 +51,11 @@ var stmtSQL = [nStmts]string{
 		ON CONFLICT(id) DO UPDATE SET start_ms = excluded.start_ms, seen_ms = excluded.seen_ms, recs = excluded.recs`,
 	stUseClose: `DELETE FROM ledger_use WHERE id = ?`,
 	stUseSeen:  `UPDATE ledger_use SET seen_ms = ?`,
+	// The merge (writer.go).
+	stMergeMove:   `INSERT INTO ledger_event(` + eventCols + `) SELECT ` + eventCols + ` FROM ledger_recent WHERE hash IS NOT NULL ORDER BY seq`,
+	stMergeOpen:   `SELECT EXISTS (SELECT 1 FROM ledger_recent WHERE hash IS NULL)`,
+	stMergeEmpty:  `DELETE FROM ledger_recent`,
+	stMergeSealed: `DELETE FROM ledger_recent WHERE hash IS NOT NULL`,
 }
 
 // stmts are the writer's prepared statements. They are prepared on the

@@ -144,7 +144,8 @@ func (l *Ledger) merge(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_event(`+eventCols+`) SELECT `+eventCols+` FROM ledger_recent WHERE hash IS NOT NULL ORDER BY seq`); err != nil {
+	ts := &txStmts{tx: tx, all: &l.st}
+	if err := ts.exec(ctx, stMergeMove); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	// With no open row left in ledger_recent (every row moved), the
@@ -153,14 +154,14 @@ func (l *Ledger) merge(ctx context.Context) error {
 	// check reads the table; it does not trust the writer's memory,
 	// which does not hold an open row it could not resolve at start.
 	var open bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_recent WHERE hash IS NULL)`).Scan(&open); err != nil {
+	if err := ts.get(ctx, stMergeOpen).QueryRowContext(ctx).Scan(&open); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
-	del := `DELETE FROM ledger_recent`
+	del := stMergeEmpty
 	if open {
-		del += ` WHERE hash IS NOT NULL`
+		del = stMergeSealed
 	}
-	if _, err := tx.ExecContext(ctx, del); err != nil {
+	if err := ts.exec(ctx, del); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return tx.Commit()
