@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,11 +51,12 @@ func BenchmarkLedgerReportSocket(b *testing.B) {
 		rounds = v
 	}
 	for b.Loop() {
-		var ratios, rates, bares, perCommit []float64
+		var ratios, rates, bares, perCommit, cpuRatios []float64
 		for range rounds {
-			bare := bareInsert(b, n, start)
-			rate, rc := reportOverSocket(b, rules, reporters, n/reporters, batch, mk)
+			bare, bareCPU := bareInsert(b, n, start)
+			rate, rc, cpu := reportOverSocket(b, rules, reporters, n/reporters, batch, mk)
 			ratios = append(ratios, rate/bare)
+			cpuRatios = append(cpuRatios, float64(bareCPU)/float64(cpu))
 			rates = append(rates, rate)
 			bares = append(bares, bare)
 			perCommit = append(perCommit, rc)
@@ -63,7 +65,8 @@ func BenchmarkLedgerReportSocket(b *testing.B) {
 		b.ReportMetric(median(perCommit), "rows/commit")
 		b.ReportMetric(median(bares), "bare-rows/s")
 		b.ReportMetric(median(ratios), "ratio")
-		b.Logf("%d records in batches of %d from %d reporters; ratio per round %.2f", n, batch, reporters, ratios)
+		b.ReportMetric(median(cpuRatios), "cpu-ratio")
+		b.Logf("%d records in batches of %d from %d reporters; ratio per round %.2f; CPU-time ratio per round %.2f", n, batch, reporters, ratios, cpuRatios)
 	}
 }
 
@@ -74,8 +77,9 @@ func median(v []float64) float64 {
 }
 
 // bareInsert is the baseline: n rows inserted with a prepared statement
-// in one transaction, no chain, no socket. It returns rows/s.
-func bareInsert(b *testing.B, n int, start int64) float64 {
+// in one transaction, no chain, no socket. It returns rows/s and the
+// process's CPU time it took.
+func bareInsert(b *testing.B, n int, start int64) (float64, time.Duration) {
 	db, err := store.Open(filepath.Join(b.TempDir(), store.FileName))
 	if err != nil {
 		b.Fatal(err)
@@ -84,7 +88,7 @@ func bareInsert(b *testing.B, n int, start int64) float64 {
 	if err := ledger.Migrate(context.Background(), db); err != nil {
 		b.Fatal(err)
 	}
-	t1 := time.Now()
+	c1, t1 := processCPU(), time.Now()
 	tx, _ := db.Begin()
 	st, err := tx.Prepare(`INSERT INTO ledger_event(seq, t, dur, n, app, kind, cat, op, res, st, rules, detail, hash) VALUES (?,?,0,1,?,1,?,?,?,?,1,NULL,NULL)`)
 	if err != nil {
@@ -99,13 +103,22 @@ func bareInsert(b *testing.B, n int, start int64) float64 {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	return float64(n) / time.Since(t1).Seconds()
+	return float64(n) / time.Since(t1).Seconds(), processCPU() - c1
+}
+
+// processCPU is the CPU time the process has used (user and system).
+// On a shared host the wall-clock ratio moves with other processes'
+// load; the ratio of CPU time, the work each side does, hardly does.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportOverSocket starts a service and has reporters send per records
-// each in ledger.report calls of batch records; it returns rows/s and
-// rows per commit.
-func reportOverSocket(b *testing.B, rules string, reporters, per, batch int, mk func(int) map[string]any) (float64, float64) {
+// each in ledger.report calls of batch records; it returns rows/s, rows
+// per commit and the process's CPU time (service and clients).
+func reportOverSocket(b *testing.B, rules string, reporters, per, batch int, mk func(int) map[string]any) (float64, float64, time.Duration) {
 	ts := startTestService(b, testOptions{Config: map[string]string{RulesFile: rules}})
 	defer ts.stop(b)
 	conns := make([]*client.Client, reporters)
@@ -128,7 +141,7 @@ func reportOverSocket(b *testing.B, rules string, reporters, per, batch int, mk 
 	}
 	var wg sync.WaitGroup
 	c0 := ts.svc.ledger.l.Stats().Commits
-	t1 := time.Now()
+	cpu0, t1 := processCPU(), time.Now()
 	for g, c := range conns {
 		wg.Add(1)
 		go func() {
@@ -142,10 +155,10 @@ func reportOverSocket(b *testing.B, rules string, reporters, per, batch int, mk 
 		}()
 	}
 	wg.Wait()
-	el := time.Since(t1)
+	el, cpu := time.Since(t1), processCPU()-cpu0
 	st := ts.svc.ledger.l.Stats()
 	if st.Committed != int64(per*reporters) {
 		b.Fatalf("want %d records committed, got %d", per*reporters, st.Committed)
 	}
-	return float64(per*reporters) / el.Seconds(), float64(per*reporters) / float64(st.Commits-c0)
+	return float64(per*reporters) / el.Seconds(), float64(per*reporters) / float64(st.Commits-c0), cpu
 }

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -42,24 +43,38 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 		}
 		_ = c
 	}
+	if len(active) == 0 {
+		return false, nil
+	}
+	// The anchor is the full hash of the last row removed, and a row
+	// stores only a tag of it (rowTag): recompute the full hashes of the
+	// rows removed, from the chain's current anchor, as Verify does.
+	codes, apps, err := readDict(ctx, l.conn)
+	if err != nil {
+		return false, fmt.Errorf("retention: %w", err)
+	}
 	anchors := map[int64][]byte{}
 	anchorSeq := map[int64]int64{}
 	counts := map[int64]int64{}
 	var del []int64
 	var after int64
 	for len(active) > 0 && len(del) < pruneChunk {
-		rows, err := l.conn.QueryContext(ctx, `SELECT seq, t + dur, kind, hash FROM ledger_all WHERE seq > ? ORDER BY seq LIMIT 1000`, after)
+		rows, err := l.conn.QueryContext(ctx, `SELECT `+eventCols+` FROM ledger_all WHERE seq > ? ORDER BY seq LIMIT 1000`, after)
 		if err != nil {
 			return false, fmt.Errorf("retention: %w", err)
 		}
 		n := 0
 		for rows.Next() && len(active) > 0 && len(del) < pruneChunk {
-			var seq, last, kind int64
+			var c content
+			var dur, appID, kind, cat int64
+			var op, res, st sql.NullInt64
+			var detail sql.NullString
 			var h []byte
-			if err := rows.Scan(&seq, &last, &kind, &h); err != nil {
+			if err := rows.Scan(&c.Seq, &c.First, &dur, &c.Count, &appID, &kind, &cat, &op, &res, &st, &c.Rules, &detail, &h); err != nil {
 				rows.Close()
 				return false, fmt.Errorf("retention: %w", err)
 			}
+			seq, last := c.Seq, c.First+dur
 			n++
 			after = seq
 			if !active[kind] {
@@ -69,8 +84,24 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 				delete(active, kind)
 				continue
 			}
+			prev := anchors[kind]
+			if prev == nil {
+				if prev = w.chains[kind].anchorHash; prev == nil {
+					prev = zeroHash
+				}
+			}
+			a := apps[appID]
+			c.Last, c.UID, c.Packages = last, a.uid, a.pk
+			c.Kind, c.Category = codes[kind], codes[cat]
+			c.Op, c.Result, c.AppState, c.Detail = codes[op.Int64], codes[res.Int64], codes[st.Int64], detail.String
+			full := rowHash(&w.h, prev, &c)
+			if !tagMatches(h, full) {
+				// Changed before retention came to it: Verify names the
+				// first row kept, whose hash no longer follows.
+				l.opt.Logger.Error("ledger retention: a row it removes does not match its hash", "seq", seq, "kind", codes[kind])
+			}
 			del = append(del, seq)
-			anchors[kind], anchorSeq[kind] = h, seq
+			anchors[kind], anchorSeq[kind] = full, seq
 			counts[kind]++
 			if c := w.chains[kind]; c != nil && seq == c.headSeq && len(c.open) == 0 {
 				delete(active, kind) // the chain is now empty
@@ -109,10 +140,20 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("retention: %w", err)
 		}
 	}
-	if err := writeTip(ctx, tx, w.nextSeq-1); err != nil {
-		return false, fmt.Errorf("retention: %w", err)
+	// The tip's digest is computed from the writer's copy of the chain
+	// records: bring it in line with the table first, and reload it
+	// should the transaction not commit.
+	for kind, h := range anchors {
+		if c := w.chains[kind]; c != nil {
+			c.anchorSeq, c.anchorHash, c.pruned = anchorSeq[kind], h, c.pruned+counts[kind]
+		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = l.writeTip(ctx, &txStmts{tx: tx, all: &l.st})
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		l.reload(ctx)
 		return false, fmt.Errorf("retention: %w", err)
 	}
 	l.pruned.Add(int64(len(del)))

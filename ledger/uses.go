@@ -44,34 +44,34 @@ func (l *Ledger) EnqueueUses(open []OpenUse, closed []uint64, recs ...Record) {
 	l.enqueue(open, closed, recs)
 }
 
-// applyUses writes the uses that began and ended into ledger_use in tx,
-// and notes the uses in progress as still in progress every useBeat.
-func (l *Ledger) applyUses(ctx context.Context, tx *sql.Tx, open []OpenUse, closed []uint64) error {
+// applyUses writes the uses that began and ended into ledger_use in the
+// commit's transaction, and notes the uses in progress as still in
+// progress every useBeat. The writer keeps the ids of the uses in
+// ledger_use, so that it knows their number without counting the table
+// in every commit (op.start waits for this commit).
+func (l *Ledger) applyUses(ctx context.Context, ts *txStmts, open []OpenUse, closed []uint64) error {
 	w := &l.w
 	now := l.opt.Now().UnixMilli()
 	for _, u := range open {
-		b, err := json.Marshal(u.Recs)
+		b, err := appendUseRecs(w.useBuf[:0], u.Recs)
 		if err != nil {
 			return fmt.Errorf("open use: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_use(id, start_ms, seen_ms, recs) VALUES (?, ?, ?, ?)
-			ON CONFLICT(id) DO UPDATE SET start_ms = excluded.start_ms, seen_ms = excluded.seen_ms, recs = excluded.recs`,
-			int64(u.ID), u.Start.UnixMilli(), now, string(b)); err != nil {
+		w.useBuf = b
+		if err := ts.exec(ctx, stUseOpen, int64(u.ID), u.Start.UnixMilli(), now, string(b)); err != nil {
 			return fmt.Errorf("open use: %w", err)
 		}
+		w.useIDs[u.ID] = struct{}{}
 	}
 	for _, id := range closed {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_use WHERE id = ?`, int64(id)); err != nil {
+		if err := ts.exec(ctx, stUseClose, int64(id)); err != nil {
 			return fmt.Errorf("close use: %w", err)
 		}
+		delete(w.useIDs, id)
 	}
-	if len(open) > 0 || len(closed) > 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_use`).Scan(&w.uses); err != nil {
-			return fmt.Errorf("uses: %w", err)
-		}
-	}
+	w.uses = int64(len(w.useIDs))
 	if w.uses > 0 && now-w.usesSeen >= useBeat.Milliseconds() {
-		if _, err := tx.ExecContext(ctx, `UPDATE ledger_use SET seen_ms = ?`, now); err != nil {
+		if err := ts.exec(ctx, stUseSeen, now); err != nil {
 			return fmt.Errorf("uses: %w", err)
 		}
 		w.usesSeen = now
@@ -161,6 +161,7 @@ func (l *Ledger) closeRestartUses(ctx context.Context) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM ledger_use`)
 		w := &l.w
 		w.uses = 0
+		clear(w.useIDs)
 		return err
 	})
 }
