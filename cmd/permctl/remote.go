@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,7 +178,7 @@ func runDevices(ctx context.Context, e *env, args []string) error {
 
 // runLedgerPull copies the device's database (and its -wal file, which
 // holds the latest commits until a checkpoint) with sync:, for
-// permctl ledger --db FILE.
+// permctl ledger --db FILE; pullDatabase keeps the two consistent.
 func runLedgerPull(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "ledger pull", "--device SERIAL [--remote-db PATH] FILE")
 	device := fl.String("device", globalDevice, "the device (USB serial or HOST:PORT)")
@@ -201,31 +200,19 @@ func runLedgerPull(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("device %s: %w", *device, err)
 	}
 	defer c.Close()
-	n, err := c.PullFile(ctx, *remoteDB, local)
+	got, err := pullDatabase(ctx, c, *remoteDB, local, nil)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: %s does not exist (or is not readable by adbd's user: the database needs adb root)", *device, *remoteDB)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "pulled %s:%s to %s (%d bytes)\n", *device, *remoteDB, local, n)
-	// The WAL goes with it, or the copy would miss recent records. The
-	// two files are copied one after the other, so records committed in
-	// between may be missing from the copy, never half-present: SQLite
-	// ignores an incomplete WAL frame.
-	// A -wal left from an earlier pull would be applied to this copy.
-	for _, stale := range []string{local + "-wal", local + "-shm"} {
-		if err := os.Remove(stale); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove %s: %w", stale, err)
-		}
+	fmt.Fprintf(e.stdout, "pulled %s:%s to %s (%d bytes)\n", *device, *remoteDB, local, got.db)
+	if got.wal >= 0 {
+		fmt.Fprintf(e.stdout, "pulled %s-wal to %s-wal (%d bytes)\n", *remoteDB, local, got.wal)
 	}
-	wn, err := c.PullFile(ctx, *remoteDB+"-wal", local+"-wal")
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("pull the -wal file: %w", err)
-	default:
-		fmt.Fprintf(e.stdout, "pulled %s-wal to %s-wal (%d bytes)\n", *remoteDB, local, wn)
+	if got.attempts > 1 {
+		fmt.Fprintf(e.stdout, "the database changed during the pull; copied again (%d attempts)\n", got.attempts)
 	}
 	fmt.Fprintf(e.stdout, "read it with: permctl ledger --db %s\n", filepath.Clean(local))
 	return nil
