@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"permd/aosp/etc"
 	"permd/aosp/wait"
 	"permd/framework/frameworktest/harness"
 	"permd/ledger"
@@ -35,9 +37,17 @@ func TestLedgerReportQueryVerifyOverSocket(t *testing.T) {
 	if err := ts.call(t, "ledger.verify", nil, &v); err != nil || !v.OK || v.Rows != 2 {
 		t.Fatalf("verify: want ok over 2 rows, got %+v, %v", v, err)
 	}
+	shipped, err := fs.ReadFile(etc.Default(), "rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ledger.ParseRules(shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rules map[string]any
-	if err := ts.call(t, "rules.get", nil, &rules); err != nil || rules["version"] != float64(2) {
-		t.Fatalf("rules.get: got %v, %v", rules["version"], err)
+	if err := ts.call(t, "rules.get", nil, &rules); err != nil || rules["version"] != float64(want.Version) {
+		t.Fatalf("rules.get: got version %v, %v; want the shipped %d", rules["version"], err, want.Version)
 	}
 	for _, tc := range []struct {
 		params any

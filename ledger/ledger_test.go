@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -275,7 +276,9 @@ func TestRulesVersionStampedAndKept(t *testing.T) {
 	if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", t0)); err != nil {
 		t.Fatal(err)
 	}
-	v2raw := strings.Replace(string(f.l.Rules().Raw()), `"version": 2`, `"version": 3`, 1)
+	cur := f.l.Rules().Version
+	curTag, nextTag := fmt.Sprintf(`"version": %d`, cur), fmt.Sprintf(`"version": %d`, cur+1)
+	v2raw := strings.Replace(string(f.l.Rules().Raw()), curTag, nextTag, 1)
 	v2, err := ParseRules([]byte(v2raw))
 	if err != nil {
 		t.Fatal(err)
@@ -285,10 +288,10 @@ func TestRulesVersionStampedAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := f.l.Query(ctx, Filter{}, "", 10)
-	if len(p.Events) != 2 || p.Events[0].Rules != 3 || p.Events[1].Rules != 2 {
-		t.Fatalf("want the new row under rules 3 and the old one under 2, got %+v", p.Events)
+	if len(p.Events) != 2 || p.Events[0].Rules != cur+1 || p.Events[1].Rules != cur {
+		t.Fatalf("want the new row under rules %d and the old one under %d, got %+v", cur+1, cur, p.Events)
 	}
-	for v, want := range map[int]string{2: `"version": 2`, 3: `"version": 3`} {
+	for v, want := range map[int]string{cur: curTag, cur + 1: nextTag} {
 		raw, err := f.l.RulesVersion(ctx, v)
 		if err != nil || !strings.Contains(string(raw), want) {
 			t.Errorf("rules version %d: want its text kept, got %.40q %v", v, raw, err)

@@ -87,7 +87,7 @@ func TestRulesCoverEveryAgreedCode(t *testing.T) {
 func TestBadRulesNameTheField(t *testing.T) {
 	good := string(defaultRules(t).Raw())
 	for _, tc := range []struct{ from, to, field string }{
-		{`"version": 2`, `"version": 0`, "version"},
+		{fmt.Sprintf(`"version": %d`, defaultRules(t).Version), `"version": 0`, "version"},
 		{`"max_time_ahead": "1m"`, `"max_time_ahead": "2h"`, "max_time_ahead"},
 		{`"coalesce_window": "60s"`, `"coalesce_window": "2h"`, "coalesce_window"},
 		{`"zh-CN": "permd 记录规则"`, `"fr": "x"`, "title"},
