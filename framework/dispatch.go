@@ -29,8 +29,14 @@ func (c *conn) serveLine(line []byte, more bool, readAt time.Time) {
 		c.spawn(false, func() { c.serveBatch(batch) })
 		return
 	}
-	var req request // owns its bytes: json copies into RawMessage
-	if rerr := decodeRequest(line, &req); rerr != nil {
+	var req request
+	if parseRequest(line, &req, c.sv.methods) {
+		// The id is used only to reply, before line is reused (a
+		// deferred reply copies it); params may outlive the call.
+		if len(req.Params) > 0 {
+			req.Params = bytes.Clone(req.Params)
+		}
+	} else if rerr := decodeRequest(line, &req); rerr != nil {
 		c.reply(nullID, "", nil, rerr, !more)
 		return
 	}
@@ -43,7 +49,8 @@ func (c *conn) serveLine(line []byte, more bool, readAt time.Time) {
 		c.sv.inflight.Done()
 		return
 	}
-	c.spawn(false, func() { c.serveRequest(&req, false, true) })
+	own := &request{JSONRPC: req.JSONRPC, ID: bytes.Clone(req.ID), Method: req.Method, Params: req.Params}
+	c.spawn(false, func() { c.serveRequest(own, false, true) })
 }
 
 // serveRequest runs one decoded request and replies to it. A deferred
@@ -57,10 +64,11 @@ func (c *conn) serveRequest(req *request, onReader, flush bool) {
 			// Settled even if the connection is closing: the handler has
 			// decided, and what it waits for (a record's commit) must
 			// happen whether or not anyone reads the reply.
+			id, method := bytes.Clone(id), req.Method
 			c.spawn(true, func() {
-				res, rerr := c.sv.settle(c, req.Method, d)
+				res, rerr := c.sv.settle(c, method, d)
 				if reply {
-					c.reply(id, req.Method, res, rerr, true)
+					c.reply(id, method, res, rerr, true)
 				}
 			})
 			return
@@ -122,13 +130,15 @@ func (c *conn) serveBatch(line []byte) {
 // decodeRequest decodes one request object; a line that is not JSON is a
 // parse error, JSON that is not a request object an invalid request.
 func decodeRequest(line []byte, req *request) *Error {
-	if err := json.Unmarshal(line, req); err != nil {
+	r := new(request) // json keeps a pointer it is given; req stays on the caller's stack
+	if err := json.Unmarshal(line, r); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) || !json.Valid(line) {
 			return Errorf(CodeParseError, "parse error: %v", err)
 		}
 		return Errorf(CodeInvalidRequest, "invalid request: %v", err)
 	}
+	*req = *r
 	return nil
 }
 
