@@ -82,25 +82,5 @@ func decodeFlat(params []byte, v any) bool {
 	}
 	// params is valid JSON now, and an object (Unmarshal into a struct
 	// refuses anything else but null, which DecodeParams took before).
-	i := skipSpace(params, 0)
-	if i >= len(params) || params[i] != '{' {
-		return false
-	}
-	i = skipSpace(params, i+1)
-	if params[i] == '}' {
-		return true
-	}
-	for {
-		end := stringEnd(params, i)
-		if key := params[i+1 : end-1]; !plainASCII(key) || !f.names[string(key)] {
-			return false
-		}
-		i = skipSpace(params, end)
-		i = skipSpace(params, i+1) // the colon
-		i = skipSpace(params, valueEnd(params, i))
-		if params[i] == '}' {
-			return true
-		}
-		i = skipSpace(params, i+1) // the comma
-	}
+	return eachMember(params, func(key, _ []byte) bool { return f.names[string(key)] })
 }

@@ -9,8 +9,8 @@ import (
 // encoding/json's reflection and copies: it costs less than the rest of
 // a sys.health call did. ID and Params are slices of line, valid as long
 // as line is; a known method's name is the table's own string, so that
-// nothing is allocated. It returns false for anything unusual, which then takes
-// encoding/json's path: a line that is not valid JSON, escapes or
+// nothing is allocated. It returns false for anything unusual, which
+// then takes encoding/json's path: a line that is not valid JSON, escapes or
 // non-ASCII bytes in a key, jsonrpc or method, a jsonrpc or method that
 // is not a string, "2.0" spelt any other way, keys that differ from ours
 // only in case (encoding/json would take them). FuzzParseRequest holds
@@ -19,25 +19,7 @@ func parseRequest(line []byte, req *request, methods map[string]Method) bool {
 	if !json.Valid(line) {
 		return false
 	}
-	i := skipSpace(line, 0)
-	if i >= len(line) || line[i] != '{' {
-		return false
-	}
-	i = skipSpace(line, i+1)
-	if line[i] == '}' {
-		return true
-	}
-	for {
-		// line is valid JSON, so a key string, a colon and a value follow.
-		end := stringEnd(line, i)
-		key := line[i+1 : end-1]
-		if !plainASCII(key) {
-			return false
-		}
-		i = skipSpace(line, end)
-		i = skipSpace(line, i+1) // the colon
-		vend := valueEnd(line, i)
-		v := line[i:vend]
+	return eachMember(line, func(key, v []byte) bool {
 		switch string(key) {
 		case "jsonrpc":
 			if string(v) != `"2.0"` {
@@ -64,11 +46,41 @@ func parseRequest(line []byte, req *request, methods map[string]Method) bool {
 				}
 			}
 		}
-		i = skipSpace(line, vend)
-		if line[i] == '}' {
+		return true
+	})
+}
+
+// eachMember calls f with each key (the bytes between its quotes, which
+// are plain ASCII) and value of the JSON object b, which must be valid
+// JSON. It returns false, having stopped, when f does, when a key has
+// escapes or other than printable ASCII, or when b is not an object.
+func eachMember(b []byte, f func(key, value []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if b[i] == '}' {
+		return true
+	}
+	for {
+		// b is valid JSON, so a key string, a colon and a value follow.
+		end := stringEnd(b, i)
+		key := b[i+1 : end-1]
+		if !plainASCII(key) {
+			return false
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		vend := valueEnd(b, i)
+		if !f(key, b[i:vend]) {
+			return false
+		}
+		i = skipSpace(b, vend)
+		if b[i] == '}' {
 			return true
 		}
-		i = skipSpace(line, i+1) // the comma
+		i = skipSpace(b, i+1) // the comma
 	}
 }
 
