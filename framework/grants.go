@@ -324,15 +324,18 @@ func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error
 	// the record goes the hot path's way (counted as dropped if it
 	// cannot be written).
 	if d.Limit != nil && d.Allowed {
-		// Not cut short by the caller leaving: the record is queued
-		// either way, and must not be queued twice.
-		if err := p.ledger.l.Append(context.WithoutCancel(ctx), rec); err != nil {
-			s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
-			p.ledger.l.Enqueue(rec)
-		}
-	} else {
-		p.ledger.l.Enqueue(rec)
+		// The reply waits for the commit; the connection does not
+		// (perm.check is Fast). Not cut short by the caller leaving:
+		// the record is queued either way, and must not be queued twice.
+		return &Deferred{Wait: func() (any, error) {
+			if err := p.ledger.l.Append(context.WithoutCancel(ctx), rec); err != nil {
+				s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
+				p.ledger.l.Enqueue(rec)
+			}
+			return wire.Decision(d), nil
+		}}, nil
 	}
+	p.ledger.l.Enqueue(rec)
 	return wire.Decision(d), nil
 }
 

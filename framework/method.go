@@ -67,8 +67,10 @@ type Method struct {
 	Roles   []Role
 	Handler Handler
 	// Fast marks a handler that never blocks (no commit wait, no scan,
-	// no I/O beyond memory): the server may run it on the connection's
-	// read goroutine, saving a goroutine hand-off on hot paths.
+	// no I/O beyond memory): the server runs it on the connection's read
+	// goroutine, saving a goroutine hand-off on hot paths. A Fast handler
+	// whose reply must wait (for a commit) decides in memory and returns
+	// a *Deferred, which the server waits for elsewhere.
 	Fast bool
 }
 
@@ -77,3 +79,15 @@ func (m Method) Allows(r Role) bool { return slices.Contains(m.Roles, r) }
 
 // Readers is the common role set for read-only methods.
 var Readers = []Role{RoleFramework, RoleSettings, RoleShell, RoleRoot}
+
+// Deferred is a result whose reply waits for something the handler has
+// already set going, such as a record's commit. A Fast handler returns
+// it so that the wait happens off the connection's read goroutine: the
+// server runs Wait on a goroutine of its own and replies with what it
+// returns, while the connection goes on reading and serving. Replies may
+// then leave out of order; their ids match them to requests.
+type Deferred struct {
+	// Wait blocks until the result is ready and returns it as a Handler
+	// would.
+	Wait func() (any, error)
+}

@@ -106,6 +106,9 @@ func DecodeParams(params json.RawMessage, v any) error {
 		// the cheapest methods themselves.
 		return nil
 	}
+	if decodeFlat(params, v) {
+		return nil
+	}
 	dec := json.NewDecoder(bytesReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

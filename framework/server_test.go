@@ -519,7 +519,7 @@ func TestNotifyKeepsLinesWholeWhenTheSocketIsFull(t *testing.T) {
 			if i == n/2 {
 				// A reply blocks on a full socket, as handlers' replies
 				// do; it must not cut into a notification either.
-				go c.send([]byte(`{"jsonrpc":"2.0","id":1,"result":"interleaved reply"}` + "\n"))
+				go c.send([]byte(`{"jsonrpc":"2.0","id":1,"result":"interleaved reply"}`+"\n"), true)
 			}
 		}
 	}()

@@ -47,6 +47,13 @@ type Options struct {
 	// a device init passes persist.sys.timezone (permd.rc); the framework
 	// pushes later changes with time.zone. See docs/grants.md.
 	TimeZone string
+
+	// HoldDeferred, when set, is called with the method's name on the
+	// goroutine that settles a deferred reply (an allowed perm.check
+	// under a frequency cap waits for its record's commit), before it
+	// waits. Tests block in it to hold such a reply back; the daemon
+	// leaves it nil.
+	HoldDeferred func(method string)
 }
 
 // PackageResolver maps a uid to the packages that run under it (several

@@ -72,7 +72,11 @@ func (s *Service) storageHealth(ctx context.Context) StorageHealth {
 	h := StorageHealth{OK: true, Driver: store.Driver, Path: s.storage.path, FreeBytes: s.storage.freeBytes.Load(),
 		IntegrityChecking: s.storage.checking.Load()}
 	var why []string
-	if err := s.db.PingContext(ctx); err != nil {
+	// Without the caller's cancellation: with it, modernc (the device
+	// build) starts a goroutine per statement to watch the context, which
+	// cost sys.health a hand-off per call; an idle pool's ping does not
+	// need interrupting.
+	if err := s.db.PingContext(context.WithoutCancel(ctx)); err != nil {
 		why = append(why, err.Error())
 	}
 	if f := s.storage.integrity.Load(); f != nil {

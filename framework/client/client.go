@@ -247,6 +247,10 @@ func (c *Client) dispatch(line []byte) error {
 		}
 		return nil
 	}
+	if id, result, ok := splitResult(line); ok {
+		c.deliver(id, reply{Result: bytes.Clone(result)})
+		return nil
+	}
 	var m struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
@@ -274,11 +278,6 @@ func (c *Client) dispatch(line []byte) error {
 	if err != nil {
 		return nil
 	}
-	c.mu.Lock()
-	ch := c.pending[id]
-	c.mu.Unlock()
-	if ch != nil {
-		ch <- reply{Result: m.Result, Err: m.Error}
-	}
+	c.deliver(id, reply{Result: m.Result, Err: m.Error})
 	return nil
 }
