@@ -1,6 +1,8 @@
 package framework
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,5 +58,45 @@ func TestCappedCheckCommitHoldsOnlyItsOwnReply(t *testing.T) {
 	}
 	if n := countKind(t, c, "access"); n != before+1 {
 		t.Fatalf("right after the check's reply: %d access records, want %d", n, before+1)
+	}
+}
+
+// TestOpStartCommitHoldsOnlyItsOwnReply: op.start is answered once its
+// use is committed, but the wait does not stop the connection (op.start
+// is Fast): with the commit held, a sys.health sent after it is answered
+// first, and the indicator already shows the use, which has begun
+// whether or not its record is written yet.
+func TestOpStartCommitHoldsOnlyItsOwnReply(t *testing.T) {
+	entered := make(chan string, 4)
+	release := make(chan struct{})
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	ts := startPrepared(t, testOptions{}, func(s *Service) {
+		s.opt.HoldDeferred = func(method string) {
+			entered <- method
+			<-release
+		}
+	})
+	t.Cleanup(let)
+	rc := dialRaw(t, ts.socket)
+	rc.send(`{"jsonrpc":"2.0","id":"start","method":"op.start","params":{"resource":"camera","uid":10123,"package":"com.example.maps"}}` + "\n")
+	select {
+	case m := <-entered:
+		if m != "op.start" {
+			t.Fatalf("held a deferred reply of %q, want op.start's", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("op.start did not defer its reply until its use was committed")
+	}
+	rc.send(`{"jsonrpc":"2.0","id":"now","method":"indicator.get"}` + "\n")
+	r := rc.reply()
+	if r["id"] != "now" || !strings.Contains(fmt.Sprint(r["result"]), "com.example.maps") {
+		t.Fatalf("with op.start's commit held, the first reply is %v; want indicator.get's, showing the app on the camera", r)
+	}
+	let()
+	r = rc.reply()
+	res, _ := r["result"].(map[string]any)
+	if r["id"] != "start" || res["use"] == nil {
+		t.Fatalf("after the release: reply %v, want op.start's with its use id", r)
 	}
 }

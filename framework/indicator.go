@@ -175,13 +175,17 @@ func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 	}
 	// The use is kept durable before it is acknowledged, so that a crash
 	// right after cannot lose it (it is then recorded as ended by the
-	// restart). A flush that fails (storage failing) does not fail the
+	// restart). The reply waits for that commit; the connection does not
+	// (op.start is Fast): the server settles the Deferred on a goroutine
+	// of its own. A flush that fails (storage failing) does not fail the
 	// use: the indicator is shown either way.
 	if res.Indicated {
 		yieldCPU() // let subscribers woken by the change read it first
 	}
-	p.ledger.l.Flush(context.WithoutCancel(ctx))
-	return protocol.OpStartResult(res), nil
+	return &Deferred{Wait: func() (any, error) {
+		p.ledger.l.Flush(context.WithoutCancel(ctx))
+		return protocol.OpStartResult(res), nil
+	}}, nil
 }
 
 func (p *indicatorPart) opFinish(ctx context.Context, c *Call) (any, error) {
