@@ -17,13 +17,14 @@ import (
 
 	"permd/aosp/wait"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 )
 
 // daemonProc is the test binary running as a real daemon process.
 type daemonProc struct {
 	cmd    *exec.Cmd
 	socket string
-	stderr *syncBuffer
+	stderr *harness.Buffer
 	exited chan error
 }
 
@@ -35,7 +36,7 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 		os.WriteFile(filepath.Join(cfg, MainFile), []byte(testRolesJSON), 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
-	d := &daemonProc{socket: filepath.Join(dir, "permd.sock"), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	d := &daemonProc{socket: filepath.Join(dir, "permd.sock"), stderr: &harness.Buffer{}, exited: make(chan error, 1)}
 	exe, _ := os.Executable()
 	d.cmd = exec.Command(exe)
 	d.cmd.Env = append(os.Environ(), envChild+"=daemon", envSocket+"="+d.socket,

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +64,7 @@ type testService struct {
 	configDir string
 	dataDir   string
 	run       *harness.Running
-	logs      *syncBuffer
+	logs      *harness.Buffer
 }
 
 func startTestService(t testing.TB, o testOptions) *testService {
@@ -84,7 +83,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 	}
 	// Other-uid test clients must reach the socket.
 	dirs := harness.NewDirs(t, harness.TempDir(t), o.Root, o.Data, files)
-	logs := &syncBuffer{}
+	logs := &harness.Buffer{}
 	ts := &testService{socket: dirs.Socket, configDir: dirs.Config, dataDir: dirs.Data, logs: logs}
 	svc, err := New(Options{
 		TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
@@ -150,23 +149,6 @@ func (ts *testService) writeConfig(t testing.TB, name, body string) {
 	if err := os.Rename(tmp, p); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testLogWriter sends daemon logs to the test log, shown on failure.

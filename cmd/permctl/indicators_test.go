@@ -5,32 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"permd/framework"
 	"permd/framework/client"
 	"permd/framework/frameworktest"
+	"permd/framework/frameworktest/harness"
 )
-
-// lockedBuffer is an output stream read while a command still writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func startUse(t *testing.T, socket string, params map[string]any) uint64 {
 	t.Helper()
@@ -86,7 +68,7 @@ func testWatch(t *testing.T, global []string, first, after, prefix string) {
 	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &harness.Buffer{}
 	var errb strings.Builder
 	done := make(chan int, 1)
 	go func() {
@@ -133,7 +115,7 @@ func TestIndicatorsWatchReconnects(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	out, errb := &harness.Buffer{}, &harness.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"indicators", "--watch"}, out, errb, func(k string) string {
@@ -143,7 +125,7 @@ func TestIndicatorsWatchReconnects(t *testing.T) {
 			return ""
 		})
 	}()
-	wait := func(b *lockedBuffer, what string) {
+	wait := func(b *harness.Buffer, what string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(b.String(), what) {

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"permd/framework/frameworktest/harness"
 )
 
 // demoUID is the normal user the demo test runs as (no passwd entry
@@ -77,7 +77,7 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 func pasteDemoExamples(t *testing.T, setpriv, bins string, uid int) {
 	top := openDir(t, uid)
 	os.Symlink(filepath.Join(bins, "bin"), filepath.Join(top, "bin"))
-	dout := &syncBuffer{}
+	dout := &harness.Buffer{}
 	d := asUser(setpriv, uid, filepath.Join(top, "bin", "permd"), "--demo", filepath.Join(top, "run"))
 	d.Dir = top
 	d.Stdout, d.Stderr = dout, dout
@@ -160,23 +160,4 @@ func TestPermctlExitCodesAsOtherUser(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "built without SQLite") || !strings.Contains(string(out), "adb exec-out") {
 		t.Errorf("nosqlite permctl ledger --db: exit %d %q", code, out)
 	}
-}
-
-// syncBuffer is a daemon's output, written by exec's copying goroutine
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -22,6 +22,7 @@ import (
 
 	"permd/aosp/etc"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -163,9 +164,9 @@ func startOnce(b *testing.B, exe, src string) (listen, health time.Duration) {
 		b.Fatal(err)
 	}
 	sock := filepath.Join(data, "permd.sock")
-	var stderr strings.Builder
+	var stderr harness.Buffer
 	cmd := exec.Command(exe, daemonArgs(data)...)
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	cmd.Stderr = &stderr
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -216,19 +217,6 @@ func startOnce(b *testing.B, exe, src string) (listen, health time.Duration) {
 	return listen, health
 }
 
-// lockedWriter lets exec's copier goroutine and the benchmark share a
-// builder.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -262,8 +250,8 @@ func primedLedger(b *testing.B, exe, dir, src string) string {
 		}
 	}
 	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	var stderr harness.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -473,8 +461,8 @@ func crashedLedger(b *testing.B, exe, dir, src string) string {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	var stderr harness.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
