@@ -57,6 +57,13 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 	return d
 }
 
+// kill ends the daemon with SIGKILL, as a crash would, and returns once
+// it is gone.
+func (d *daemonProc) kill() {
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.exited
+}
+
 func (d *daemonProc) dial(t testing.TB) *client.Client {
 	t.Helper()
 	c, err := client.Dial(context.Background(), d.socket)

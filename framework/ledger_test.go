@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"permd/aosp/wait"
@@ -117,8 +116,7 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 		}()
 	}
 	wait.Until(t, "5000 acknowledged records", func() bool { return acked.Load() >= 5000 })
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
+	d.kill()
 	close(stop)
 	wg.Wait()
 	want := acked.Load()
