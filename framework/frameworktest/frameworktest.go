@@ -5,6 +5,7 @@
 package frameworktest
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"permd/framework"
+	"permd/framework/client"
 	"permd/framework/frameworktest/harness"
 )
 
@@ -76,3 +78,16 @@ func Start(t testing.TB, o Options) *Daemon {
 
 // Stop shuts the service down (idempotent).
 func (d *Daemon) Stop(t testing.TB) { d.run.Stop(t) }
+
+// Dial connects a client to the daemon, closed when the test ends.
+func (d *Daemon) Dial(t testing.TB) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, d.Socket)
+	if err != nil {
+		t.Fatalf("dial %s: %v", d.Socket, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
