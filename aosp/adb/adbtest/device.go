@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"permd/aosp/adb"
@@ -59,6 +60,17 @@ func (d *Device) Listen() error {
 	d.wg.Add(1)
 	go d.accept()
 	return nil
+}
+
+// Start makes d listen, or fails the test, and closes it when the test
+// ends.
+func Start(t testing.TB, d *Device) *Device {
+	t.Helper()
+	if err := d.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 // Addr is host:port, which adb also uses as the serial.
