@@ -47,13 +47,7 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
 	t.Cleanup(func() { d.cmd.Process.Kill() })
-	wait.Until(t, "daemon socket", func() bool {
-		c, err := net.Dial("unix", d.socket)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	harness.WaitListening(t, d.socket, wait.Timeout, d.stderr)
 	return d
 }
 
@@ -66,12 +60,7 @@ func (d *daemonProc) kill() {
 
 func (d *daemonProc) dial(t testing.TB) *client.Client {
 	t.Helper()
-	c, err := client.Dial(context.Background(), d.socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return harness.Dial(t, d.socket)
 }
 
 // TestDaemonSignals: SIGHUP reloads, SIGTERM stops with exit 0 after

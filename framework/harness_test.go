@@ -108,14 +108,7 @@ func (ts *testService) stop(t testing.TB) { ts.run.Stop(t) }
 // dial connects a client as this (root) process.
 func (ts *testService) dial(t testing.TB) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, ts.socket)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return harness.Dial(t, ts.socket)
 }
 
 // call makes one call on a fresh connection.

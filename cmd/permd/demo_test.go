@@ -89,18 +89,7 @@ func pasteDemoExamples(t *testing.T, setpriv, bins string, uid int) {
 		d.Wait()
 	})
 	sock := filepath.Join(top, "run", "permd.sock")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.Dial("unix", sock)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("permd --demo as uid %d did not serve %s: %v\n%s", uid, sock, err, dout.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	harness.WaitListening(t, sock, time.Minute, dout)
 	var script strings.Builder
 	script.WriteString("set -o pipefail\nexport PERMD_SOCKET=" + sock + "\n")
 	lines := strings.Split(strings.TrimSpace(demoExamples), "\n")

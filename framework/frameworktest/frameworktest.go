@@ -5,7 +5,6 @@
 package frameworktest
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -82,12 +81,5 @@ func (d *Daemon) Stop(t testing.TB) { d.run.Stop(t) }
 // Dial connects a client to the daemon, closed when the test ends.
 func (d *Daemon) Dial(t testing.TB) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, d.Socket)
-	if err != nil {
-		t.Fatalf("dial %s: %v", d.Socket, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return harness.Dial(t, d.Socket)
 }

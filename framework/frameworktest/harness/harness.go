@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"permd/aosp/wait"
+	"permd/framework/client"
 )
 
 // TempDir is t.TempDir readable by other uids: tests that connect to the
@@ -72,6 +73,20 @@ func WriteFiles(t testing.TB, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Dial connects a client to the daemon listening on socket, closed when
+// the test ends.
+func Dial(t testing.TB, socket string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, socket)
+	if err != nil {
+		t.Fatalf("dial %s: %v", socket, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // stopTimeout bounds a stop: the daemon exits within 2 s of a stop by
