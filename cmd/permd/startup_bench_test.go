@@ -240,18 +240,33 @@ func copyFile(src, dst string) error {
 // it, every component's schema in place.
 func primedLedger(b *testing.B, exe, dir, src string) string {
 	b.Helper()
+	cmd, c, stderr := serveOn(b, exe, dir, src)
+	c.Close()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("permd exit: %v\n%s", err, stderr.String())
+	}
+	path := filepath.Join(dir, store.FileName)
+	checkpoint(b, path)
+	return path
+}
+
+// serveOn starts exe on the data dir dir, its database a copy of src (a
+// new one when src is empty), and returns once it answers sys.health,
+// with a client connected and its stderr. The caller ends it.
+func serveOn(b *testing.B, exe, dir, src string) (*exec.Cmd, *client.Client, *harness.Buffer) {
+	b.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, store.FileName)
 	if src != "" {
-		if err := copyFile(src, path); err != nil {
+		if err := copyFile(src, filepath.Join(dir, store.FileName)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr harness.Buffer
-	cmd.Stderr = &stderr
+	stderr := &harness.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -259,25 +274,18 @@ func primedLedger(b *testing.B, exe, dir, src string) string {
 	for {
 		c, err := client.Dial(context.Background(), filepath.Join(dir, "permd.sock"))
 		if err == nil {
-			err = c.Call(context.Background(), "sys.health", nil, nil)
+			if err = c.Call(context.Background(), "sys.health", nil, nil); err == nil {
+				return cmd, c, stderr
+			}
 			c.Close()
-		}
-		if err == nil {
-			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			b.Fatalf("permd did not serve on %s: %v\n%s", path, err, stderr.String())
+			b.Fatalf("permd did not serve on %s: %v\n%s", dir, err, stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("permd exit: %v\n%s", err, stderr.String())
-	}
-	checkpoint(b, path)
-	return path
 }
 
 // checkpoint folds the WAL into the database file, so that a copy of the
@@ -453,35 +461,12 @@ var crashOpenRecords = envInt("PERMD_BENCH_CRASH_OPEN", 20000)
 // file (which moves pages, not rows: the open rows stay open).
 func crashedLedger(b *testing.B, exe, dir, src string) string {
 	b.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, store.FileName)
-	if err := copyFile(src, path); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr harness.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	cmd, c, stderr := serveOn(b, exe, dir, src)
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
-	ctx := context.Background()
-	var c *client.Client
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var err error
-		if c, err = client.Dial(ctx, filepath.Join(dir, "permd.sock")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("permd did not listen: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	defer c.Close()
+	path := filepath.Join(dir, store.FileName)
+	ctx := context.Background()
 	for i := 0; i < crashOpenRecords; i += 200 {
 		recs := make([]map[string]any, min(200, crashOpenRecords-i))
 		for j := range recs {
