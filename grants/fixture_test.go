@@ -10,28 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/ledger/store"
 )
 
-// clock is an injected, settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock is the tests' clock, at a Monday morning.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)) }
 
 // ledgerCounter stands in for the ledger: it keeps access records in the
 // same SQLite file, coalescing identical ones within a minute into a
@@ -72,7 +56,7 @@ type fixture struct {
 	t       testing.TB
 	db      *sql.DB
 	path    string
-	clk     *clock
+	clk     *testclock.Clock
 	eng     *Engine
 	counter *ledgerCounter
 	mu      sync.Mutex
@@ -111,7 +95,7 @@ func (f *fixture) start() {
 	}
 	pol := DefaultPolicy()
 	pol.Location = time.UTC
-	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: f.counter, Now: f.clk.now, Policy: pol,
+	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: f.counter, Now: f.clk.Now, Policy: pol,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnChange: func(c Change) {
 			f.mu.Lock()
@@ -155,7 +139,7 @@ func (f *fixture) set(g Grant) Grant {
 func (f *fixture) check(category, state string) Decision {
 	f.t.Helper()
 	d := f.eng.Check(Query{UID: appUID, Packages: []string{appPkg}, Category: category, State: state})
-	if err := f.counter.record(appUID, category, d.Result, f.clk.now()); err != nil {
+	if err := f.counter.record(appUID, category, d.Result, f.clk.Now()); err != nil {
 		f.t.Fatal(err)
 	}
 	return d

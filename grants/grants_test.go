@@ -24,7 +24,7 @@ func TestEveryCategoryAndDimension(t *testing.T) {
 				case ModeDuration:
 					tr.For = "1h"
 				case ModeUntil:
-					tr.Until = f.clk.now().Add(48 * time.Hour)
+					tr.Until = f.clk.Now().Add(48 * time.Hour)
 				case ModeWindow:
 					tr.Window = "00:00-24:00"
 				case ModeAlways:
@@ -91,7 +91,7 @@ func TestEveryCategoryAndDimension(t *testing.T) {
 		t.Run(c.ID+"/frequency", func(t *testing.T) {
 			// Earlier accesses this minute are in the ledger and count:
 			// start in a fresh minute.
-			f.clk.add(time.Minute)
+			f.clk.Add(time.Minute)
 			f.set(Grant{Category: c.ID, Time: TimeRule{Mode: ModeWhileInUse}, Frequency: &Frequency{Max: 2, Per: "minute"}})
 			for i, want := range []string{"allowed", "allowed", ResultRateLimited} {
 				d := f.check(c.ID, StateForeground)
@@ -99,7 +99,7 @@ func TestEveryCategoryAndDimension(t *testing.T) {
 					t.Fatalf("check %d: %s, want %s", i+1, d.Result, want)
 				}
 			}
-			f.clk.add(time.Minute)
+			f.clk.Add(time.Minute)
 			if d := f.check(c.ID, StateForeground); !d.Allowed || d.Remaining != 1 {
 				t.Fatalf("next minute: %+v, want allowed with 1 left", d)
 			}
@@ -122,7 +122,7 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 			t.Fatalf("in foreground: %+v", d)
 		}
 		f.eng.ReportState(appUID, StateBackground)
-		f.clk.add(30 * time.Second)
+		f.clk.Add(30 * time.Second)
 		if d := f.check("location", ""); d.Allowed || d.Reason != "background" {
 			t.Fatalf("background within grace: %+v, want denied (background)", d)
 		}
@@ -131,7 +131,7 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 			t.Fatalf("back within grace: %+v, want allowed", d)
 		}
 		f.eng.ReportState(appUID, StateBackground)
-		f.clk.add(61 * time.Second)
+		f.clk.Add(61 * time.Second)
 		f.eng.ReportState(appUID, StateForeground) // back too late
 		if d := f.check("location", ""); d.Allowed || d.Reason != "once_ended" {
 			t.Fatalf("after grace: %+v, want once_ended", d)
@@ -146,7 +146,7 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 		f.eng.ReportState(appUID, StateForeground)
 		f.set(Grant{Category: "camera", Time: TimeRule{Mode: ModeOnce}})
 		f.eng.ReportState(appUID, StateNotRunning)
-		f.clk.add(6 * time.Second)
+		f.clk.Add(6 * time.Second)
 		f.eng.ReportState(appUID, StateForeground)
 		if d := f.check("camera", ""); d.Allowed {
 			t.Fatalf("after death: %+v, want denied", d)
@@ -155,11 +155,11 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 	t.Run("duration", func(t *testing.T) {
 		f := newFixture(t)
 		f.set(Grant{Category: "contacts", Time: TimeRule{Mode: ModeDuration, For: "1h"}})
-		f.clk.add(59 * time.Minute)
+		f.clk.Add(59 * time.Minute)
 		if d := f.check("contacts", StateForeground); !d.Allowed {
 			t.Fatalf("at 59 min: %+v", d)
 		}
-		f.clk.add(time.Minute)
+		f.clk.Add(time.Minute)
 		if d := f.check("contacts", StateForeground); d.Allowed || d.Reason != "expired" {
 			t.Fatalf("at 60 min: %+v, want expired", d)
 		}
@@ -167,12 +167,12 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 	})
 	t.Run("until", func(t *testing.T) {
 		f := newFixture(t)
-		f.set(Grant{Category: "calendar", Time: TimeRule{Mode: ModeUntil, Until: f.clk.now().Add(24 * time.Hour)}})
-		f.clk.add(23 * time.Hour)
+		f.set(Grant{Category: "calendar", Time: TimeRule{Mode: ModeUntil, Until: f.clk.Now().Add(24 * time.Hour)}})
+		f.clk.Add(23 * time.Hour)
 		if n := f.eng.Sweep(); n != 0 {
 			t.Fatalf("sweep expired %d before the end", n)
 		}
-		f.clk.add(time.Hour)
+		f.clk.Add(time.Hour)
 		if n := f.eng.Sweep(); n != 1 {
 			t.Fatalf("sweep at the end expired %d, want 1", n)
 		}
@@ -185,9 +185,9 @@ func TestExpiryWithInjectedClock(t *testing.T) {
 			step  time.Duration
 			allow bool
 		}{{0, true}, {7*time.Hour + 59*time.Minute, true}, {time.Minute, false}, {15 * time.Hour, true}} {
-			f.clk.add(tc.step)
+			f.clk.Add(tc.step)
 			if d := f.check("location", StateForeground); d.Allowed != tc.allow {
-				t.Fatalf("at %s: %+v, want allowed=%v", f.clk.now().Format("15:04"), d, tc.allow)
+				t.Fatalf("at %s: %+v, want allowed=%v", f.clk.Now().Format("15:04"), d, tc.allow)
 			}
 		}
 	})
@@ -211,19 +211,19 @@ func waitChanges(t *testing.T, f *fixture, action string) {
 func TestFrequencySurvivesRestart(t *testing.T) {
 	f := newFixture(t)
 	f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeAlways, Background: true}, Frequency: &Frequency{Max: 3, Per: "hour"}})
-	f.clk.add(10 * time.Minute)
+	f.clk.Add(10 * time.Minute)
 	for i := range 3 {
 		if d := f.check("location", StateBackground); !d.Allowed || d.Remaining != int64(2-i) {
 			t.Fatalf("check %d: %+v", i+1, d)
 		}
-		f.clk.add(2 * time.Minute) // spread over several coalesced minutes
+		f.clk.Add(2 * time.Minute) // spread over several coalesced minutes
 	}
 	f.eng.Close()
 	f.start() // restart
 	if d := f.check("location", StateBackground); d.Result != ResultRateLimited {
 		t.Fatalf("after restart: %+v, want rate_limited", d)
 	}
-	f.clk.add(time.Hour)
+	f.clk.Add(time.Hour)
 	if d := f.check("location", StateBackground); !d.Allowed || d.Remaining != 2 {
 		t.Fatalf("next hour: %+v, want allowed with 2 left", d)
 	}
@@ -240,7 +240,7 @@ func TestOncePerSession(t *testing.T) {
 		t.Fatalf("second in session: %+v", d)
 	}
 	f.eng.ReportState(appUID, StateBackground)
-	f.clk.add(2 * time.Minute)
+	f.clk.Add(2 * time.Minute)
 	f.eng.ReportState(appUID, StateForeground)
 	if d := f.check("contacts", ""); !d.Allowed {
 		t.Fatalf("new session: %+v", d)
@@ -280,7 +280,7 @@ func TestFrequencyUnderConcurrency(t *testing.T) {
 func TestBadInputChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	good := f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeWhileInUse}, Precision: Precision{Level: "approx_1km"}})
-	future := f.clk.now().Add(time.Hour)
+	future := f.clk.Now().Add(time.Hour)
 	for _, tc := range []struct {
 		name  string
 		g     Grant
@@ -292,7 +292,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"duration without length", Grant{Category: "location", Time: TimeRule{Mode: ModeDuration}}, "time.for"},
 		{"window ends where it starts", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "09:00-09:00"}}, "time.window"},
 		{"window malformed", Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "9-18"}}, "time.window"},
-		{"until in the past", Grant{Category: "location", Time: TimeRule{Mode: ModeUntil, Until: f.clk.now().Add(-time.Hour)}}, "time.until"},
+		{"until in the past", Grant{Category: "location", Time: TimeRule{Mode: ModeUntil, Until: f.clk.Now().Add(-time.Hour)}}, "time.until"},
 		{"always location without explicit background", Grant{Category: "location", Time: TimeRule{Mode: ModeAlways}}, "time.background"},
 		{"camera in background", Grant{Category: "camera", Time: TimeRule{Mode: ModeDuration, For: "1h", Background: true}}, "time.background"},
 		{"while in use with background", Grant{Category: "sms", Time: TimeRule{Mode: ModeWhileInUse, Background: true}}, "time.background"},
@@ -398,7 +398,7 @@ func TestPollCatchesATripToTheBackground(t *testing.T) {
 	}
 	state = StateBackground
 	f.eng.Poll(poll)
-	f.clk.add(90 * time.Second)
+	f.clk.Add(90 * time.Second)
 	state = StateForeground
 	f.eng.Poll(poll)
 	if d := f.check("microphone", StateForeground); d.Allowed || d.Reason != "once_ended" {

@@ -15,12 +15,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"permd/aosp/etc"
+	"permd/aosp/testclock"
 	"permd/framework/client"
 	"permd/framework/frameworktest/harness"
 	"permd/ledger"
@@ -374,7 +374,7 @@ func writeLedger(b *testing.B, path string, rows int) {
 	// Spread the events so that about rows rows result; coalescing makes
 	// a few more events than rows necessary.
 	step := 7 * 24 * time.Hour / time.Duration(rows)
-	clk := &benchClock{t: start}
+	clk := testclock.New(start) // the writer's clock while it writes a past week
 	ctx := context.Background()
 	l, err := ledger.Open(ctx, db, ledger.Options{Rules: rules, Now: clk.Now,
 		Packages: func(uid int) []string { return []string{fmt.Sprintf("com.vendor%d.app", uid-10000)} }})
@@ -387,12 +387,12 @@ func writeLedger(b *testing.B, path string, rows int) {
 		for j := range recs {
 			recs[j] = startupRecord(i+j, start.Add(time.Duration(i+j)*step))
 		}
-		clk.set(recs[batch-1].Time)
+		clk.Set(recs[batch-1].Time)
 		if err := l.Append(ctx, recs...); err != nil {
 			b.Fatal(err)
 		}
 	}
-	clk.set(end.Add(time.Hour))
+	clk.Set(end.Add(time.Hour))
 	if err := l.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -403,24 +403,6 @@ func writeLedger(b *testing.B, path string, rows int) {
 	if n < int64(rows) {
 		b.Fatalf("want at least %d rows written, got %d", rows, n)
 	}
-}
-
-// benchClock is the writer's clock while it writes a past week.
-type benchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *benchClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *benchClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
 }
 
 var startupCats = []string{"calendar", "call_log", "camera", "contacts", "location", "microphone", "phone", "sms", "storage", "body_activity"}
