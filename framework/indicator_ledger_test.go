@@ -44,23 +44,17 @@ func TestIndicatorRecordsInLedger(t *testing.T) {
 	if snap.on("camera") {
 		t.Fatal("camera still on after max span and hold")
 	}
-	query := func(kind string) []struct {
+	type event struct {
 		Time   int64           `json:"time_ms"`
 		UID    int             `json:"uid"`
 		Cat    string          `json:"category"`
 		Op     string          `json:"op"`
 		Result string          `json:"result"`
 		Detail json.RawMessage `json:"detail"`
-	} {
+	}
+	query := func(kind string) []event {
 		var page struct {
-			Events []struct {
-				Time   int64           `json:"time_ms"`
-				UID    int             `json:"uid"`
-				Cat    string          `json:"category"`
-				Op     string          `json:"op"`
-				Result string          `json:"result"`
-				Detail json.RawMessage `json:"detail"`
-			} `json:"events"`
+			Events []event `json:"events"`
 		}
 		if err := fw.Call(ctx, "ledger.query", map[string]any{"kind": kind}, &page); err != nil {
 			t.Fatalf("ledger.query %s: %v", kind, err)
