@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"permd/aosp/etc"
 	"permd/aosp/wait"
 	"permd/indicator"
 )
@@ -78,13 +77,7 @@ func writeConfigDir(t *testing.T, files map[string]string) string {
 // TestShippedIndicatorConfig: the indicator.json installed on devices
 // (and embedded for host runs) is valid and says what the docs say.
 func TestShippedIndicatorConfig(t *testing.T) {
-	snap, err := readSnapshot(etc.Default(), "embedded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := snap.File(IndicatorFile); !ok {
-		t.Fatalf("no %s in aosp/etc/permd", IndicatorFile)
-	}
+	snap := shippedSnapshot(t, IndicatorFile)
 	var p indicatorPart
 	apply, err := p.prepare(&Service{opt: Options{Root: "/"}}, snap)
 	if err != nil {

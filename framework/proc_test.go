@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"permd/aosp/etc"
 	"permd/aosp/testclock"
 	"permd/aosp/wait"
 	"permd/framework/frameworktest/harness"
@@ -199,13 +198,7 @@ func TestStartRecordDetailPerKind(t *testing.T) {
 }
 
 func TestShippedProcessJSONIsValid(t *testing.T) {
-	snap, err := readSnapshot(etc.Default(), "embedded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := snap.File(ProcessFile); !ok {
-		t.Fatalf("the shipped config has no %s", ProcessFile)
-	}
+	snap := shippedSnapshot(t, ProcessFile)
 	cfg, err := processConfig(snap)
 	if err != nil {
 		t.Fatalf("shipped %s: %v", ProcessFile, err)
