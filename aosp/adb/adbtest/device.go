@@ -189,20 +189,10 @@ func (d *Device) command(cmdline string) *exec.Cmd {
 // runRaw serves shell: and exec:: stdout and stderr go to the stream.
 func (d *Device) runRaw(s *adb.Stream, cmdline string) {
 	cmd := d.command(cmdline)
-	w := &lockedWriter{w: s}
-	cmd.Stdout, cmd.Stderr = w, w
+	// One writer for both: exec then calls its Write from one goroutine
+	// at a time, so the stream's packets do not interleave.
+	cmd.Stdout, cmd.Stderr = s, s
 	cmd.Run()
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // shellWriter frames output as shell protocol v2 packets of one id.
