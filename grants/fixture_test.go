@@ -82,17 +82,25 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// openStore loads the shipped catalogue and opens the grant store on
+// db, as the daemon does at start.
+func openStore(t testing.TB, db *sql.DB) (*Catalogue, *Store) {
+	t.Helper()
+	cat, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenStore(context.Background(), db, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, st
+}
+
 // start (re)builds the engine on the same database, as a daemon restart.
 func (f *fixture) start() {
 	f.t.Helper()
-	cat, err := LoadCatalogue()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	st, err := OpenStore(context.Background(), f.db, cat)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	cat, st := openStore(f.t, f.db)
 	pol := DefaultPolicy()
 	pol.Location = time.UTC
 	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: f.counter, Now: f.clk.Now, Policy: pol,

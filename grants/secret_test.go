@@ -16,15 +16,7 @@ import (
 // one replaces it and is what the next restart sees.
 func TestFudgeSecretPersistsAndRotates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), store.FileName)
-	db := openDB(t, path)
-	cat, err := LoadCatalogue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := OpenStore(context.Background(), db, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openStore(t, openDB(t, path))
 	clk := newClock()
 	rotation := 30 * 24 * time.Hour
 	start := func() *Fudger {

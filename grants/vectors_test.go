@@ -95,14 +95,7 @@ func generateVectors(t testing.TB, seed uint64) []byte {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cat, err := LoadCatalogue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := OpenStore(context.Background(), db, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, st := openStore(t, db)
 	clk := newClock()
 	counter := &fixedCounter{n: map[int]int64{}}
 	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: counter, Now: clk.Now, Policy: DefaultPolicy(),
