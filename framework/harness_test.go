@@ -26,17 +26,11 @@ const (
 	uidApp       = 10123
 )
 
-// testRolesJSON is the permd.json used by tests unless one overrides it.
+// testRolesJSON is the permd.json used by tests unless one overrides it:
+// the host roles, and short limits for the timeout tests.
 var testRolesJSON = `{
   "version": 1,
-  "roles": [
-    {"uid": 0, "role": "root"},
-    {"uid": 1000, "role": "framework"},
-    {"uid": 1010, "role": "permission_ui"},
-    {"uid": 1011, "role": "settings"},
-    {"uid": 1012, "role": "systemui"},
-    {"uid": 2000, "role": "shell"}
-  ],
+  "roles": ` + harness.HostRoles + `,
   "limits": {"read_timeout": "300ms", "idle_timeout": "30s"}
 }`
 

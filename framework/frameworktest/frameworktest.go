@@ -19,14 +19,7 @@ import (
 // Roles is a host permd.json: no SELinux, so roles by uid.
 const Roles = `{
   "version": 1,
-  "roles": [
-    {"uid": 0, "role": "root"},
-    {"uid": 1000, "role": "framework"},
-    {"uid": 1010, "role": "permission_ui"},
-    {"uid": 1011, "role": "settings"},
-    {"uid": 1012, "role": "systemui"},
-    {"uid": 2000, "role": "shell"}
-  ]
+  "roles": ` + harness.HostRoles + `
 }`
 
 // Options configures Start.

@@ -24,6 +24,19 @@ import (
 	"permd/framework/client"
 )
 
+// HostRoles is the roles table of a host permd.json, shared by every
+// test daemon: with no SELinux on a host, roles come from uids alone
+// (0 root, 1000 framework, 1010 permission UI, 1011 settings, 1012
+// systemui, 2000 shell).
+const HostRoles = `[
+    {"uid": 0, "role": "root"},
+    {"uid": 1000, "role": "framework"},
+    {"uid": 1010, "role": "permission_ui"},
+    {"uid": 1011, "role": "settings"},
+    {"uid": 1012, "role": "systemui"},
+    {"uid": 2000, "role": "shell"}
+  ]`
+
 // TempDir is t.TempDir readable by other uids: tests that connect to the
 // daemon as another uid (setpriv) must reach its socket.
 func TempDir(t testing.TB) string {
