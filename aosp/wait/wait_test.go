@@ -1,6 +1,7 @@
 package wait
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,5 +53,35 @@ func TestUntilFailsNamingWhatNeverCame(t *testing.T) {
 	}()
 	if !strings.Contains(r.msg, "a condition that never holds") {
 		t.Errorf("failure message %q does not name what was awaited", r.msg)
+	}
+}
+
+func TestUntilSeenShowsWhatCameInstead(t *testing.T) {
+	r := &recorder{TB: t}
+	func() {
+		defer func() {
+			if v := recover(); v != r {
+				t.Fatalf("WithinSeen on a false condition: recovered %v, want the Fatalf of the recorder", v)
+			}
+		}()
+		n := 0
+		WithinSeen(r, 20*time.Millisecond, "three rows", func() (bool, string) {
+			n++
+			return false, fmt.Sprintf("rows %d", n)
+		})
+	}()
+	if !strings.Contains(r.msg, "three rows") || !strings.Contains(r.msg, "rows ") {
+		t.Errorf("failure message %q does not name what was awaited and what came", r.msg)
+	}
+}
+
+func TestUntilSeenReturnsOnceTheConditionHolds(t *testing.T) {
+	n := 0
+	UntilSeen(t, "a third look", func() (bool, string) {
+		n++
+		return n == 3, fmt.Sprint(n)
+	})
+	if n != 3 {
+		t.Errorf("UntilSeen returned after %d looks, want 3", n)
 	}
 }
