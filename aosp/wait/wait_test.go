@@ -41,37 +41,41 @@ func toString(a any) string {
 	return "?"
 }
 
-func TestUntilFailsNamingWhatNeverCame(t *testing.T) {
+// fatalMessage runs f with a recorder and returns the message it failed
+// with; the test fails if f returns without failing.
+func fatalMessage(t *testing.T, f func(tb testing.TB)) string {
+	t.Helper()
 	r := &recorder{TB: t}
 	func() {
 		defer func() {
 			if v := recover(); v != r {
-				t.Fatalf("Until on a false condition: recovered %v, want the Fatalf of the recorder", v)
+				t.Fatalf("a wait on a false condition: recovered %v, want the Fatalf of the recorder", v)
 			}
 		}()
-		Within(r, 20*time.Millisecond, "a condition that never holds", func() bool { return false })
+		f(r)
 	}()
-	if !strings.Contains(r.msg, "a condition that never holds") {
-		t.Errorf("failure message %q does not name what was awaited", r.msg)
+	return r.msg
+}
+
+func TestUntilFailsNamingWhatNeverCame(t *testing.T) {
+	msg := fatalMessage(t, func(tb testing.TB) {
+		Within(tb, 20*time.Millisecond, "a condition that never holds", func() bool { return false })
+	})
+	if !strings.Contains(msg, "a condition that never holds") {
+		t.Errorf("failure message %q does not name what was awaited", msg)
 	}
 }
 
 func TestUntilSeenShowsWhatCameInstead(t *testing.T) {
-	r := &recorder{TB: t}
-	func() {
-		defer func() {
-			if v := recover(); v != r {
-				t.Fatalf("WithinSeen on a false condition: recovered %v, want the Fatalf of the recorder", v)
-			}
-		}()
-		n := 0
-		WithinSeen(r, 20*time.Millisecond, "three rows", func() (bool, string) {
+	n := 0
+	msg := fatalMessage(t, func(tb testing.TB) {
+		WithinSeen(tb, 20*time.Millisecond, "three rows", func() (bool, string) {
 			n++
 			return false, fmt.Sprintf("rows %d", n)
 		})
-	}()
-	if !strings.Contains(r.msg, "three rows") || !strings.Contains(r.msg, "rows ") {
-		t.Errorf("failure message %q does not name what was awaited and what came", r.msg)
+	})
+	if want := fmt.Sprintf("rows %d", n); !strings.Contains(msg, "three rows") || !strings.Contains(msg, want) {
+		t.Errorf("failure message %q does not name what was awaited and the last thing seen (%s)", msg, want)
 	}
 }
 
