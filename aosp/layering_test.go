@@ -48,6 +48,7 @@ var testHelpers = []string{
 	"permd/aosp/e2e",
 	"permd/aosp/adb",
 	"permd/aosp/wait",
+	"permd/aosp/testclock",
 }
 
 // under reports whether pkg is p or inside it.

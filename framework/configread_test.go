@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"permd/aosp/wait"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"permd/aosp/etc"
+	"permd/aosp/wait"
 )
 
 // hostile makes a config file that must never be read whole: a symlink
@@ -134,4 +136,18 @@ func TestHostileConfigFileAtReload(t *testing.T) {
 func readSnapshot(fsys fs.FS, label string) (*Snapshot, error) {
 	snap, _, err := readSnapshotKeeping(fsys, label, nil)
 	return snap, err
+}
+
+// shippedSnapshot reads the config shipped on devices (embedded for host
+// runs) and fails the test unless it holds file ("" for none).
+func shippedSnapshot(t *testing.T, file string) *Snapshot {
+	t.Helper()
+	snap, err := readSnapshot(etc.Default(), "embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.File(file); file != "" && !ok {
+		t.Fatalf("the shipped config has no %s", file)
+	}
+	return snap
 }

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +49,7 @@ func TestConsentRecordSurvivesKill9AfterReply(t *testing.T) {
 			d := startDaemonProc(t, dir)
 			c := d.dial(t)
 			mustCall(t, c, op.method, op.params, nil)
-			d.cmd.Process.Signal(syscall.SIGKILL) // right after the reply
-			<-d.exited
+			d.kill() // right after the reply
 			changes++
 			if op.method == "perm.decide" {
 				decisions++
@@ -113,8 +111,7 @@ func TestFrequencyCapHoldsAcrossKill9(t *testing.T) {
 		d := startDaemonProc(t, dir)
 		mustCall(t, d.dial(t), "grants.set", map[string]any{"uid": uid, "package": pkg, "category": "camera",
 			"time": map[string]any{"mode": "while_in_use"}, "frequency": map[string]any{"max": limit, "per": "hour"}}, nil)
-		d.cmd.Process.Signal(syscall.SIGKILL)
-		<-d.exited
+		d.kill()
 		allowed := 0
 		for range checks {
 			d := startDaemonProc(t, dir)
@@ -123,8 +120,7 @@ func TestFrequencyCapHoldsAcrossKill9(t *testing.T) {
 				Result  string `json:"result"`
 			}
 			mustCall(t, d.dial(t), "perm.check", map[string]any{"uid": uid, "package": pkg, "category": "camera", "state": "foreground"}, &dec)
-			d.cmd.Process.Signal(syscall.SIGKILL) // right after the answer
-			<-d.exited
+			d.kill() // right after the answer
 			if dec.Allowed {
 				allowed++
 			}

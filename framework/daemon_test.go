@@ -17,13 +17,14 @@ import (
 
 	"permd/aosp/wait"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 )
 
 // daemonProc is the test binary running as a real daemon process.
 type daemonProc struct {
 	cmd    *exec.Cmd
 	socket string
-	stderr *syncBuffer
+	stderr *harness.Buffer
 	exited chan error
 }
 
@@ -35,7 +36,7 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 		os.WriteFile(filepath.Join(cfg, MainFile), []byte(testRolesJSON), 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
-	d := &daemonProc{socket: filepath.Join(dir, "permd.sock"), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	d := &daemonProc{socket: filepath.Join(dir, "permd.sock"), stderr: &harness.Buffer{}, exited: make(chan error, 1)}
 	exe, _ := os.Executable()
 	d.cmd = exec.Command(exe)
 	d.cmd.Env = append(os.Environ(), envChild+"=daemon", envSocket+"="+d.socket,
@@ -46,24 +47,20 @@ func startDaemonProc(t testing.TB, dir string) *daemonProc {
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
 	t.Cleanup(func() { d.cmd.Process.Kill() })
-	wait.Until(t, "daemon socket", func() bool {
-		c, err := net.Dial("unix", d.socket)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	harness.WaitListening(t, d.socket, wait.Timeout, d.stderr)
 	return d
+}
+
+// kill ends the daemon with SIGKILL, as a crash would, and returns once
+// it is gone.
+func (d *daemonProc) kill() {
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.exited
 }
 
 func (d *daemonProc) dial(t testing.TB) *client.Client {
 	t.Helper()
-	c, err := client.Dial(context.Background(), d.socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return harness.Dial(t, d.socket)
 }
 
 // TestDaemonSignals: SIGHUP reloads, SIGTERM stops with exit 0 after

@@ -75,7 +75,7 @@ func TestSecondInstanceChangesNothing(t *testing.T) {
 	second := exec.Command(exe)
 	second.Env = append(os.Environ(), envChild+"=daemon", envSocket+"="+d.socket,
 		"PERMD_TEST_ROOT="+filepath.Join(dir, "root"), "PERMD_TEST_DATA="+data, "PERMD_TEST_CONFIG="+filepath.Join(dir, "config"))
-	var stderr syncBuffer
+	var stderr harness.Buffer
 	second.Stderr = &stderr
 	if err := second.Start(); err != nil {
 		t.Fatal(err)

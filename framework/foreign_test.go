@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"permd/framework/frameworktest/harness"
@@ -31,8 +30,7 @@ func TestNewerSchemaRefusedBeforeSealing(t *testing.T) {
 	if err := c.Call(t.Context(), "ledger.report", map[string]any{"records": recs}, nil); err != nil {
 		t.Fatal(err)
 	}
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
+	d.kill()
 
 	path := filepath.Join(dir, "data", store.FileName)
 	db, err := store.OpenReadOnly(path)

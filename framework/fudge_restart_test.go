@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/grants"
 )
 
@@ -16,7 +17,7 @@ import (
 // answers is as far from the truth as one answer, where a secret redrawn
 // at every start averaged to about a quarter of it.
 func TestFudgedLocationsDoNotAverageAcrossRestarts(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	data := filepath.Join(t.TempDir(), "data")
 	rng := rand.New(rand.NewPCG(3, 5))
 	type place struct{ lat, lon float64 }
@@ -44,7 +45,7 @@ func TestFudgedLocationsDoNotAverageAcrossRestarts(t *testing.T) {
 		}
 		c.Close()
 		ts.stop(t)
-		clk.add(time.Hour)
+		clk.Add(time.Hour)
 	}
 	single /= restarts * float64(len(places))
 	var averaged float64

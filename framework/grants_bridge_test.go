@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/grants"
 )
 
@@ -14,7 +15,7 @@ import (
 // history and the ledger; a second report finds no grant; a denial is
 // left as it is.
 func TestAndroidRevokedEndsTheGrant(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	const pkg = "com.example.notes"
@@ -63,7 +64,7 @@ func TestAndroidRevokedEndsTheGrant(t *testing.T) {
 // daemon's fudger, the one loc.fudge uses, stays put within a period, and is refused to framework callers other than
 // system_server.
 func TestLocOffsetIsTheFudgeOffset(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC))
 	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	var off OffsetResult
@@ -76,7 +77,7 @@ func TestLocOffsetIsTheFudgeOffset(t *testing.T) {
 	if x, y, _ := ts.svc.grants.fudger.Offset(0); x != off.X || y != off.Y {
 		t.Errorf("loc.offset gave (%v, %v), the daemon's fudger holds (%v, %v)", off.X, off.Y, x, y)
 	}
-	clk.add(10 * time.Minute)
+	clk.Add(10 * time.Minute)
 	var again OffsetResult
 	mustCall(t, c, "loc.offset", map[string]any{"user": 0}, &again)
 	if again != off {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/aosp/wait"
 	"permd/framework/client"
 	"permd/framework/frameworktest/harness"
@@ -19,27 +20,10 @@ import (
 	"permd/ledger"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const grantsUTC = `{"version": 1, "time_zone": "UTC"}`
 
-func grantsService(t testing.TB, clk *testClock, data string) *testService {
-	return startTestService(t, testOptions{Now: clk.now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}})
+func grantsService(t testing.TB, clk *testclock.Clock, data string) *testService {
+	return startTestService(t, testOptions{Now: clk.Now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}})
 }
 
 // ledgerRows waits until the ledger holds at least want rows of kind and
@@ -67,7 +51,7 @@ func mustCall(t testing.TB, c *client.Client, method string, params, result any)
 // → check (reduced location) → revoke → check denied, with the ledger
 // records each step writes.
 func TestGrantsOverSocket(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	const uid, pkg = 10123, "com.example.maps"
@@ -142,7 +126,7 @@ func TestGrantsOverSocket(t *testing.T) {
 // TestGrantsBadInput: every bad request gets -32602 naming the field,
 // and the grants stay as they were.
 func TestGrantsBadInput(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"package": "com.a.b", "category": "contacts", "time": map[string]any{"mode": "while_in_use"}}, nil)
@@ -197,7 +181,7 @@ func TestGrantsBadInput(t *testing.T) {
 // TestGrantsFrequencyAcrossDaemonRestart exhausts a limit, restarts the
 // daemon on the same data dir, and checks the limit still holds.
 func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC))
 	data := filepath.Join(harness.TempDir(t), "data")
 	ts := grantsService(t, clk, data)
 	c := ts.dial(t)
@@ -218,13 +202,13 @@ func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 	}
 	c.Close()
 	ts.stop(t)
-	clk.add(10 * time.Minute)
+	clk.Add(10 * time.Minute)
 	ts = grantsService(t, clk, data)
 	c = ts.dial(t)
 	if d := check(c); d.Result != "rate_limited" || d.Remaining != 0 {
 		t.Fatalf("after restart: %+v, want rate_limited", d)
 	}
-	clk.add(time.Hour)
+	clk.Add(time.Hour)
 	if d := check(c); !d.Allowed || d.Remaining != 4 {
 		t.Fatalf("next hour: %+v", d)
 	}
@@ -233,7 +217,7 @@ func TestGrantsFrequencyAcrossDaemonRestart(t *testing.T) {
 // TestGrantsConcurrentChecksOverSocket: 8 clients hammering one app
 // never get more than the limit.
 func TestGrantsConcurrentChecksOverSocket(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	ts := grantsService(t, clk, "")
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"uid": 10300, "package": "com.a.c", "category": "contacts",
@@ -292,8 +276,8 @@ func TestGrantsConfigRejected(t *testing.T) {
 // fsync'd commit (the cap holds across a crash), so its figure is the
 // commit's; it makes a tenth of the calls.
 func BenchmarkPermCheckVsHealth(b *testing.B) {
-	clk := &testClock{t: time.Now()}
-	ts := startTestService(b, testOptions{Now: clk.now})
+	clk := testclock.New(time.Now())
+	ts := startTestService(b, testOptions{Now: clk.Now})
 	c := ts.dial(b)
 	mustCall(b, c, "grants.set", map[string]any{"uid": 10400, "package": "com.bench.app", "category": "location",
 		"time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_1km"}}, nil)
@@ -362,9 +346,9 @@ func (f *fakeStates) ReportAppState(uid int, state string) {
 // packages are refused and the uid is filled in; app states come from
 // process tracking, and app.state reports reach it.
 func TestGrantsWithPackageListAndStates(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	states := &fakeStates{m: map[int]string{10500: "background"}}
-	ts := startPrepared(t, testOptions{Now: clk.now, Config: map[string]string{GrantsFile: grantsUTC}}, func(s *Service) {
+	ts := startPrepared(t, testOptions{Now: clk.Now, Config: map[string]string{GrantsFile: grantsUTC}}, func(s *Service) {
 		s.identity.resolver = fakePackages{10500: {"com.known.app", "com.known.shared"}, 1010600: {"com.work.app"}}
 		s.identity.states = states
 	})

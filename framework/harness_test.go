@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,17 +26,11 @@ const (
 	uidApp       = 10123
 )
 
-// testRolesJSON is the permd.json used by tests unless one overrides it.
+// testRolesJSON is the permd.json used by tests unless one overrides it:
+// the host roles, and short limits for the timeout tests.
 var testRolesJSON = `{
   "version": 1,
-  "roles": [
-    {"uid": 0, "role": "root"},
-    {"uid": 1000, "role": "framework"},
-    {"uid": 1010, "role": "permission_ui"},
-    {"uid": 1011, "role": "settings"},
-    {"uid": 1012, "role": "systemui"},
-    {"uid": 2000, "role": "shell"}
-  ],
+  "roles": ` + harness.HostRoles + `,
   "limits": {"read_timeout": "300ms", "idle_timeout": "30s"}
 }`
 
@@ -65,7 +58,7 @@ type testService struct {
 	configDir string
 	dataDir   string
 	run       *harness.Running
-	logs      *syncBuffer
+	logs      *harness.Buffer
 }
 
 func startTestService(t testing.TB, o testOptions) *testService {
@@ -84,7 +77,7 @@ func startPrepared(t testing.TB, o testOptions, prep func(*Service)) *testServic
 	}
 	// Other-uid test clients must reach the socket.
 	dirs := harness.NewDirs(t, harness.TempDir(t), o.Root, o.Data, files)
-	logs := &syncBuffer{}
+	logs := &harness.Buffer{}
 	ts := &testService{socket: dirs.Socket, configDir: dirs.Config, dataDir: dirs.Data, logs: logs}
 	svc, err := New(Options{
 		TraceArrival: o.TraceArrival, OnProcessDied: o.OnProcessDied,
@@ -109,14 +102,7 @@ func (ts *testService) stop(t testing.TB) { ts.run.Stop(t) }
 // dial connects a client as this (root) process.
 func (ts *testService) dial(t testing.TB) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, ts.socket)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return harness.Dial(t, ts.socket)
 }
 
 // call makes one call on a fresh connection.
@@ -150,23 +136,6 @@ func (ts *testService) writeConfig(t testing.TB, name, body string) {
 	if err := os.Rename(tmp, p); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testLogWriter sends daemon logs to the test log, shown on failure.

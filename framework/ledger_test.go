@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"permd/aosp/etc"
@@ -127,8 +126,7 @@ func TestLedgerSurvivesKill9OfDaemon(t *testing.T) {
 		}()
 	}
 	wait.Until(t, "5000 acknowledged records", func() bool { return acked.Load() >= 5000 })
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
+	d.kill()
 	close(stop)
 	wg.Wait()
 	want := acked.Load()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"permd/aosp/etc"
+	"permd/aosp/testclock"
 	"permd/aosp/wait"
 	"permd/framework/frameworktest/harness"
 	"permd/framework/process"
@@ -198,13 +198,7 @@ func TestStartRecordDetailPerKind(t *testing.T) {
 }
 
 func TestShippedProcessJSONIsValid(t *testing.T) {
-	snap, err := readSnapshot(etc.Default(), "embedded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := snap.File(ProcessFile); !ok {
-		t.Fatalf("the shipped config has no %s", ProcessFile)
-	}
+	snap := shippedSnapshot(t, ProcessFile)
 	cfg, err := processConfig(snap)
 	if err != nil {
 		t.Fatalf("shipped %s: %v", ProcessFile, err)
@@ -273,8 +267,8 @@ func TestDeadProcessEndsItsIndicatorUse(t *testing.T) {
 // row per coalescing window (60 in an hour) and keep the exact count.
 func TestSelfStartStormCoalesces(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	clk := &testClock{t: t0}
-	ts := startTestService(t, testOptions{Now: clk.now})
+	clk := testclock.New(t0)
+	ts := startTestService(t, testOptions{Now: clk.Now})
 	const n = 7000
 	var recs []ledger.Record
 	for i := range n {
@@ -286,9 +280,7 @@ func TestSelfStartStormCoalesces(t *testing.T) {
 	// Report as the events happen: the clock follows the records.
 	for i := 0; i < n; i += 50 {
 		batch := recs[i:min(i+50, n)]
-		clk.mu.Lock()
-		clk.t = batch[len(batch)-1].Time
-		clk.mu.Unlock()
+		clk.Set(batch[len(batch)-1].Time)
 		if err := ts.svc.ledger.l.Append(t.Context(), batch...); err != nil {
 			t.Fatal(err)
 		}

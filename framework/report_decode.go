@@ -92,26 +92,16 @@ func parseRecord(b []byte, i int) (rec ReportRecord, end int, ok bool) {
 			v, j, ok = plainInt(b, i)
 			u := int(v)
 			rec.UID = &u
-		case "kind":
-			bit = 4
-			rec.Kind, j, ok = plainString(b, i)
-		case "category":
-			bit = 8
-			rec.Category, j, ok = plainString(b, i)
-		case "op":
-			bit = 16
-			rec.Op, j, ok = plainString(b, i)
-		case "result":
-			bit = 32
-			rec.Result, j, ok = plainString(b, i)
-		case "app_state":
-			bit = 64
-			rec.AppState, j, ok = plainString(b, i)
 		case "detail":
 			bit = 128
 			j, ok = objectEnd(b, i)
 			if ok {
 				rec.Detail = bytes.Clone(b[i:j])
+			}
+		default:
+			var field *string
+			if field, bit = stringField(&rec, key); field != nil {
+				*field, j, ok = plainString(b, i)
 			}
 		}
 		if bit == 0 || !ok || seen&bit != 0 {
@@ -131,6 +121,24 @@ func parseRecord(b []byte, i int) (rec ReportRecord, end int, ok bool) {
 			return rec, i, false
 		}
 	}
+}
+
+// stringField returns the string field of rec named key on the wire
+// and its bit in parseRecord's seen set, or nil for another key.
+func stringField(rec *ReportRecord, key string) (*string, uint8) {
+	switch key {
+	case "kind":
+		return &rec.Kind, 4
+	case "category":
+		return &rec.Category, 8
+	case "op":
+		return &rec.Op, 16
+	case "result":
+		return &rec.Result, 32
+	case "app_state":
+		return &rec.AppState, 64
+	}
+	return nil, 0
 }
 
 func skipSpace(b []byte, i int) int {

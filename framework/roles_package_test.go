@@ -3,8 +3,6 @@ package framework
 import (
 	"slices"
 	"testing"
-
-	"permd/aosp/etc"
 )
 
 type pkgMap map[int][]string
@@ -26,10 +24,7 @@ func (m pkgMap) UIDOf(pkg string, user int) (int, bool) {
 // untrusted app installed as org.permd.bridge (when the bridge is absent)
 // gets nothing; and without a package list no package rule matches.
 func TestRoleByPackage(t *testing.T) {
-	snap, err := readSnapshot(etc.Default(), "embedded")
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := shippedSnapshot(t, MainFile)
 	cfg, err := parseCoreConfig(snap)
 	if err != nil {
 		t.Fatalf("shipped permd.json: %v", err)

@@ -150,8 +150,7 @@ func BenchmarkSoak(b *testing.B) {
 		}
 		// Restart with the open-row state at its largest: kill -9 while
 		// the flood runs, then time until the new daemon answers.
-		d.cmd.Process.Signal(syscall.SIGKILL)
-		<-d.exited
+		d.kill()
 		close(stop)
 		wg.Wait()
 		t0 := time.Now()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/aosp/wait"
 	"permd/framework/frameworktest/harness"
 	"permd/grants"
@@ -38,12 +39,12 @@ func writePackagesList(t *testing.T, root string, lines ...string) {
 // with none; other apps keep theirs; and an uninstall while the daemon
 // was down is caught at the next start.
 func TestUninstallRevokesGrants(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	root := filepath.Join(harness.TempDir(t), "root")
 	data := filepath.Join(t.TempDir(), "data")
 	writePackagesList(t, root, "com.example.maps 10123", "com.example.cam 10124", "com.example.keep 10200")
 	start := func() *testService {
-		return startTestService(t, testOptions{Root: root, Now: clk.now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}})
+		return startTestService(t, testOptions{Root: root, Now: clk.Now, Data: data, Config: map[string]string{GrantsFile: grantsUTC}})
 	}
 	ts := start()
 	c := ts.dial(t)

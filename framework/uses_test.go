@@ -2,7 +2,6 @@ package framework
 
 import (
 	"encoding/json"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +42,7 @@ func TestUseInProgressSurvivesKill9(t *testing.T) {
 	before := time.Now()
 	var st started
 	mustCall(t, c, "op.start", map[string]any{"resource": "camera", "uid": 10123, "package": "com.example.cam", "op": "android:camera"}, &st)
-	d.cmd.Process.Signal(syscall.SIGKILL) // right after the reply
-	<-d.exited
+	d.kill() // right after the reply
 	killed := time.Now()
 
 	d2 := startDaemonProc(t, dir)
@@ -98,8 +96,7 @@ func TestUseInProgressSurvivesKill9(t *testing.T) {
 		t.Fatalf("verify: %+v", v.Problems)
 	}
 	// Nothing is recorded twice at the next restart.
-	d2.cmd.Process.Signal(syscall.SIGKILL)
-	<-d2.exited
+	d2.kill()
 	c3 := startDaemonProc(t, dir).dial(t)
 	if n := len(recordsOf(t, c3, "span")); n != 2 {
 		t.Errorf("after a second restart: want the same 2 spans, got %d", n)

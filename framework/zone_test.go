@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/grants"
 )
 
@@ -14,8 +15,8 @@ import (
 // window and the next check reads the new zone's clock; nothing is lost
 // or restarted: the grant, its history and the connection stay.
 func TestDeviceZoneFollowedWithoutRestart(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 6, 1, 14, 30, 0, 0, time.UTC)} // 22:30 in Shanghai
-	ts := startTestService(t, testOptions{Now: clk.now, Zone: "Asia/Shanghai", Config: map[string]string{GrantsFile: grantsUTC}})
+	clk := testclock.New(time.Date(2026, 6, 1, 14, 30, 0, 0, time.UTC)) // 22:30 in Shanghai
+	ts := startTestService(t, testOptions{Now: clk.Now, Zone: "Asia/Shanghai", Config: map[string]string{GrantsFile: grantsUTC}})
 	c := ts.dial(t)
 	var z map[string]string
 	mustCall(t, c, "time.zone", nil, &z)
@@ -39,7 +40,7 @@ func TestDeviceZoneFollowedWithoutRestart(t *testing.T) {
 	if d := check(); d.Allowed || d.Reason != "outside_window" {
 		t.Fatalf("16:30 Berlin: %+v, want outside_window", d)
 	}
-	clk.add(6 * time.Hour)
+	clk.Add(6 * time.Hour)
 	if d := check(); !d.Allowed {
 		t.Fatalf("22:30 Berlin: %+v, want allowed", d)
 	}

@@ -15,7 +15,7 @@ func TestOffsetIsWhatFudgeUses(t *testing.T) {
 	for period := 0; period < 2; period++ {
 		for _, user := range []int{0, 7} {
 			x, y, next := f.Offset(user)
-			if want := clk.now().Truncate(time.Hour).Add(time.Hour); !next.Equal(want) {
+			if want := clk.Now().Truncate(time.Hour).Add(time.Hour); !next.Equal(want) {
 				t.Errorf("user %d: next %v, want %v", user, next, want)
 			}
 			for _, r := range []float64{1000, 5000, 25000} {
@@ -28,7 +28,7 @@ func TestOffsetIsWhatFudgeUses(t *testing.T) {
 			}
 		}
 		x0, y0, _ := f.Offset(0)
-		clk.add(time.Hour)
+		clk.Add(time.Hour)
 		if x1, y1, _ := f.Offset(0); x1 == x0 && y1 == y0 {
 			t.Errorf("period %d: the offset did not drift over an hour", period)
 		}

@@ -21,7 +21,7 @@ func TestEngineAgreesWithEvaluate(t *testing.T) {
 		f := newFixture(t)
 		zone := mustZone(t, zones[rng.IntN(len(zones))])
 		f.eng.SetZone(zone)
-		f.clk.t = time.Date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC)
+		f.clk.Set(time.Date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC))
 		g := Grant{Category: "location", Precision: Precision{Level: levels[rng.IntN(len(levels))]}}
 		switch rng.IntN(5) {
 		case 0:
@@ -29,7 +29,7 @@ func TestEngineAgreesWithEvaluate(t *testing.T) {
 		case 1:
 			g.Time = TimeRule{Mode: ModeDuration, For: "3h", Background: rng.IntN(2) == 0}
 		case 2:
-			g.Time = TimeRule{Mode: ModeUntil, Until: f.clk.t.Add(5 * time.Hour), Background: rng.IntN(2) == 0}
+			g.Time = TimeRule{Mode: ModeUntil, Until: f.clk.Now().Add(5 * time.Hour), Background: rng.IntN(2) == 0}
 		case 3:
 			g.Time = TimeRule{Mode: ModeWindow, Window: windows[rng.IntN(len(windows))], Background: rng.IntN(2) == 0}
 		default:
@@ -46,22 +46,22 @@ func TestEngineAgreesWithEvaluate(t *testing.T) {
 			state := []string{StateForeground, StateVisible, StateBackground}[rng.IntN(3)]
 			var used int64
 			if set.Frequency != nil {
-				used = served[WindowStart(f.clk.now(), set.Frequency.Per, zone)]
+				used = served[WindowStart(f.clk.Now(), set.Frequency.Per, zone)]
 			}
-			want := Evaluate(Input{Grant: &set, Level: lvl, At: f.clk.now(), Zone: zone, App: AppView{State: state},
+			want := Evaluate(Input{Grant: &set, Level: lvl, At: f.clk.Now(), Zone: zone, App: AppView{State: state},
 				OnceGrace: time.Minute, OnceDeathGrace: 5 * time.Second, Used: used})
 			got := f.check("location", state)
 			if got.Result != want.Result || got.Reason != want.Reason || got.Remaining != want.Remaining {
 				t.Fatalf("case %d: grant %s in %s at %s (%s): Check %s/%s remaining %d, Evaluate %s/%s remaining %d",
-					i, set.Summary(), zone, f.clk.now().In(zone).Format(time.RFC3339), state, got.Result, got.Reason, got.Remaining, want.Result, want.Reason, want.Remaining)
+					i, set.Summary(), zone, f.clk.Now().In(zone).Format(time.RFC3339), state, got.Result, got.Reason, got.Remaining, want.Result, want.Reason, want.Remaining)
 			}
 			if want.Counted {
-				served[WindowStart(f.clk.now(), set.Frequency.Per, zone)]++
+				served[WindowStart(f.clk.Now(), set.Frequency.Per, zone)]++
 			}
 			if want.Expired {
 				break
 			}
-			f.clk.add(time.Duration(rng.IntN(40)) * time.Minute)
+			f.clk.Add(time.Duration(rng.IntN(40)) * time.Minute)
 		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"permd/aosp/testclock"
 )
 
-func testFudger(clk *clock) *Fudger {
+func testFudger(clk *testclock.Clock) *Fudger {
 	seed := [32]byte{1, 2, 3}
-	return NewFudger(clk.now, func() time.Duration { return time.Hour }, &seed)
+	return NewFudger(clk.Now, func() time.Duration { return time.Hour }, &seed)
 }
 
 // TestFudgeStatistics checks the two promises of loc.fudge over many
@@ -63,7 +65,7 @@ func TestFudgeStatistics(t *testing.T) {
 				la, lo, _ := fu.Fudge(user, lat, lon, radius, 5)
 				sumLat += la
 				sumLon += lo
-				clk.add(time.Hour)
+				clk.Add(time.Hour)
 			}
 			averaged += DistanceM(lat, lon, sumLat/hours, sumLon/hours)
 		}
@@ -99,11 +101,11 @@ func TestFudgeOffsetDriftsSlowly(t *testing.T) {
 	clk := newClock()
 	fu := testFudger(clk)
 	x0, y0 := fu.offset(0)
-	clk.add(59 * time.Minute)
+	clk.Add(59 * time.Minute)
 	if x, y := fu.offset(0); x != x0 || y != y0 {
 		t.Fatal("offset changed within the period")
 	}
-	clk.add(time.Minute)
+	clk.Add(time.Minute)
 	x1, y1 := fu.offset(0)
 	if x1 == x0 && y1 == y0 {
 		t.Fatal("offset did not drift at the period boundary")

@@ -35,7 +35,7 @@ type fudgeVector struct {
 // file depends only on the grid math, not on how the secret is drawn or
 // kept: the offset is permd's secret, the math is what Java shares.
 func TestFudgeVectorsFile(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := newClock()
 	f := testFudger(clk)
 	points := [][2]float64{
 		{31.2304, 121.4737}, {39.9087, 116.3975}, {0, 0}, {-33.8688, 151.2093}, {51.4779, -0.0015},
@@ -57,7 +57,7 @@ func TestFudgeVectorsFile(t *testing.T) {
 				buf.Write(append(b, '\n'))
 			}
 		}
-		clk.t = clk.t.Add(37 * time.Hour) // later users see a drifted offset of their own
+		clk.Add(37 * time.Hour) // later users see a drifted offset of their own
 	}
 	if *updateFudgeVectors {
 		if err := os.WriteFile(fudgeVectorsFile, buf.Bytes(), 0o644); err != nil {
@@ -91,7 +91,7 @@ func TestFudgeVectorsFile(t *testing.T) {
 // fudgeWith replays Fudge's grid math with a given offset, through a
 // fudger whose offset for user 0 is pinned to (ox, oy).
 func fudgeWith(ox, oy, lat, lon, r, acc float64) (float64, float64, float64) {
-	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := newClock()
 	f := testFudger(clk)
 	f.offset(0)
 	f.offsets[0].x, f.offsets[0].y = ox, oy

@@ -95,17 +95,10 @@ func generateVectors(t testing.TB, seed uint64) []byte {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cat, err := LoadCatalogue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := OpenStore(context.Background(), db, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, st := openStore(t, db)
 	clk := newClock()
 	counter := &fixedCounter{n: map[int]int64{}}
-	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: counter, Now: clk.now, Policy: DefaultPolicy(),
+	eng, err := NewEngine(Config{Catalogue: cat, Store: st, Counter: counter, Now: clk.Now, Policy: DefaultPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +120,7 @@ func generateVectors(t testing.TB, seed uint64) []byte {
 		g := randomGrant(r, c, set)
 		g.Package = fmt.Sprintf("com.vector.app%d", i)
 		uid := 10000 + i
-		clk.mu.Lock()
-		clk.t = set
-		clk.mu.Unlock()
+		clk.Set(set)
 		pol := DefaultPolicy()
 		pol.Location = loc
 		eng.SetPolicy(pol)
@@ -152,9 +143,7 @@ func generateVectors(t testing.TB, seed uint64) []byte {
 		counter.mu.Lock()
 		counter.n[uid] = in.Count
 		counter.mu.Unlock()
-		clk.mu.Lock()
-		clk.t = now
-		clk.mu.Unlock()
+		clk.Set(now)
 		d := eng.Check(Query{UID: uid, Packages: []string{out.Package}, Category: c.ID, State: in.State})
 		dj, err := json.Marshal(d)
 		if err != nil {

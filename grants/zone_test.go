@@ -98,7 +98,7 @@ func TestDayStartsAtLocalMidnight(t *testing.T) {
 // itself and its history never change.
 func TestZoneChangeDuringAWindow(t *testing.T) {
 	f := newFixture(t)
-	f.clk.t = time.Date(2026, 6, 1, 14, 30, 0, 0, time.UTC)
+	f.clk.Set(time.Date(2026, 6, 1, 14, 30, 0, 0, time.UTC))
 	f.eng.SetZone(mustZone(t, "Asia/Shanghai"))
 	g := f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeWindow, Window: "22:00-06:00", Background: true}})
 	if d := f.check("location", StateBackground); !d.Allowed {
@@ -108,7 +108,7 @@ func TestZoneChangeDuringAWindow(t *testing.T) {
 	if d := f.check("location", StateBackground); d.Allowed || d.Reason != "outside_window" {
 		t.Fatalf("16:30 in Berlin: %+v, want outside_window", d)
 	}
-	f.clk.add(6 * time.Hour) // 22:30 in Berlin
+	f.clk.Add(6 * time.Hour) // 22:30 in Berlin
 	if d := f.check("location", StateBackground); !d.Allowed {
 		t.Fatalf("22:30 in Berlin: %+v, want allowed", d)
 	}
@@ -129,14 +129,14 @@ func TestZoneChangeDuringAWindow(t *testing.T) {
 // The next Los Angeles day serves again.
 func TestDayCapSurvivesAZoneChange(t *testing.T) {
 	f := newFixture(t)
-	f.clk.t = time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC) // 23:00 Shanghai, 08:00 Los Angeles
+	f.clk.Set(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)) // 23:00 Shanghai, 08:00 Los Angeles
 	f.eng.SetZone(mustZone(t, "Asia/Shanghai"))
 	f.set(Grant{Category: "location", Time: TimeRule{Mode: ModeAlways, Background: true}, Frequency: &Frequency{Max: 3, Per: "day"}})
 	for i := range 3 {
 		if d := f.check("location", StateBackground); !d.Allowed {
 			t.Fatalf("check %d: %+v", i+1, d)
 		}
-		f.clk.add(time.Minute)
+		f.clk.Add(time.Minute)
 	}
 	if d := f.check("location", StateBackground); d.Result != ResultRateLimited {
 		t.Fatalf("4th check in Shanghai: %+v, want rate_limited", d)
@@ -145,7 +145,7 @@ func TestDayCapSurvivesAZoneChange(t *testing.T) {
 	if d := f.check("location", StateBackground); d.Result != ResultRateLimited {
 		t.Fatalf("after moving to Los Angeles the same day: %+v, want still rate_limited", d)
 	}
-	f.clk.t = time.Date(2026, 6, 2, 7, 0, 0, 0, time.UTC) // 00:00 in Los Angeles
+	f.clk.Set(time.Date(2026, 6, 2, 7, 0, 0, 0, time.UTC)) // 00:00 in Los Angeles
 	if d := f.check("location", StateBackground); !d.Allowed || d.Remaining != 2 {
 		t.Fatalf("next Los Angeles day: %+v, want allowed with 2 left", d)
 	}

@@ -209,10 +209,7 @@ func TestHostDeviceDisconnectsMidStream(t *testing.T) {
 			time.Sleep(time.Hour)
 		},
 	}
-	if err := d.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	adbtest.Start(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := adb.DialTCP(ctx, d.Addr(), adb.HostOptions{Keys: []*adb.Key{k}})
@@ -402,10 +399,7 @@ func TestSlowReaderStopsTheDevice(t *testing.T) {
 			}
 		},
 	}}
-	if err := d.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	adbtest.Start(t, d)
 	ctx := testCtx(t)
 	c, err := adb.DialTCP(ctx, d.Addr(), adb.HostOptions{Keys: []*adb.Key{k}})
 	if err != nil {

@@ -132,12 +132,7 @@ func (a *realADB) connect(serial, want string) {
 
 func startDevice(t testing.TB, keys ...*rsa.PublicKey) *adbtest.Device {
 	t.Helper()
-	d := &adbtest.Device{Keys: keys, Model: "permd_test_model"}
-	if err := d.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return adbtest.Start(t, &adbtest.Device{Keys: keys, Model: "permd_test_model"})
 }
 
 func randomFile(t testing.TB, dir string, size int) (string, []byte) {

@@ -136,19 +136,11 @@ func parseSchemeSigner(r *lpReader, v2 bool) (*schemeSigner, error) {
 	}
 	var digestAlgs []uint32
 	for !dl.empty() {
-		d, err := dl.prefixed("digest")
+		alg, val, err := dl.algValue("digest")
 		if err != nil {
 			return nil, err
 		}
-		alg, err := d.u32()
-		if err != nil {
-			return nil, err
-		}
-		val, err := d.prefixed("digest value")
-		if err != nil {
-			return nil, err
-		}
-		s.digests[alg] = val.b
+		s.digests[alg] = val
 		digestAlgs = append(digestAlgs, alg)
 	}
 	cl, err := sd.prefixed("certificates")
@@ -209,15 +201,7 @@ func parseSchemeSigner(r *lpReader, v2 bool) (*schemeSigner, error) {
 	}
 	var sigAlgIDs []uint32
 	for !sigs.empty() {
-		sg, err := sigs.prefixed("signature")
-		if err != nil {
-			return nil, err
-		}
-		alg, err := sg.u32()
-		if err != nil {
-			return nil, err
-		}
-		val, err := sg.prefixed("signature value")
+		alg, val, err := sigs.algValue("signature")
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +211,7 @@ func parseSchemeSigner(r *lpReader, v2 bool) (*schemeSigner, error) {
 		if !known || key == nil {
 			continue
 		}
-		if err := verifySig(key, alg, a.hash, signedBytes, val.b); err != nil {
+		if err := verifySig(key, alg, a.hash, signedBytes, val); err != nil {
 			s.problems = append(s.problems, fmt.Sprintf("signature %s over signed data does not verify: %v", a.name, err))
 		} else {
 			s.sigChecked = append(s.sigChecked, a.name)

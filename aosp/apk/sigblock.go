@@ -165,3 +165,21 @@ func (r *lpReader) prefixed(what string) (*lpReader, error) {
 }
 
 func (r *lpReader) empty() bool { return len(r.b) == 0 }
+
+// algValue reads one length-prefixed (uint32 algorithm ID,
+// length-prefixed bytes) record, the shape of both the digests and the
+// signatures of a v2/v3 signer.
+func (r *lpReader) algValue(what string) (alg uint32, val []byte, err error) {
+	rec, err := r.prefixed(what)
+	if err != nil {
+		return 0, nil, err
+	}
+	if alg, err = rec.u32(); err != nil {
+		return 0, nil, err
+	}
+	v, err := rec.prefixed(what + " value")
+	if err != nil {
+		return 0, nil, err
+	}
+	return alg, v.b, nil
+}

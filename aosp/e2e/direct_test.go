@@ -55,12 +55,7 @@ func TestTCPTransportWithTestDevice(t *testing.T) {
 	// Two devices, run at once as --all does.
 	var devs []*adbtest.Device
 	for range 2 {
-		dev := &adbtest.Device{Keys: []*rsa.PublicKey{&keys[0].Private.PublicKey}, Env: []string{"PATH=" + tools + ":" + os.Getenv("PATH")}}
-		if err := dev.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		defer dev.Close()
-		devs = append(devs, dev)
+		devs = append(devs, adbtest.Start(t, &adbtest.Device{Keys: []*rsa.PublicKey{&keys[0].Private.PublicKey}, Env: []string{"PATH=" + tools + ":" + os.Getenv("PATH")}}))
 	}
 	bins := filepath.Join(dir, "out")
 	for _, c := range []string{"permd", "permctl"} {

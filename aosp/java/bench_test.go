@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 )
 
 // startDaemon runs the permd binary (PERMD_BIN) as its own process, as on
@@ -43,7 +43,7 @@ func startDaemon(b *testing.B) string {
 	socket := filepath.Join(dir, "permd.sock")
 	cmd := exec.Command(bin, "--root="+filepath.Join(dir, "root"), "--data-dir="+filepath.Join(dir, "data"),
 		"--config-dir="+cfg, "--socket="+socket, "--log-level=warn")
-	var logs bytes.Buffer
+	var logs harness.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -52,16 +52,8 @@ func startDaemon(b *testing.B) string {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		if c, err := net.Dial("unix", socket); err == nil {
-			c.Close()
-			return socket
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("permd did not listen: %s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	harness.WaitListening(b, socket, 20*time.Second, &logs)
+	return socket
 }
 
 type figure struct {

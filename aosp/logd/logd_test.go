@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"permd/aosp/wait"
 )
 
 // The encoder below is written from the format's definition (liblog's
@@ -180,19 +183,11 @@ func TestReaderDecodesStreamFromFakeLogd(t *testing.T) {
 			mu.Unlock()
 		})
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.UntilSeen(t, "6 events", func() (bool, string) {
 		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n == 6 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("got %d events, want 6", n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(got) == 6, fmt.Sprintf("%d events", len(got))
+	})
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Run returned %v, want context.Canceled", err)
@@ -248,16 +243,11 @@ func TestReaderReconnectsAndResumes(t *testing.T) {
 		pids = append(pids, d.(ProcStart).PID)
 		mu.Unlock()
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.UntilSeen(t, "2 process starts", func() (bool, string) {
 		mu.Lock()
-		n := len(pids)
-		mu.Unlock()
-		if n >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(pids) >= 2, fmt.Sprintf("pids %v", pids)
+	})
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()

@@ -27,10 +27,31 @@ func Until(tb testing.TB, what string, cond func() bool) {
 // by design (a tracker's resync period).
 func Within(tb testing.TB, d time.Duration, what string, cond func() bool) {
 	tb.Helper()
+	WithinSeen(tb, d, what, func() (bool, string) { return cond(), "" })
+}
+
+// UntilSeen is Until for a condition that also returns what it saw (a
+// command's output, a count): on a timeout the failure shows the last of
+// it, so it says what came instead.
+func UntilSeen(tb testing.TB, what string, cond func() (bool, string)) {
+	tb.Helper()
+	WithinSeen(tb, Timeout, what, cond)
+}
+
+// WithinSeen is UntilSeen with another deadline.
+func WithinSeen(tb testing.TB, d time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
+			if seen == "" {
+				tb.Fatalf("timed out after %v waiting for %s", d, what)
+			}
+			tb.Fatalf("timed out after %v waiting for %s; last seen:\n%s", d, what, seen)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

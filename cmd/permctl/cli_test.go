@@ -285,14 +285,7 @@ func TestAndroidNames(t *testing.T) {
 		{[]string{"grant", "com.example.maps", "android.permission.ACCESS_FINE_LOCATON", "--once"}, exitUsage, "did you mean android.permission.ACCESS_FINE_LOCATION?"},
 		{[]string{"grant", "com.example.maps", "android.permission.INTERNET", "--once"}, exitUsage, "not a permission or app-op permd mediates"},
 	} {
-		code, out, errs := permctl(t, d.Socket, tc.args...)
-		where := out
-		if tc.code != exitOK {
-			where = errs
-		}
-		if code != tc.code || !strings.Contains(where, tc.want) {
-			t.Errorf("permctl %v: code %d\n%s%s\nwant %d and %q", tc.args, code, out, errs, tc.code, tc.want)
-		}
+		expectRun(t, d.Socket, tc.args, tc.code, tc.want)
 	}
 	_, out, _ := permctl(t, d.Socket, "grants", "--category", "android:fine_location")
 	if strings.Contains(out, "contacts") {

@@ -10,8 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"permd/aosp/wait"
 	"permd/framework/frameworktest"
 )
 
@@ -87,18 +87,11 @@ func TestGolden(t *testing.T) {
 	startUse(t, d.Socket, map[string]any{"resource": "camera", "uid": 10123, "package": "com.example.maps", "via": []map[string]any{{"uid": 1047, "package": "cameraserver"}}})
 	// The reported start, the ledger's commits and the preinstall scan
 	// are asynchronous: wait until all seven rows and the scan show.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.UntilSeen(t, "seven ledger rows and a finished preinstall scan", func() (bool, string) {
 		_, rows, _ := permctl(t, d.Socket, "ledger", "verify")
 		_, pre, _ := permctl(t, d.Socket, "preinstall")
-		if strings.HasPrefix(rows, "rows 7:") && !strings.Contains(pre, "still running") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("seeded state did not settle:\n%s%s", rows, pre)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.HasPrefix(rows, "rows 7:") && !strings.Contains(pre, "still running"), rows + pre
+	})
 
 	tables := [][]string{
 		{"grants"}, {"catalogue"}, {"indicators"}, {"ledger"}, {"ledger", "summary"}, {"ledger", "timeline"},

@@ -36,14 +36,7 @@ func TestGrantCommands(t *testing.T) {
 		{[]string{"revoke", "com.example.none"}, exitUsage, "want PACKAGE CATEGORY"},
 	}
 	for _, s := range steps {
-		code, out, errs := permctl(t, d.Socket, s.args...)
-		where := out
-		if s.code != exitOK {
-			where = errs
-		}
-		if code != s.code || !strings.Contains(where, s.out) {
-			t.Errorf("permctl %v: code %d\nstdout: %s\nstderr: %s\nwant code %d containing %q", s.args, code, out, errs, s.code, s.out)
-		}
+		expectRun(t, d.Socket, s.args, s.code, s.out)
 	}
 	_, out, _ := permctl(t, d.Socket, "grants")
 	if strings.Contains(out, "contacts") || !strings.Contains(out, "com.example.chat") {

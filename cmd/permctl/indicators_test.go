@@ -2,35 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"permd/aosp/wait"
 	"permd/framework"
 	"permd/framework/client"
 	"permd/framework/frameworktest"
+	"permd/framework/frameworktest/harness"
 )
-
-// lockedBuffer is an output stream read while a command still writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func startUse(t *testing.T, socket string, params map[string]any) uint64 {
 	t.Helper()
@@ -86,7 +70,7 @@ func testWatch(t *testing.T, global []string, first, after, prefix string) {
 	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &harness.Buffer{}
 	var errb strings.Builder
 	done := make(chan int, 1)
 	go func() {
@@ -98,19 +82,16 @@ func testWatch(t *testing.T, global []string, first, after, prefix string) {
 		}
 		done <- run(ctx, append(global, "indicators", "--watch"), out, &errb, env)
 	}()
-	wait := func(what string) {
+	shows := func(what string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(out.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in watch output:\n%s", what, out.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		wait.UntilSeen(t, fmt.Sprintf("%q in the watch output", what), func() (bool, string) {
+			s := out.String()
+			return strings.Contains(s, what), s
+		})
 	}
-	wait(first)
+	shows(first)
 	startUse(t, d.Socket, map[string]any{"resource": "microphone", "uid": 10200, "package": "com.rec"})
-	wait(after)
+	shows(after)
 	cancel()
 	select {
 	case code := <-done:
@@ -133,7 +114,7 @@ func TestIndicatorsWatchReconnects(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{Config: map[string]string{"indicator.json": `{"version":1,"hold":"0s"}`}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	out, errb := &harness.Buffer{}, &harness.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"indicators", "--watch"}, out, errb, func(k string) string {
@@ -143,19 +124,15 @@ func TestIndicatorsWatchReconnects(t *testing.T) {
 			return ""
 		})
 	}()
-	wait := func(b *lockedBuffer, what string) {
+	shows := func(b *harness.Buffer, what string) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(b.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q; stdout:\n%s\nstderr:\n%s", what, out.String(), errb.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		wait.WithinSeen(t, 20*time.Second, fmt.Sprintf("%q", what), func() (bool, string) {
+			return strings.Contains(b.String(), what), "stdout:\n" + out.String() + "\nstderr:\n" + errb.String()
+		})
 	}
-	wait(out, "camera=off")
+	shows(out, "camera=off")
 	d.Stop(t)
-	wait(errb, "permctl: lost permd")
+	shows(errb, "permctl: lost permd")
 	// The same daemon comes back on the same socket, config and data.
 	svc, err := framework.New(framework.Options{Root: d.Root, DataDir: d.DataDir, ConfigDir: d.ConfigDir, SocketPath: d.Socket, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -168,9 +145,9 @@ func TestIndicatorsWatchReconnects(t *testing.T) {
 		stop()
 		<-sdone
 	}()
-	wait(errb, "permctl: reconnected to permd")
+	shows(errb, "permctl: reconnected to permd")
 	startUse(t, d.Socket, map[string]any{"resource": "microphone", "uid": 10200, "package": "com.rec"})
-	wait(out, "microphone=on[com.rec(10200)]")
+	shows(out, "microphone=on[com.rec(10200)]")
 	cancel()
 	select {
 	case code := <-done:

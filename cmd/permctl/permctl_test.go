@@ -25,6 +25,20 @@ func permctl(t *testing.T, socket string, args ...string) (int, string, string) 
 	return code, out.String(), errb.String()
 }
 
+// expectRun runs permctl and checks its exit code and that want stands
+// in what it printed: stdout when the code is exitOK, stderr otherwise.
+func expectRun(t *testing.T, socket string, args []string, wantCode int, want string) {
+	t.Helper()
+	code, out, errs := permctl(t, socket, args...)
+	where := out
+	if wantCode != exitOK {
+		where = errs
+	}
+	if code != wantCode || !strings.Contains(where, want) {
+		t.Errorf("permctl %v: code %d\nstdout: %s\nstderr: %s\nwant code %d containing %q", args, code, out, errs, wantCode, want)
+	}
+}
+
 func TestStatusAndVersion(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	code, out, errs := permctl(t, d.Socket, "status")

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"permd/aosp/apk/apktest"
+	"permd/aosp/wait"
 	"permd/framework/frameworktest"
 )
 
@@ -22,14 +22,10 @@ func TestPreinstall(t *testing.T) {
 
 	var out, errs string
 	var code int
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.UntilSeen(t, "the preinstall scan to finish", func() (bool, string) {
 		code, out, errs = permctl(t, d.Socket, "preinstall")
-		if code != exitOK || !strings.Contains(out, "still running") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return code != exitOK || !strings.Contains(out, "still running"), out + errs
+	})
 	if code != exitOK || !strings.Contains(out, "1 APKs, 0 passed, 1 failed") || !strings.Contains(out, "FAIL    com.rogue  registered") {
 		t.Fatalf("preinstall: code %d\n%s%s", code, out, errs)
 	}

@@ -36,12 +36,7 @@ func hostKey(t *testing.T) *rsa.PublicKey {
 
 func testDevice(t *testing.T, keys ...*rsa.PublicKey) *adbtest.Device {
 	t.Helper()
-	d := &adbtest.Device{Keys: keys, Model: "permd_test_model"}
-	if err := d.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return adbtest.Start(t, &adbtest.Device{Keys: keys, Model: "permd_test_model"})
 }
 
 func permctlWithEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"permd/aosp/wait"
 	"permd/framework/frameworktest"
 )
 
@@ -58,17 +58,13 @@ func TestProcsAndStarts(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("proc.report: %d %s", code, errs)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.UntilSeen(t, "the reported boot start in permctl starts", func() (bool, string) {
 		code, out, errs = permctl(t, d.Socket, "starts", "--kind", "self", "--since", "1h")
 		if code != exitOK {
 			t.Fatalf("starts: code %d\n%s%s", code, out, errs)
 		}
-		if strings.Contains(out, "boot") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(out, "boot"), out
+	})
 	if !strings.Contains(out, "TIME") || !strings.Contains(out, "uid 10200") || !strings.Contains(out, "self") || !strings.Contains(out, "boot") || !strings.Contains(out, "not_running") {
 		t.Errorf("starts --kind self: want a row for uid 10200, self, boot, not_running:\n%s", out)
 	}

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
+	"permd/aosp/wait"
 	"permd/framework/frameworktest"
 )
 
@@ -66,15 +66,8 @@ func TestStatusSaysStorageFailing(t *testing.T) {
 	}
 
 	os.Remove(filler)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.UntilSeen(t, "status ok after space returned", func() (bool, string) {
 		_, out, _ = permctl(t, d.Socket, "status")
-		if regexp.MustCompile(`(?m)^status:\s+ok$`).MatchString(out) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status after space returned:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return regexp.MustCompile(`(?m)^status:\s+ok$`).MatchString(out), out
+	})
 }

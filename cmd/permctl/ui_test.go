@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"permd/aosp/privacy/privacytest"
+	"permd/aosp/wait"
 )
 
 // startUI runs `permctl ui ARGS` in-process against socket and returns
@@ -251,17 +252,10 @@ func TestPrivacyCenterInBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(f.ConfigDir, "permd.json"), []byte(`{"version":1,"roles":[{"uid":0,"role":"framework"}]}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		wait.WithinSeen(t, 20*time.Second, "permd to reload the roles (role framework)", func() (bool, string) {
 			_, out, _ := permctl(t, f.Socket, "status")
-			if strings.Contains(out, "role framework") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("permd did not reload the roles: %s", out)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return strings.Contains(out, "role framework"), out
+		})
 		// permd identifies a client once per connection: a new permctl
 		// ui connects with the new role.
 		url := startUI(t, f.Socket)

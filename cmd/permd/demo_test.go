@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"permd/framework/frameworktest/harness"
 )
 
 // demoUID is the normal user the demo test runs as (no passwd entry
@@ -77,7 +77,7 @@ func TestDemoExamplesAsNormalUser(t *testing.T) {
 func pasteDemoExamples(t *testing.T, setpriv, bins string, uid int) {
 	top := openDir(t, uid)
 	os.Symlink(filepath.Join(bins, "bin"), filepath.Join(top, "bin"))
-	dout := &syncBuffer{}
+	dout := &harness.Buffer{}
 	d := asUser(setpriv, uid, filepath.Join(top, "bin", "permd"), "--demo", filepath.Join(top, "run"))
 	d.Dir = top
 	d.Stdout, d.Stderr = dout, dout
@@ -89,18 +89,7 @@ func pasteDemoExamples(t *testing.T, setpriv, bins string, uid int) {
 		d.Wait()
 	})
 	sock := filepath.Join(top, "run", "permd.sock")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.Dial("unix", sock)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("permd --demo as uid %d did not serve %s: %v\n%s", uid, sock, err, dout.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	harness.WaitListening(t, sock, time.Minute, dout)
 	var script strings.Builder
 	script.WriteString("set -o pipefail\nexport PERMD_SOCKET=" + sock + "\n")
 	lines := strings.Split(strings.TrimSpace(demoExamples), "\n")
@@ -160,23 +149,4 @@ func TestPermctlExitCodesAsOtherUser(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "built without SQLite") || !strings.Contains(string(out), "adb exec-out") {
 		t.Errorf("nosqlite permctl ledger --db: exit %d %q", code, out)
 	}
-}
-
-// syncBuffer is a daemon's output, written by exec's copying goroutine
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

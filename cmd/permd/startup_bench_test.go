@@ -15,13 +15,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"permd/aosp/etc"
+	"permd/aosp/testclock"
 	"permd/framework/client"
+	"permd/framework/frameworktest/harness"
 	"permd/ledger"
 	"permd/ledger/store"
 )
@@ -163,9 +164,9 @@ func startOnce(b *testing.B, exe, src string) (listen, health time.Duration) {
 		b.Fatal(err)
 	}
 	sock := filepath.Join(data, "permd.sock")
-	var stderr strings.Builder
+	var stderr harness.Buffer
 	cmd := exec.Command(exe, daemonArgs(data)...)
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	cmd.Stderr = &stderr
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -216,19 +217,6 @@ func startOnce(b *testing.B, exe, src string) (listen, health time.Duration) {
 	return listen, health
 }
 
-// lockedWriter lets exec's copier goroutine and the benchmark share a
-// builder.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -252,18 +240,33 @@ func copyFile(src, dst string) error {
 // it, every component's schema in place.
 func primedLedger(b *testing.B, exe, dir, src string) string {
 	b.Helper()
+	cmd, c, stderr := serveOn(b, exe, dir, src)
+	c.Close()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("permd exit: %v\n%s", err, stderr.String())
+	}
+	path := filepath.Join(dir, store.FileName)
+	checkpoint(b, path)
+	return path
+}
+
+// serveOn starts exe on the data dir dir, its database a copy of src (a
+// new one when src is empty), and returns once it answers sys.health,
+// with a client connected and its stderr. The caller ends it.
+func serveOn(b *testing.B, exe, dir, src string) (*exec.Cmd, *client.Client, *harness.Buffer) {
+	b.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, store.FileName)
 	if src != "" {
-		if err := copyFile(src, path); err != nil {
+		if err := copyFile(src, filepath.Join(dir, store.FileName)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	stderr := &harness.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -271,25 +274,18 @@ func primedLedger(b *testing.B, exe, dir, src string) string {
 	for {
 		c, err := client.Dial(context.Background(), filepath.Join(dir, "permd.sock"))
 		if err == nil {
-			err = c.Call(context.Background(), "sys.health", nil, nil)
+			if err = c.Call(context.Background(), "sys.health", nil, nil); err == nil {
+				return cmd, c, stderr
+			}
 			c.Close()
-		}
-		if err == nil {
-			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			b.Fatalf("permd did not serve on %s: %v\n%s", path, err, stderr.String())
+			b.Fatalf("permd did not serve on %s: %v\n%s", dir, err, stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("permd exit: %v\n%s", err, stderr.String())
-	}
-	checkpoint(b, path)
-	return path
 }
 
 // checkpoint folds the WAL into the database file, so that a copy of the
@@ -378,7 +374,7 @@ func writeLedger(b *testing.B, path string, rows int) {
 	// Spread the events so that about rows rows result; coalescing makes
 	// a few more events than rows necessary.
 	step := 7 * 24 * time.Hour / time.Duration(rows)
-	clk := &benchClock{t: start}
+	clk := testclock.New(start) // the writer's clock while it writes a past week
 	ctx := context.Background()
 	l, err := ledger.Open(ctx, db, ledger.Options{Rules: rules, Now: clk.Now,
 		Packages: func(uid int) []string { return []string{fmt.Sprintf("com.vendor%d.app", uid-10000)} }})
@@ -391,12 +387,12 @@ func writeLedger(b *testing.B, path string, rows int) {
 		for j := range recs {
 			recs[j] = startupRecord(i+j, start.Add(time.Duration(i+j)*step))
 		}
-		clk.set(recs[batch-1].Time)
+		clk.Set(recs[batch-1].Time)
 		if err := l.Append(ctx, recs...); err != nil {
 			b.Fatal(err)
 		}
 	}
-	clk.set(end.Add(time.Hour))
+	clk.Set(end.Add(time.Hour))
 	if err := l.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -407,24 +403,6 @@ func writeLedger(b *testing.B, path string, rows int) {
 	if n < int64(rows) {
 		b.Fatalf("want at least %d rows written, got %d", rows, n)
 	}
-}
-
-// benchClock is the writer's clock while it writes a past week.
-type benchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *benchClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *benchClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
 }
 
 var startupCats = []string{"calendar", "call_log", "camera", "contacts", "location", "microphone", "phone", "sms", "storage", "body_activity"}
@@ -465,35 +443,12 @@ var crashOpenRecords = envInt("PERMD_BENCH_CRASH_OPEN", 20000)
 // file (which moves pages, not rows: the open rows stay open).
 func crashedLedger(b *testing.B, exe, dir, src string) string {
 	b.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, store.FileName)
-	if err := copyFile(src, path); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(exe, daemonArgs(dir)...)
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	cmd, c, stderr := serveOn(b, exe, dir, src)
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
-	ctx := context.Background()
-	var c *client.Client
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var err error
-		if c, err = client.Dial(ctx, filepath.Join(dir, "permd.sock")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("permd did not listen: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	defer c.Close()
+	path := filepath.Join(dir, store.FileName)
+	ctx := context.Background()
 	for i := 0; i < crashOpenRecords; i += 200 {
 		recs := make([]map[string]any, min(200, crashOpenRecords-i))
 		for j := range recs {

@@ -18,16 +18,8 @@ func TestFollowGivesStatesInOrderAndSaysWhenClosed(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	watch, err := client.Dial(ctx, d.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watch.Close()
-	fw, err := client.Dial(ctx, d.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fw.Close()
+	watch := d.Dial(t)
+	fw := d.Dial(t)
 
 	var seqs []uint64
 	cameraOn := make(chan struct{}, 1)

@@ -22,11 +22,7 @@ func TestResultsDecodeStrictlyIntoProtocolTypes(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := client.Dial(ctx, d.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := d.Dial(t)
 
 	uid := 10123
 	started, err := client.Invoke[protocol.OpStartResult](ctx, c, protocol.MethodOpStart, protocol.OpStartParams{Resource: "camera", UID: &uid, Package: "com.example.maps", Op: "android:camera"})
@@ -90,11 +86,7 @@ func TestTypedCalls(t *testing.T) {
 	d := frameworktest.Start(t, frameworktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := client.Dial(ctx, d.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := d.Dial(t)
 	v, err := c.Version(ctx)
 	if err != nil || v.Protocol != protocol.Version {
 		t.Fatalf("Version: %+v, %v", v, err)

@@ -12,20 +12,14 @@ import (
 	"time"
 
 	"permd/framework"
+	"permd/framework/client"
 	"permd/framework/frameworktest/harness"
 )
 
 // Roles is a host permd.json: no SELinux, so roles by uid.
 const Roles = `{
   "version": 1,
-  "roles": [
-    {"uid": 0, "role": "root"},
-    {"uid": 1000, "role": "framework"},
-    {"uid": 1010, "role": "permission_ui"},
-    {"uid": 1011, "role": "settings"},
-    {"uid": 1012, "role": "systemui"},
-    {"uid": 2000, "role": "shell"}
-  ]
+  "roles": ` + harness.HostRoles + `
 }`
 
 // Options configures Start.
@@ -76,3 +70,9 @@ func Start(t testing.TB, o Options) *Daemon {
 
 // Stop shuts the service down (idempotent).
 func (d *Daemon) Stop(t testing.TB) { d.run.Stop(t) }
+
+// Dial connects a client to the daemon, closed when the test ends.
+func (d *Daemon) Dial(t testing.TB) *client.Client {
+	t.Helper()
+	return harness.Dial(t, d.Socket)
+}

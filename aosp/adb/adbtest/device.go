@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"permd/aosp/adb"
@@ -59,6 +60,17 @@ func (d *Device) Listen() error {
 	d.wg.Add(1)
 	go d.accept()
 	return nil
+}
+
+// Start makes d listen, or fails the test, and closes it when the test
+// ends.
+func Start(t testing.TB, d *Device) *Device {
+	t.Helper()
+	if err := d.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 // Addr is host:port, which adb also uses as the serial.
@@ -177,20 +189,10 @@ func (d *Device) command(cmdline string) *exec.Cmd {
 // runRaw serves shell: and exec:: stdout and stderr go to the stream.
 func (d *Device) runRaw(s *adb.Stream, cmdline string) {
 	cmd := d.command(cmdline)
-	w := &lockedWriter{w: s}
-	cmd.Stdout, cmd.Stderr = w, w
+	// One writer for both: exec then calls its Write from one goroutine
+	// at a time, so the stream's packets do not interleave.
+	cmd.Stdout, cmd.Stderr = s, s
 	cmd.Run()
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // shellWriter frames output as shell protocol v2 packets of one id.

@@ -21,7 +21,21 @@ import (
 	"time"
 
 	"permd/aosp/wait"
+	"permd/framework/client"
 )
+
+// HostRoles is the roles table of a host permd.json, shared by every
+// test daemon: with no SELinux on a host, roles come from uids alone
+// (0 root, 1000 framework, 1010 permission UI, 1011 settings, 1012
+// systemui, 2000 shell).
+const HostRoles = `[
+    {"uid": 0, "role": "root"},
+    {"uid": 1000, "role": "framework"},
+    {"uid": 1010, "role": "permission_ui"},
+    {"uid": 1011, "role": "settings"},
+    {"uid": 1012, "role": "systemui"},
+    {"uid": 2000, "role": "shell"}
+  ]`
 
 // TempDir is t.TempDir readable by other uids: tests that connect to the
 // daemon as another uid (setpriv) must reach its socket.
@@ -72,6 +86,20 @@ func WriteFiles(t testing.TB, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Dial connects a client to the daemon listening on socket, closed when
+// the test ends.
+func Dial(t testing.TB, socket string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, socket)
+	if err != nil {
+		t.Fatalf("dial %s: %v", socket, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // stopTimeout bounds a stop: the daemon exits within 2 s of a stop by

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"permd/aosp/wait"
 )
 
 // recorder is a testing.TB whose failures are recorded instead of
@@ -108,4 +112,26 @@ func TestNewDirsWritesTheConfig(t *testing.T) {
 	if fi, err := os.Stat(base); err != nil || fi.Mode().Perm()&0o005 != 0o005 {
 		t.Errorf("base dir mode %v (%v): other uids must reach the socket", fi.Mode(), err)
 	}
+}
+
+// TestWaitListeningReturnsOnceSomethingAccepts: a socket that starts
+// listening while WaitListening polls ends the wait.
+func TestWaitListeningReturnsOnceSomethingAccepts(t *testing.T) {
+	socket := filepath.Join(t.TempDir(), "d.sock")
+	var out Buffer
+	fmt.Fprint(&out, "starting")
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		ln, err := net.Listen("unix", socket)
+		if err != nil {
+			return // WaitListening then fails the test, showing why
+		}
+		t.Cleanup(func() { ln.Close() })
+	}()
+	WaitListening(t, socket, wait.Timeout, &out)
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatalf("after WaitListening the socket refuses: %v", err)
+	}
+	c.Close()
 }

@@ -640,7 +640,7 @@ public final class PermdClient implements Closeable {
     public CheckResult check(int uid, String pkg, String category, String op, String state) throws PermdRpcException {
         PolicyCache.View v = cache.view();
         if (v != null && pkg != null && category != null && v.categories.containsKey(category)) {
-            Evaluator.Compiled g = v.grants.get(PolicyCache.key(uid / 100000, pkg, category));
+            Evaluator.Compiled g = v.grantFor(uid, pkg, category);
             CheckResult r = null;
             if (g == null) {
                 r = new CheckResult(false, "denied", "no_grant", pkg, category, null, null, 0, null, null, -1, state, true);
@@ -668,7 +668,7 @@ public final class PermdClient implements Closeable {
         if (v == null) {
             return -1;
         }
-        return pkg != null && v.grants.containsKey(PolicyCache.key(uid / 100000, pkg, category)) ? 1 : 0;
+        return pkg != null && v.grantFor(uid, pkg, category) != null ? 1 : 0;
     }
 
     /**
@@ -686,7 +686,7 @@ public final class PermdClient implements Closeable {
         if (v == null || pkg == null) {
             return -1;
         }
-        Evaluator.Compiled g = v.grants.get(PolicyCache.key(uid / 100000, pkg, category));
+        Evaluator.Compiled g = v.grantFor(uid, pkg, category);
         if (g == null || g.deny || g.opaque || g.level == null) {
             return -1;
         }

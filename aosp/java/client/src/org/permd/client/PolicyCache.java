@@ -32,7 +32,19 @@ final class PolicyCache {
             this.categories = categories;
             this.grants = grants;
         }
+
+        /**
+         * grantFor is the grant for uid's user, pkg and category, or null:
+         * grants are per user, and a uid's user is uid / PER_USER_RANGE,
+         * as Android's UserHandle.getUserId computes it.
+         */
+        Evaluator.Compiled grantFor(int uid, String pkg, String category) {
+            return grants.get(key(uid / PER_USER_RANGE, pkg, category));
+        }
     }
+
+    /** PER_USER_RANGE is Android's UserHandle.PER_USER_RANGE. */
+    static final int PER_USER_RANGE = 100000;
 
     private volatile View view; // null: not ready
     // The policy as permd sent it, for a listener added later
