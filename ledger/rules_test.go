@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestRenderBothLanguages(t *testing.T) {
 	}{
 		{"en", "text", []string{"permd recording rules\n=====", "Kept for: 30 days", "Background self-start (self_start)", "Kept for: 730 days", "Microphone (microphone): "}},
 		{"en", "markdown", []string{"# permd recording rules", "- **Kept for**: 365 days", "`calendar`, `call_log`"}},
-		{"zh-CN", "markdown", []string{"# permd 记录规则", "- **保存期限**: 30 天", "### 后台自启动 (self_start)", "版本 2"}},
+		{"zh-CN", "markdown", []string{"# permd 记录规则", "- **保存期限**: 30 天", "### 后台自启动 (self_start)", "版本 " + strconv.Itoa(r.Version)}},
 		{"zh-CN", "text", []string{"permd 记录规则\n========", "麦克风 (microphone): "}},
 	} {
 		var b strings.Builder
