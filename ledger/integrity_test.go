@@ -136,6 +136,24 @@ func TestTamperingIsDetected(t *testing.T) {
 			}
 		})
 	}
+	// A change that keeps its row's one-byte tag (this one does, in this
+	// fixture): verify names the next row of the kind and says which
+	// earlier row may be the changed one.
+	t.Run("changed row keeps its tag", func(t *testing.T) {
+		path := copyFile(t, base)
+		db, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(unmerge + `UPDATE ledger_recent SET n = 3 WHERE seq = 35`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		rep := verifyFile(t, path)
+		if rep.OK || rep.FirstBad == nil || rep.FirstBad.Seq != 37 || !strings.Contains(rep.FirstBad.Problem, "row 35 of the same kind changed and kept its one-byte tag") {
+			t.Fatalf("want verify to fail at row 37 naming row 35 as the possible change, got %+v first bad %+v", rep, rep.FirstBad)
+		}
+	})
 	t.Run("sqlite3 CLI", func(t *testing.T) {
 		cli, err := exec.LookPath("sqlite3")
 		if err != nil {

@@ -223,7 +223,13 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 			next, ch.diverged = hv, false
 		case !tagMatches(hv, want):
 			if !ch.diverged {
-				bad(c.Seq, kind, "hash does not match content and previous row (row changed, or a row before it removed)")
+				if ch.last > 0 {
+					// The previous row's tag matched, which a changed row
+					// still does 1 time in 256 (rowTag): say so.
+					bad(c.Seq, kind, "hash does not match content and previous row (row changed, or a row before it removed; or, 1 time in 256, row %d of the same kind changed and kept its one-byte tag)", ch.last)
+				} else {
+					bad(c.Seq, kind, "hash does not match content and previous row (row changed, or a row before it removed)")
+				}
 			}
 			ch.diverged = true
 		}
