@@ -16,7 +16,7 @@ import (
 
 func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error) {
 	var q protocol.CheckParams
-	if err := DecodeParams(c.Params, &q); err != nil {
+	if err := decodeCheckParams(c.Params, &q); err != nil {
 		return nil, err
 	}
 	if q.UID == nil {
