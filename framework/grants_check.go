@@ -16,7 +16,7 @@ import (
 
 func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error) {
 	var q protocol.CheckParams
-	if err := DecodeParams(c.Params, &q); err != nil {
+	if err := decodeCheckParams(c.Params, &q); err != nil {
 		return nil, err
 	}
 	if q.UID == nil {
@@ -60,11 +60,11 @@ func (p *grantsPart) check(ctx context.Context, s *Service, c *Call) (any, error
 				s.log.Warn("capped access not durable before the answer", "uid", *q.UID, "category", cat, "err", err)
 				p.ledger.l.Enqueue(rec)
 			}
-			return wire.Decision(d), nil
+			return decisionReply(wire.Decision(d)), nil
 		}}, nil
 	}
 	p.ledger.l.Enqueue(rec)
-	return wire.Decision(d), nil
+	return decisionReply(wire.Decision(d)), nil
 }
 
 // accessDetail builds the record's detail without reflection: this is

@@ -61,6 +61,8 @@ func (e *replyEncoder) appendReply(b []byte, id json.RawMessage, result any, rer
 		b = append(b, `,"result":`...)
 		if result == nil {
 			b = append(b, "{}"...)
+		} else if fast, ok := appendResult(b, result); ok {
+			b = fast
 		} else if b, err = e.appendJSON(b, result); err != nil {
 			b, _ = e.appendReply(b[:mark], id, nil, &Error{Code: CodeInternal, Message: "result not encodable"})
 			return b, err

@@ -92,8 +92,32 @@ var ErrNotFound = errors.New("no such grant")
 // Java identifiers.
 var packageRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
 
-// ValidPackage reports whether name is a syntactically valid package.
-func ValidPackage(name string) bool { return len(name) <= 255 && packageRE.MatchString(name) }
+// ValidPackage reports whether name is a syntactically valid package
+// (packageRE). It scans by hand: perm.check asks for every call, and the
+// regexp took a third of the handler. FuzzValidPackage holds the two
+// equal.
+func ValidPackage(name string) bool {
+	if len(name) > 255 {
+		return false
+	}
+	dots, start := 0, true // start: the next byte begins a segment
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		switch {
+		case start && !letter:
+			return false
+		case c == '.':
+			dots++
+			start = true
+		case letter || c == '_' || c >= '0' && c <= '9':
+			start = false
+		default:
+			return false
+		}
+	}
+	return dots > 0 && !start
+}
 
 var windowRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$`)
 

@@ -56,6 +56,7 @@ type Ledger struct {
 	opt   Options
 	rules atomic.Pointer[Rules]
 	queue chan *request
+	wake  chan struct{} // see poke
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
@@ -131,6 +132,7 @@ func Open(ctx context.Context, db *sql.DB, opt Options) (*Ledger, error) {
 		Reader:   NewReader(db),
 		opt:      opt,
 		queue:    make(chan *request, opt.QueueSize),
+		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		pruneNow: make(chan chan error),
@@ -268,6 +270,7 @@ func (l *Ledger) send(ctx context.Context, req *request) error {
 	select {
 	case l.queue <- req:
 		l.mu.RUnlock()
+		l.poke()
 	case <-ctx.Done():
 		l.mu.RUnlock()
 		return ctx.Err()
@@ -319,6 +322,9 @@ func (l *Ledger) enqueue(open []OpenUse, closed []uint64, recs []Record) {
 	}
 	select {
 	case l.queue <- &request{recs: cp, unchecked: true, open: open, closed: closed}:
+		if len(l.queue) >= l.pokeAt() {
+			l.poke()
+		}
 	default:
 		l.drop(len(recs), "queue full")
 	}
