@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"permd/aosp/testclock"
 	"permd/framework/client"
 )
 
@@ -22,8 +23,8 @@ import (
 // encoded, as a client that writes its own JSON does, so that its p50
 // ratio is the daemon's.
 func BenchmarkPermCheckCPU(b *testing.B) {
-	clk := &testClock{t: time.Now()}
-	ts := startTestService(b, testOptions{Now: clk.now})
+	clk := testclock.New(time.Now())
+	ts := startTestService(b, testOptions{Now: clk.Now})
 	c := ts.dial(b)
 	mustCall(b, c, "grants.set", map[string]any{"uid": 10400, "package": "com.bench.app", "category": "location",
 		"time": map[string]any{"mode": "while_in_use"}, "precision": map[string]any{"level": "approx_1km"}}, nil)
