@@ -133,7 +133,7 @@ func (p *indicatorPart) methods(s *Service) []Method {
 
 func (p *indicatorPart) opStart(ctx context.Context, c *Call) (any, error) {
 	var in protocol.OpStartParams
-	if err := DecodeParams(c.Params, &in); err != nil {
+	if err := decodeOpStart(c.Params, &in); err != nil {
 		return nil, err
 	}
 	if in.Resource == "" {

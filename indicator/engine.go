@@ -180,10 +180,11 @@ type Engine struct {
 	timer   Timer
 	timerAt time.Time
 	subs    map[*Subscription]struct{}
-	pending []ledger.Record  // records made under mu, enqueued after
-	begun   []ledger.OpenUse // uses begun under mu, for a UseRecorder
-	gone    []uint64         // uses ended under mu, for a UseRecorder
-	inline  []*Subscription  // inline subscribers to deliver to after unlock
+	pending []draft         // records made under mu, encoded and enqueued after
+	begun   []openDraft     // uses begun under mu, for a UseRecorder
+	gone    []uint64        // uses ended under mu, for a UseRecorder
+	inline  []*Subscription // inline subscribers to deliver to after unlock
+	wake    []*Subscription // subscription goroutines to wake after unlock
 
 	snap     atomic.Pointer[Snapshot]
 	timeouts atomic.Uint64
@@ -362,7 +363,7 @@ func (e *Engine) journal(u *use, shown bool) {
 	}
 	recs := slices.Clone(e.pending[n:])
 	e.pending = e.pending[:n]
-	e.begun = append(e.begun, ledger.OpenUse{ID: u.id, Start: u.start, Recs: recs})
+	e.begun = append(e.begun, openDraft{id: u.id, start: u.start, recs: recs})
 }
 
 // showUse counts u in its app's entry under its resource, opening the
@@ -595,16 +596,32 @@ func (e *Engine) finishOp(now time.Time, changed bool) {
 	e.unlockAndFlush()
 }
 
+// unlockAndFlush releases mu, then hands the change on. The inline
+// subscribers (the daemon's sockets) come first; the work that can wait
+// for them, waking subscription goroutines (the LED writer) and encoding
+// the records' details, comes after, so that a change reaches the
+// screen without waiting for it.
 func (e *Engine) unlockAndFlush() {
-	recs := e.pending
+	drafts := e.pending
 	e.pending = nil
-	opened, closed := e.begun, e.gone
+	begun, closed := e.begun, e.gone
 	e.begun, e.gone = nil, nil
-	inline := e.inline
-	e.inline = nil
+	inline, wake := e.inline, e.wake
+	e.inline, e.wake = nil, nil
 	e.mu.Unlock()
 	for _, s := range inline {
 		s.tryInline()
+	}
+	for _, s := range wake {
+		s.poke()
+	}
+	recs := encodeDrafts(drafts)
+	var opened []ledger.OpenUse
+	if len(begun) > 0 {
+		opened = make([]ledger.OpenUse, len(begun))
+		for i, b := range begun {
+			opened[i] = ledger.OpenUse{ID: b.id, Start: b.start, Recs: encodeDrafts(b.recs)}
+		}
 	}
 	if ur, ok := e.rec.(UseRecorder); ok && (len(opened) > 0 || len(closed) > 0) {
 		ur.EnqueueUses(opened, closed, recs...)
@@ -734,17 +751,44 @@ type anomalyDetail struct {
 	Limit int64  `json:"limit"` // the max span in ms
 }
 
+// record notes a record under mu. Its detail is encoded after mu is
+// released (encodeDrafts): a detail holds values, and slices that are
+// only ever appended to, so what it says is fixed here.
 func (e *Engine) record(at time.Time, uid int, kind, cat, op, result, state string, detail any) {
 	if e.rec == nil {
 		return
 	}
-	b, err := json.Marshal(detail)
-	if err != nil {
-		b = nil
+	e.pending = append(e.pending, draft{rec: ledger.Record{
+		Time: at, UID: uid, Kind: kind, Category: cat, Op: op, Result: result, AppState: state,
+	}, detail: detail})
+}
+
+// draft is a record whose detail is not encoded yet.
+type draft struct {
+	rec    ledger.Record
+	detail any
+}
+
+// openDraft is a use begun, with its drafts, for a UseRecorder.
+type openDraft struct {
+	id    uint64
+	start time.Time
+	recs  []draft
+}
+
+// encodeDrafts turns drafts into records, encoding their details.
+func encodeDrafts(ds []draft) []ledger.Record {
+	if len(ds) == 0 {
+		return nil
 	}
-	e.pending = append(e.pending, ledger.Record{
-		Time: at, UID: uid, Kind: kind, Category: cat, Op: op, Result: result, AppState: state, Detail: b,
-	})
+	recs := make([]ledger.Record, len(ds))
+	for i, d := range ds {
+		recs[i] = d.rec
+		if b, err := json.Marshal(d.detail); err == nil {
+			recs[i].Detail = b
+		}
+	}
+	return recs
 }
 
 // rearm makes the timer fire at the next deadline. A timer already set

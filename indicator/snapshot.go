@@ -277,7 +277,7 @@ func (e *Engine) publish(now time.Time) {
 		if sub.inline {
 			e.inline = append(e.inline, sub)
 		} else {
-			sub.poke()
+			e.wake = append(e.wake, sub)
 		}
 	}
 }

@@ -218,9 +218,20 @@ public final class Bench {
             long[] lat = new long[rounds];
             long[] toRead = new long[rounds];
             long[] toListener = new long[rounds];
+            long[] paced = new long[rounds];
             // The first half warms the notification path up (JIT), as
             // perm.check's warm-up does; only the second half is kept.
             for (int i = -rounds; i < rounds; i++) {
+                // A sys.health round trip paced as the op.start below is:
+                // after an op.start/finish cycle and its notifications,
+                // when the daemon's and the client's threads have gone idle
+                // again (back-to-back round trips find them awake).
+                long h0 = System.nanoTime();
+                fw.sysHealth(false);
+                if (i >= 0) {
+                    paced[i] = System.nanoTime() - h0;
+                }
+                notifyCycle(fw, lock, latest);
                 long t0 = System.nanoTime();
                 Use u = fw.opStart("camera", UID, PKG, 0, null);
                 synchronized (lock) {
@@ -243,6 +254,23 @@ public final class Bench {
             emit("indicator.notify", lat, 1);
             emit("indicator.notify.read", toRead, 1);
             emit("indicator.notify.entry", toListener, 1);
+            emit("sys.health.paced", paced, 1);
+        }
+    }
+
+    /** notifyCycle starts and finishes a use and waits for both notifications. */
+    static void notifyCycle(PermdClient fw, Object lock, IndicatorSnapshot[] latest) throws Exception {
+        Use u = fw.opStart("camera", UID, PKG, 0, null);
+        synchronized (lock) {
+            while (latest[0] == null || !latest[0].on("camera")) {
+                lock.wait(5_000);
+            }
+        }
+        fw.opFinish(u);
+        synchronized (lock) {
+            while (latest[0].on("camera")) {
+                lock.wait(5_000);
+            }
         }
     }
 }
