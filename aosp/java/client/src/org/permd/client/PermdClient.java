@@ -275,6 +275,12 @@ public final class PermdClient implements Closeable {
         return reconnects.get();
     }
 
+    /** linkAlive says the client holds a connection it has not seen closed (tests). */
+    boolean linkAlive() {
+        Link l = link;
+        return l != null && l.alive();
+    }
+
     /** cacheReady says the decision cache holds a current snapshot. */
     public boolean cacheReady() {
         return cache.ready();

@@ -61,7 +61,14 @@ public class LongUseTest {
     public void callsWorkAfterTheIdleTimeoutClosedTheConnection() throws Exception {
         try (PermdClient c = daemon.client().build()) {
             assertEquals(1, c.sysVersion().json().getInt("protocol"));
-            Thread.sleep(2_500); // permd closes the idle connection after 1 s
+            // permd closes the idle connection after 1 s; wait until the
+            // client has seen it closed (a call racing the close itself
+            // fails with PermdUnavailableException, see docs/java-client.md).
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (c.linkAlive()) {
+                assertTrue("permd did not close the idle connection within 30 s", System.nanoTime() < deadline);
+                Thread.sleep(50);
+            }
             assertEquals(1, c.sysVersion().json().getInt("protocol"));
             assertTrue("no reconnect after the idle close", c.reconnects() >= 1);
         }
