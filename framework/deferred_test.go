@@ -15,17 +15,7 @@ import (
 // same connection is answered first; once released, the check's reply
 // follows and its record is already in the ledger.
 func TestCappedCheckCommitHoldsOnlyItsOwnReply(t *testing.T) {
-	entered := make(chan string, 4)
-	release := make(chan struct{})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	ts := startPrepared(t, testOptions{}, func(s *Service) {
-		s.opt.HoldDeferred = func(method string) {
-			entered <- method
-			<-release
-		}
-	})
-	t.Cleanup(let) // runs before the service stops, should the test fail while holding
+	ts, entered, let := holdingDeferred(t)
 	const uid, pkg = uidApp, "com.example.maps"
 	c := ts.dial(t)
 	mustCall(t, c, "grants.set", map[string]any{"uid": uid, "package": pkg, "category": "camera",
@@ -67,17 +57,7 @@ func TestCappedCheckCommitHoldsOnlyItsOwnReply(t *testing.T) {
 // first, and the indicator already shows the use, which has begun
 // whether or not its record is written yet.
 func TestOpStartCommitHoldsOnlyItsOwnReply(t *testing.T) {
-	entered := make(chan string, 4)
-	release := make(chan struct{})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	ts := startPrepared(t, testOptions{}, func(s *Service) {
-		s.opt.HoldDeferred = func(method string) {
-			entered <- method
-			<-release
-		}
-	})
-	t.Cleanup(let)
+	ts, entered, let := holdingDeferred(t)
 	rc := dialRaw(t, ts.socket)
 	rc.send(`{"jsonrpc":"2.0","id":"start","method":"op.start","params":{"resource":"camera","uid":10123,"package":"com.example.maps"}}` + "\n")
 	select {
@@ -99,4 +79,24 @@ func TestOpStartCommitHoldsOnlyItsOwnReply(t *testing.T) {
 	if r["id"] != "start" || res["use"] == nil {
 		t.Fatalf("after the release: reply %v, want op.start's with its use id", r)
 	}
+}
+
+// holdingDeferred starts a daemon whose deferred replies wait: entered
+// names each method whose reply is held, and let releases them all (also
+// when the test ends, before the service stops, should it fail while
+// holding).
+func holdingDeferred(t *testing.T) (*testService, <-chan string, func()) {
+	t.Helper()
+	entered := make(chan string, 4)
+	release := make(chan struct{})
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	ts := startPrepared(t, testOptions{}, func(s *Service) {
+		s.opt.HoldDeferred = func(method string) {
+			entered <- method
+			<-release
+		}
+	})
+	t.Cleanup(let)
+	return ts, entered, let
 }

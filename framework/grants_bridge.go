@@ -14,14 +14,8 @@ import (
 // the change is recorded with by "android". A denial is left alone:
 // Android's revoke agrees with it.
 func (p *grantsPart) androidRevoked(ctx context.Context, c *Call) (any, error) {
-	var q protocol.GrantsGetParams
-	if err := DecodeParams(c.Params, &q); err != nil {
-		return nil, err
-	}
-	if q.History != 0 {
-		return nil, InvalidParams("history", "only grants.get takes a history limit")
-	}
-	if err := p.checkKey(q); err != nil {
+	q, err := p.grantKey(c)
+	if err != nil {
 		return nil, err
 	}
 	g, _, err := p.eng.Get(ctx, q.User, q.Package, q.Category, 0)

@@ -191,15 +191,23 @@ func (p *grantsPart) checkKey(q protocol.GrantsGetParams) error {
 	return err
 }
 
-func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, error) {
+// grantKey reads the params of a call that names one grant (user,
+// package, category) and nothing else: grants.revoke and
+// perm.android_revoked.
+func (p *grantsPart) grantKey(c *Call) (protocol.GrantsGetParams, error) {
 	var q protocol.GrantsGetParams
 	if err := DecodeParams(c.Params, &q); err != nil {
-		return nil, err
+		return q, err
 	}
 	if q.History != 0 {
-		return nil, InvalidParams("history", "only grants.get takes a history limit")
+		return q, InvalidParams("history", "only grants.get takes a history limit")
 	}
-	if err := p.checkKey(q); err != nil {
+	return q, p.checkKey(q)
+}
+
+func (p *grantsPart) revoke(ctx context.Context, s *Service, c *Call) (any, error) {
+	q, err := p.grantKey(c)
+	if err != nil {
 		return nil, err
 	}
 	g, err := p.eng.Revoke(ctx, q.User, q.Package, q.Category, actorBy(c.Actor.Role))

@@ -161,11 +161,13 @@ func verifyOn(t *testing.T, db *sql.DB) VerifyReport {
 	return rep
 }
 
-// TestMigrationToV3KeepsEverything: a database as the schema-2 writer
-// left it (sealed, pruned and open rows) migrates to schema 3 with every
-// row and count kept, verifies, and continues the sequence.
-func TestMigrationToV3KeepsEverything(t *testing.T) {
-	f := newFixture(t, nil)
+// crashCopy builds what the migration tests start from: six accesses and
+// grant changes 40 days old, removed by retention, then whatever more
+// adds, then three rows still open (their window has not ended); and
+// returns a copy of the file taken while those rows are open, which is
+// what a crash leaves, opened. The copy is closed with the test.
+func crashCopy(t *testing.T, f *fixture, more func()) *sql.DB {
+	t.Helper()
 	ctx := context.Background()
 	day := 24 * time.Hour
 	for i := range 6 {
@@ -177,20 +179,31 @@ func TestMigrationToV3KeepsEverything(t *testing.T) {
 	if err := f.l.Prune(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 { // open rows: their window has not ended
+	if more != nil {
+		more()
+	}
+	for range 3 {
 		if err := f.l.Append(ctx, acc(10100, "camera", "denied", "", t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// A copy taken while rows are open is what a crash leaves. Schema 2
-	// is schema 3 without ledger_tip and ledger_use: the rows are
-	// written the same way.
-	path := copyFile(t, f.path)
-	db, err := store.Open(path)
+	db, err := store.Open(copyFile(t, f.path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestMigrationToV3KeepsEverything: a database as the schema-2 writer
+// left it (sealed, pruned and open rows) migrates to schema 3 with every
+// row and count kept, verifies, and continues the sequence.
+func TestMigrationToV3KeepsEverything(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	// Schema 2 is schema 3 without ledger_tip and ledger_use: the rows
+	// are written the same way.
+	db := crashCopy(t, f, nil)
 	for _, q := range []string{`DROP TABLE ledger_tip`, `DROP TABLE ledger_use`, `UPDATE schema_version SET version = 2 WHERE component = 'ledger'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -149,34 +149,15 @@ func TestMigrationToV4KeepsEverything(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	day := 24 * time.Hour
-	for i := range 6 {
-		at := t0.Add(-40*day + time.Duration(i)*time.Minute)
-		if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", at), Record{Time: at, UID: 10100, Kind: "grant_change", Category: "camera"}); err != nil {
-			t.Fatal(err)
+	// Schema 3 stored every sealed row's full hash: put them back.
+	db := crashCopy(t, f, func() {
+		for i := range 4 { // old enough for retention once the clock moves on
+			at := t0.Add(-20*day + time.Duration(i)*time.Minute)
+			if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", at), acc(10100, "microphone", "denied", "background", at)); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if err := f.l.Prune(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 4 { // old enough for retention once the clock moves on
-		at := t0.Add(-20*day + time.Duration(i)*time.Minute)
-		if err := f.l.Append(ctx, acc(10100, "camera", "allowed", "", at), acc(10100, "microphone", "denied", "background", at)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 3 { // open rows: their window has not ended
-		if err := f.l.Append(ctx, acc(10100, "camera", "denied", "", t0)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A copy taken while rows are open is what a crash leaves. Schema 3
-	// stored every sealed row's full hash: put them back.
-	path := copyFile(t, f.path)
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	})
 	for seq, h := range fullHashes(t, db) {
 		for _, table := range []string{"ledger_event", "ledger_recent"} {
 			if _, err := db.Exec(`UPDATE `+table+` SET hash = ? WHERE seq = ?`, h, seq); err != nil {
