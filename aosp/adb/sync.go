@@ -3,6 +3,7 @@ package adb
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -185,6 +186,37 @@ func (y *Sync) Push(r io.Reader, path string, mode fs.FileMode, mtime time.Time)
 // next to local and renames it at the end, so an interrupted pull never
 // leaves a truncated copy under the final name.
 func (c *Conn) PullFile(ctx context.Context, remote, local string) (int64, error) {
+	return c.pullFile(ctx, remote, local, io.Discard)
+}
+
+// PullFileSum is PullFile that also returns the SHA-256 of what it copied,
+// computed as the data passes (no second read of the copy).
+func (c *Conn) PullFileSum(ctx context.Context, remote, local string) (int64, [sha256.Size]byte, error) {
+	h := sha256.New()
+	n, err := c.pullFile(ctx, remote, local, h)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return n, sum, err
+}
+
+// Sum reads a device file through and returns its SHA-256, keeping
+// nothing.
+func (c *Conn) Sum(ctx context.Context, remote string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	y, err := c.Sync(ctx)
+	if err != nil {
+		return sum, err
+	}
+	defer y.Close()
+	h := sha256.New()
+	if _, err := y.Pull(remote, h); err != nil {
+		return sum, err
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+func (c *Conn) pullFile(ctx context.Context, remote, local string, also io.Writer) (int64, error) {
 	y, err := c.Sync(ctx)
 	if err != nil {
 		return 0, err
@@ -199,7 +231,7 @@ func (c *Conn) PullFile(ctx context.Context, remote, local string) (int64, error
 	}
 	defer os.Remove(f.Name())
 	// DATA chunks are 64 KiB: written as they come, without another copy.
-	n, err := y.Pull(remote, f)
+	n, err := y.Pull(remote, io.MultiWriter(f, also))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -3,12 +3,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
@@ -39,7 +36,7 @@ type pulled struct {
 func pullDatabase(ctx context.Context, c *adb.Conn, remote, local string, between func()) (pulled, error) {
 	var p pulled
 	for p.attempts = 1; p.attempts <= maxPullAttempts; p.attempts++ {
-		n, err := c.PullFile(ctx, remote, local)
+		n, sum, err := c.PullFileSum(ctx, remote, local)
 		if err != nil {
 			return p, err
 		}
@@ -61,38 +58,14 @@ func pullDatabase(ctx context.Context, c *adb.Conn, remote, local string, betwee
 		if between != nil {
 			between()
 		}
-		same, err := sameAsRemote(ctx, c, remote, local)
+		again, err := c.Sum(ctx, remote)
 		if err != nil {
-			return p, err
+			return p, fmt.Errorf("read %s again: %w", remote, err)
 		}
-		if same {
+		if again == sum {
 			return p, nil
 		}
 	}
 	p.attempts = maxPullAttempts
 	return p, fmt.Errorf("%s changed during each of %d pulls (checkpoints by permd are at most every 2 s; is something else writing it?)", remote, maxPullAttempts)
-}
-
-// sameAsRemote reports whether the device file still has the content of
-// the local copy, comparing SHA-256 digests.
-func sameAsRemote(ctx context.Context, c *adb.Conn, remote, local string) (bool, error) {
-	f, err := os.Open(local)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	lh := sha256.New()
-	if _, err := io.Copy(lh, f); err != nil {
-		return false, fmt.Errorf("read %s: %w", local, err)
-	}
-	y, err := c.Sync(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer y.Close()
-	rh := sha256.New()
-	if _, err := y.Pull(remote, rh); err != nil {
-		return false, fmt.Errorf("read %s again: %w", remote, err)
-	}
-	return bytes.Equal(lh.Sum(nil), rh.Sum(nil)), nil
 }
