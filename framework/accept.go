@@ -50,8 +50,10 @@ func (sv *server) handle(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	lim := sv.svc.config().Limits
-	actor, err := peerActor(uc, sv.svc.config().roles, sv.svc.identity.resolver)
+	// One snapshot: limits and roles from the same config, even mid-reload.
+	cfg := sv.svc.config()
+	lim := cfg.Limits
+	actor, err := peerActor(uc, cfg.roles, sv.svc.identity.resolver)
 	if err != nil {
 		sv.log.Warn("peer identity unavailable; closing", "err", err)
 		nc.Close()
