@@ -37,7 +37,7 @@ func (l *Ledger) prepare(recs []Record, seen map[int]appKey) []prep {
 				slices.Sort(ps)
 				a.pk = strings.Join(slices.Compact(ps), ",")
 			}
-			a.akey = strconv.Itoa(rec.UID) + "\x00" + a.pk
+			a.akey = appKeyOf(int64(rec.UID), a.pk)
 			seen[rec.UID] = a
 		}
 		out[i] = prep{t: rec.Time.UnixMilli(), pk: a.pk, akey: a.akey,
@@ -72,6 +72,11 @@ var insertManySQL = func() string {
 
 // manyRowArgs is how many arguments each row of insertManySQL binds.
 const manyRowArgs = 11
+
+// appKeyOf is the writer's key of an app: its uid and its packages.
+func appKeyOf(uid int64, packages string) string {
+	return strconv.FormatInt(uid, 10) + "\x00" + packages
+}
 
 func coalesceKey(app, kind, cat, op, res, st, detail string) string {
 	return app + "\x00" + kind + "\x00" + cat + "\x00" + op + "\x00" + res + "\x00" + st + "\x00" + detail

@@ -37,11 +37,10 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 	}
 	// A chain with no sealed rows left cannot be pruned further.
 	active := map[int64]bool{}
-	for kind, c := range w.chains {
+	for kind := range w.chains {
 		if _, ok := cutoff[kind]; ok {
 			active[kind] = true
 		}
-		_ = c
 	}
 	if len(active) == 0 {
 		return false, nil

@@ -213,13 +213,7 @@ func headsDigest(ctx context.Context, q querier, lastSeq int64) ([]byte, int, er
 		if err := rows.Scan(&kind, &anchor, &ah, &pruned, &head, &hh); err != nil {
 			return nil, 0, err
 		}
-		for _, v := range []int64{kind, anchor, pruned, head} {
-			b = binary.BigEndian.AppendUint64(b, uint64(v))
-		}
-		for _, v := range [][]byte{ah, hh} {
-			b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
-			b = append(b, v...)
-		}
+		b = appendChainRecord(b, kind, anchor, pruned, head, ah, hh)
 		h.Write(b)
 		b = b[:0]
 		n++
@@ -229,6 +223,20 @@ func headsDigest(ctx context.Context, q querier, lastSeq int64) ([]byte, int, er
 	}
 	h.Write(b)
 	return h.Sum(nil), n, nil
+}
+
+// appendChainRecord is one chain record as the tip's digest covers it:
+// headsDigest (from the table) and writerState.digest (from the writer's
+// copy) must encode it byte for byte alike.
+func appendChainRecord(b []byte, kind, anchor, pruned, head int64, anchorHash, headHash []byte) []byte {
+	for _, v := range []int64{kind, anchor, pruned, head} {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	for _, v := range [][]byte{anchorHash, headHash} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+	}
+	return b
 }
 
 // querier is what headsDigest reads through.
@@ -266,13 +274,7 @@ func (w *writerState) digest(lastSeq int64) []byte {
 		if c.headStored {
 			hh = c.headHash
 		}
-		for _, v := range []int64{k, c.anchorSeq, c.pruned, c.headSeq} {
-			b = binary.BigEndian.AppendUint64(b, uint64(v))
-		}
-		for _, v := range [][]byte{c.anchorHash, hh} {
-			b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
-			b = append(b, v...)
-		}
+		b = appendChainRecord(b, k, c.anchorSeq, c.pruned, c.headSeq, c.anchorHash, hh)
 	}
 	w.h.buf = b
 	sum := sha256.Sum256(b)

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"strconv"
 )
 
 // The writer's state: what it keeps in memory between commits (next
@@ -54,12 +53,11 @@ type writerState struct {
 	mergeFailed bool
 	// tipStale means ledger_tip has no digest yet (just migrated).
 	tipStale bool
-	// uses counts the rows of ledger_use (uses in progress), useIDs
-	// are their ids; usesSeen is when they were last noted as still in
-	// progress, ms.
-	uses, usesSeen int64
-	useIDs         map[uint64]struct{}
-	useBuf         []byte // appendUseRecs' buffer
+	// useIDs are the ids of the rows of ledger_use (uses in progress);
+	// usesSeen is when they were last noted as still in progress, ms.
+	usesSeen int64
+	useIDs   map[uint64]struct{}
+	useBuf   []byte // appendUseRecs' buffer
 	// open and closed are the uses to write with the next commit.
 	openUses   []OpenUse
 	closedUses []uint64
@@ -87,7 +85,6 @@ func (l *Ledger) load(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	w.uses = int64(len(w.useIDs))
 	// The tip's last_seq counts too: a seq is never handed out twice,
 	// even after the newest rows were removed, so the gap stays visible.
 	var tipHeads []byte
@@ -113,8 +110,10 @@ func (l *Ledger) load(ctx context.Context) error {
 			w.codes[c] = id
 		}
 	}
+	akey := make(map[int64]string, len(appOf))
 	for id, a := range appOf {
-		w.apps[strconv.FormatInt(a.uid, 10)+"\x00"+a.pk] = id
+		akey[id] = appKeyOf(a.uid, a.pk)
+		w.apps[akey[id]] = id
 	}
 	minHead := int64(1 << 62)
 	rows, err = db.QueryContext(ctx, `SELECT kind, head_seq, head_hash, anchor_seq, anchor_hash, pruned FROM ledger_chain`)
@@ -180,7 +179,7 @@ func (l *Ledger) load(ctx context.Context) error {
 		}
 		if k := l.Rules().Kind(rw.Kind); k != nil && k.Coalesce {
 			rw.coalesce = true
-			rw.key = coalesceKey(strconv.FormatInt(rw.UID, 10)+"\x00"+rw.Packages, rw.Kind, rw.Category, rw.Op, rw.Result, rw.AppState, rw.Detail)
+			rw.key = coalesceKey(akey[rw.appID], rw.Kind, rw.Category, rw.Op, rw.Result, rw.AppState, rw.Detail)
 			w.byKey[rw.key] = rw
 		}
 		c.open = append(c.open, rw)

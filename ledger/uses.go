@@ -69,8 +69,7 @@ func (l *Ledger) applyUses(ctx context.Context, ts *txStmts, open []OpenUse, clo
 		}
 		delete(w.useIDs, id)
 	}
-	w.uses = int64(len(w.useIDs))
-	if w.uses > 0 && now-w.usesSeen >= useBeat.Milliseconds() {
+	if len(w.useIDs) > 0 && now-w.usesSeen >= useBeat.Milliseconds() {
 		if err := ts.exec(ctx, stUseSeen, now); err != nil {
 			return fmt.Errorf("uses: %w", err)
 		}
@@ -81,7 +80,7 @@ func (l *Ledger) applyUses(ctx context.Context, ts *txStmts, open []OpenUse, clo
 
 // usesDue says the uses in progress are due to be noted as such.
 func (l *Ledger) usesDue() bool {
-	return l.w.uses > 0 && l.opt.Now().UnixMilli()-l.w.usesSeen >= useBeat.Milliseconds()
+	return len(l.w.useIDs) > 0 && l.opt.Now().UnixMilli()-l.w.usesSeen >= useBeat.Milliseconds()
 }
 
 // restartUses returns the records of the uses a stopped daemon left in
@@ -135,7 +134,7 @@ func (l *Ledger) restartUses(ctx context.Context) ([]Record, error) {
 // closeRestartUses writes the records of uses left in progress and
 // empties ledger_use, in one transaction.
 func (l *Ledger) closeRestartUses(ctx context.Context) error {
-	if l.w.uses == 0 && !l.w.tipStale && !l.anyOpen() {
+	if len(l.w.useIDs) == 0 && !l.w.tipStale && l.w.open == 0 {
 		// A clean stop left nothing to record or seal: no write (and no
 		// fsync) on the way to serving.
 		return nil
@@ -159,19 +158,7 @@ func (l *Ledger) closeRestartUses(ctx context.Context) error {
 	}
 	return l.commit(ctx, ok, l.prepare(ok, map[int]appKey{}), true, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM ledger_use`)
-		w := &l.w
-		w.uses = 0
-		clear(w.useIDs)
+		clear(l.w.useIDs)
 		return err
 	})
-}
-
-// anyOpen says whether some chain holds rows whose window has not ended.
-func (l *Ledger) anyOpen() bool {
-	for _, c := range l.w.chains {
-		if len(c.open) > 0 {
-			return true
-		}
-	}
-	return false
 }

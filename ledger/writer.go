@@ -58,15 +58,8 @@ func (l *Ledger) run() {
 				return
 			}
 		}
-	drain:
-		for n < l.opt.MaxBatch {
-			select {
-			case r := <-l.queue:
-				take(r)
-			default:
-				break drain
-			}
-		}
+		full := func() bool { return n >= l.opt.MaxBatch }
+		l.drain(take, full)
 		// Group commit: everything queued while the last commit ran
 		// goes into this one. A reporter that waits for its answer is
 		// never held back for more: reporters blocked on the last commit
@@ -75,7 +68,7 @@ func (l *Ledger) run() {
 		// to commit_delay, so that a stream of checks costs tens of
 		// commits a second rather than one per check.
 		if len(batch) > 0 && !slices.ContainsFunc(batch, waits) && n < l.opt.MaxBatch {
-			l.gather(take, func() bool { return n >= l.opt.MaxBatch })
+			l.gather(take, full)
 		}
 		if len(batch) > 0 || l.dropped.Load() > 0 || l.sealDue() || l.usesDue() {
 			l.commitBatch(ctx, batch, false)
