@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -64,16 +63,13 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 		}
 		n := 0
 		for rows.Next() && len(active) > 0 && len(del) < pruneChunk {
-			var c content
-			var dur, appID, kind, cat int64
-			var op, res, st sql.NullInt64
-			var detail sql.NullString
-			var h []byte
-			if err := rows.Scan(&c.Seq, &c.First, &dur, &c.Count, &appID, &kind, &cat, &op, &res, &st, &c.Rules, &detail, &h); err != nil {
+			var e eventRow
+			if err := e.scan(rows); err != nil {
 				rows.Close()
 				return false, fmt.Errorf("retention: %w", err)
 			}
-			seq, last := c.Seq, c.First+dur
+			c, kind, h := &e.c, e.kind, e.hash
+			seq, last := c.Seq, c.First+e.dur
 			n++
 			after = seq
 			if !active[kind] {
@@ -89,11 +85,8 @@ func (l *Ledger) pruneStep(ctx context.Context) (bool, error) {
 					prev = zeroHash
 				}
 			}
-			a := apps[appID]
-			c.Last, c.UID, c.Packages = last, a.uid, a.pk
-			c.Kind, c.Category = codes[kind], codes[cat]
-			c.Op, c.Result, c.AppState, c.Detail = codes[op.Int64], codes[res.Int64], codes[st.Int64], detail.String
-			full := rowHash(&w.h, prev, &c)
+			e.resolve(codes, apps)
+			full := rowHash(&w.h, prev, c)
 			if !tagMatches(h, full) {
 				// Changed before retention came to it: Verify names the
 				// first row kept, whose hash no longer follows.

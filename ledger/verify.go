@@ -166,15 +166,12 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 	}
 	var h hasher
 	for rows.Next() {
-		var c content
-		var dur, appID, kind, cat int64
-		var op, res, st sql.NullInt64
-		var detail sql.NullString
-		var hv []byte
-		if err := rows.Scan(&c.Seq, &c.First, &dur, &c.Count, &appID, &kind, &cat, &op, &res, &st, &c.Rules, &detail, &hv); err != nil {
+		var e eventRow
+		if err := e.scan(rows); err != nil {
 			rows.Close()
 			return rep, fmt.Errorf("verify ledger: %w", err)
 		}
+		c, kind, hv := &e.c, e.kind, e.hash
 		rep.Rows++
 		if hasTip {
 			gap(c.Seq)
@@ -201,19 +198,14 @@ func (r *Reader) Verify(ctx context.Context) (VerifyReport, error) {
 		if c.Seq <= ch.anchor {
 			bad(c.Seq, kind, "row at or before the retention anchor %d", ch.anchor)
 		}
-		a, ok := apps[appID]
-		if !ok {
-			bad(c.Seq, kind, "unknown app id %d", appID)
+		if !e.resolve(codes, apps) {
+			bad(c.Seq, kind, "unknown app id %d", e.app)
 		}
-		c.Last = c.First + dur
-		c.UID, c.Packages = a.uid, a.pk
-		c.Kind, c.Category = codes[kind], codes[cat]
-		c.Op, c.Result, c.AppState, c.Detail = codes[op.Int64], codes[res.Int64], codes[st.Int64], detail.String
 		// The chain goes on from the recomputed full hash: a row sealed
 		// under schema 4 stores only a tag of it (rowTag). A row sealed
 		// before stores its full hash, and the chain goes on from that,
 		// as it always did, so that one changed row is named once.
-		want := rowHash(&h, ch.prev, &c)
+		want := rowHash(&h, ch.prev, c)
 		next := want
 		switch {
 		case len(hv) == len(want):
