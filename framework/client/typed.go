@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 
 	"permd/framework/protocol"
 )
@@ -63,21 +62,4 @@ func (c *Client) Timeline(ctx context.Context, p protocol.TimelineParams) (proto
 // Verify calls ledger.verify.
 func (c *Client) Verify(ctx context.Context) (protocol.VerifyResult, error) {
 	return Invoke[protocol.VerifyResult](ctx, c, protocol.MethodLedgerVerify, nil)
-}
-
-// Indicators calls indicator.get.
-func (c *Client) Indicators(ctx context.Context) (protocol.IndicatorSnapshot, error) {
-	return Invoke[protocol.IndicatorSnapshot](ctx, c, protocol.MethodIndicatorGet, nil)
-}
-
-// FollowIndicators subscribes to the indicator and hands each snapshot to
-// each, as Follow does.
-func (c *Client) FollowIndicators(ctx context.Context, each func(protocol.IndicatorSnapshot) error) error {
-	return c.Follow(ctx, protocol.MethodIndicatorSubscribe, protocol.NoteIndicatorChanged, func(raw json.RawMessage) error {
-		var s protocol.IndicatorSnapshot
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return err
-		}
-		return each(s)
-	})
 }

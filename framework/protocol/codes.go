@@ -50,21 +50,22 @@ type ErrorData struct {
 // ErrorInfo describes one error code for the machine-readable contract.
 type ErrorInfo struct {
 	Code    int
+	Name    string // its name in the contract's components/errors
 	Message string
 }
 
 // Errors lists every error code with a short meaning, in the order
 // docs/protocol.md gives them.
 var Errors = []ErrorInfo{
-	{CodeParseError, "parse error: the line is not JSON"},
-	{CodeInvalidRequest, "invalid request: not a JSON-RPC request object, bad id, empty or oversized batch"},
-	{CodeMethodNotFound, "method not found"},
-	{CodeInvalidParams, "invalid params; data.field names the field at fault"},
-	{CodeInternal, "internal error"},
-	{CodePermissionDenied, "permission denied: the caller's role may not call this method"},
-	{CodeOverloaded, "overloaded: a limit was reached; retry with backoff"},
-	{CodeNotFound, "not found: the named object does not exist"},
-	{CodeConflict, "conflict: the request contradicts current state"},
-	{CodeUnavailable, "unavailable: the daemon is stopping or its storage is failing"},
-	{CodeTooLarge, "request line too large; the connection is closed"},
+	{CodeParseError, "ParseError", "parse error: the line is not JSON"},
+	{CodeInvalidRequest, "InvalidRequest", "invalid request: not a JSON-RPC request object, bad id, empty or oversized batch"},
+	{CodeMethodNotFound, "MethodNotFound", "method not found"},
+	{CodeInvalidParams, "InvalidParams", "invalid params; data.field names the field at fault"},
+	{CodeInternal, "Internal", "internal error"},
+	{CodePermissionDenied, "PermissionDenied", "permission denied: the caller's role may not call this method"},
+	{CodeOverloaded, "Overloaded", "overloaded: a limit was reached; retry with backoff"},
+	{CodeNotFound, "NotFound", "not found: the named object does not exist"},
+	{CodeConflict, "Conflict", "conflict: the request contradicts current state"},
+	{CodeUnavailable, "Unavailable", "unavailable: the daemon is stopping or its storage is failing"},
+	{CodeTooLarge, "TooLarge", "request line too large; the connection is closed"},
 }

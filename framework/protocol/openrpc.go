@@ -80,7 +80,7 @@ func OpenRPC(table map[string]Access) ([]byte, error) {
 	}
 	errs := ordered{}
 	for _, e := range Errors {
-		errs = append(errs, kv{errorName(e.Code), ordered{{"code", e.Code}, {"message", e.Message}}})
+		errs = append(errs, kv{e.Name, ordered{{"code", e.Code}, {"message", e.Message}}})
 	}
 	doc := ordered{
 		{"openrpc", "1.2.6"},
@@ -101,36 +101,6 @@ func OpenRPC(table map[string]Access) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// errorName names a code in components/errors: CodePermissionDenied is
-// PermissionDenied.
-func errorName(code int) string {
-	switch code {
-	case CodeParseError:
-		return "ParseError"
-	case CodeInvalidRequest:
-		return "InvalidRequest"
-	case CodeMethodNotFound:
-		return "MethodNotFound"
-	case CodeInvalidParams:
-		return "InvalidParams"
-	case CodeInternal:
-		return "Internal"
-	case CodePermissionDenied:
-		return "PermissionDenied"
-	case CodeOverloaded:
-		return "Overloaded"
-	case CodeNotFound:
-		return "NotFound"
-	case CodeConflict:
-		return "Conflict"
-	case CodeUnavailable:
-		return "Unavailable"
-	case CodeTooLarge:
-		return "TooLarge"
-	}
-	return fmt.Sprintf("Code%d", -code)
 }
 
 // kv and ordered keep the document's keys in a fixed, readable order
