@@ -214,23 +214,18 @@ func decodeRead(c *Call, raw json.RawMessage) (readParams, error) {
 		uid := c.Actor.UID
 		rp.UID = &uid
 	}
-	if rp.Since < 0 {
-		return rp, InvalidParams("since_ms", "negative time")
-	}
-	if rp.Until < 0 {
-		return rp, InvalidParams("until_ms", "negative time")
+	if f := rp.NegativeTime(); f != "" {
+		return rp, InvalidParams(f, "negative time")
 	}
 	return rp, nil
 }
 
 func limitOf(rp readParams, def, max int) (int, error) {
-	switch {
-	case rp.Limit == 0:
-		return def, nil
-	case rp.Limit < 0 || rp.Limit > max:
+	n, ok := protocol.PageLimit(rp.Limit, def, max)
+	if !ok {
 		return 0, InvalidParams("limit", "%d is outside 1..%d", rp.Limit, max)
 	}
-	return rp.Limit, nil
+	return n, nil
 }
 
 func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
@@ -238,7 +233,7 @@ func (p *ledgerPart) query(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := limitOf(rp, 100, 1000)
+	limit, err := limitOf(rp, protocol.QueryLimitDefault, protocol.QueryLimitMax)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +257,7 @@ func (p *ledgerPart) export(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := limitOf(rp, 1000, 5000)
+	limit, err := limitOf(rp, protocol.ExportLimitDefault, protocol.ExportLimitMax)
 	if err != nil {
 		return nil, err
 	}
@@ -293,12 +288,8 @@ func (p *ledgerPart) timeline(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := time.Hour
-	switch rp.Bucket {
-	case "", "hour":
-	case "day":
-		b = 24 * time.Hour
-	default:
+	b, ok := protocol.BucketOf(rp.Bucket)
+	if !ok {
 		return nil, InvalidParams("bucket", "%q is not hour or day", rp.Bucket)
 	}
 	buckets, err := p.l.Timeline(ctx, wire.Filter(rp.Filter), b)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"permd/framework/client"
 	"permd/framework/protocol"
@@ -96,6 +95,9 @@ func (f *File) call(ctx context.Context, method string, params json.RawMessage) 
 		if err := decode(params, &rp); err != nil {
 			return nil, err
 		}
+		if f := rp.NegativeTime(); f != "" {
+			return nil, rpcErr(protocol.CodeInvalidParams, "%s: negative time", f)
+		}
 	}
 	switch method {
 	case protocol.MethodSysHealth:
@@ -139,12 +141,8 @@ func (f *File) call(ctx context.Context, method string, params json.RawMessage) 
 		}
 		return protocol.SummaryResult{Apps: wire.List(rows, wire.SummaryRow)}, nil
 	case protocol.MethodLedgerTimeline:
-		b := time.Hour
-		switch rp.Bucket {
-		case "", "hour":
-		case "day":
-			b = 24 * time.Hour
-		default:
+		b, ok := protocol.BucketOf(rp.Bucket)
+		if !ok {
 			return nil, rpcErr(protocol.CodeInvalidParams, "bucket: %q is not hour or day", rp.Bucket)
 		}
 		buckets, err := f.r.Timeline(ctx, wire.Filter(rp.Filter), b)
@@ -153,16 +151,13 @@ func (f *File) call(ctx context.Context, method string, params json.RawMessage) 
 		}
 		return protocol.TimelineResult{BucketMS: b.Milliseconds(), Buckets: wire.List(buckets, wire.Bucket)}, nil
 	case protocol.MethodLedgerQuery, protocol.MethodLedgerExport:
-		def, max := 100, 1000
+		def, max := protocol.QueryLimitDefault, protocol.QueryLimitMax
 		if method == protocol.MethodLedgerExport {
-			def, max = 1000, 5000
+			def, max = protocol.ExportLimitDefault, protocol.ExportLimitMax
 		}
-		limit := rp.Limit
-		switch {
-		case limit == 0:
-			limit = def
-		case limit < 0 || limit > max:
-			return nil, rpcErr(protocol.CodeInvalidParams, "limit: %d is outside 1..%d", limit, max)
+		limit, ok := protocol.PageLimit(rp.Limit, def, max)
+		if !ok {
+			return nil, rpcErr(protocol.CodeInvalidParams, "limit: %d is outside 1..%d", rp.Limit, max)
 		}
 		if method == protocol.MethodLedgerExport {
 			page, err := f.r.Export(ctx, wire.Filter(rp.Filter), rp.Cursor, limit)

@@ -64,3 +64,28 @@ func TestFileSourceAnswersInProtocolTypes(t *testing.T) {
 		t.Errorf("count of a cut page: %v, want %d", cut.Total, len(all.Events))
 	}
 }
+
+// TestFileSourceRefusesWhatTheDaemonRefuses: the file source applies the
+// daemon's rules for reads (protocol.PageLimit, NegativeTime, BucketOf),
+// naming the field.
+func TestFileSourceRefusesWhatTheDaemonRefuses(t *testing.T) {
+	f := privacytest.Start(t, nil)
+	f.Stop(t)
+	src, err := privacy.OpenFile(filepath.Join(f.DataDir, "permd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for _, tc := range []struct{ method, params, field string }{
+		{protocol.MethodLedgerQuery, `{"since_ms":-1}`, "since_ms"},
+		{protocol.MethodLedgerSummary, `{"until_ms":-5}`, "until_ms"},
+		{protocol.MethodLedgerQuery, `{"limit":1001}`, "limit"},
+		{protocol.MethodLedgerExport, `{"limit":5001}`, "limit"},
+		{protocol.MethodLedgerTimeline, `{"bucket":"week"}`, "bucket"},
+	} {
+		_, err := src.Call(context.Background(), tc.method, json.RawMessage(tc.params))
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.field)) {
+			t.Errorf("%s %s: want an error naming %s, got %v", tc.method, tc.params, tc.field, err)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ReportParams are ledger.report's params.
 type ReportParams struct {
@@ -196,4 +199,48 @@ func (r Rules) MarshalJSON() ([]byte, error) {
 func (r *Rules) UnmarshalJSON(b []byte) error {
 	*r = append((*r)[:0], b...)
 	return nil
+}
+
+// Page sizes of the ledger reads: the default when limit is 0 and the
+// most one page holds. The daemon and the Privacy Center's file source
+// both apply them (and the rules below), so a file answers like permd.
+const (
+	QueryLimitDefault, QueryLimitMax   = 100, 1000
+	ExportLimitDefault, ExportLimitMax = 1000, 5000
+)
+
+// PageLimit is the page size a read asks for: def when limit is 0; false
+// when limit is outside 1..max.
+func PageLimit(limit, def, max int) (int, bool) {
+	switch {
+	case limit == 0:
+		return def, true
+	case limit < 0 || limit > max:
+		return 0, false
+	}
+	return limit, true
+}
+
+// NegativeTime names the field (since_ms or until_ms) of a filter that
+// holds a negative time, or is "".
+func (f Filter) NegativeTime() string {
+	switch {
+	case f.Since < 0:
+		return "since_ms"
+	case f.Until < 0:
+		return "until_ms"
+	}
+	return ""
+}
+
+// BucketOf is the length of a ledger.timeline bucket ("" is an hour);
+// false for a name that is not hour or day.
+func BucketOf(name string) (time.Duration, bool) {
+	switch name {
+	case "", "hour":
+		return time.Hour, true
+	case "day":
+		return 24 * time.Hour, true
+	}
+	return 0, false
 }
