@@ -3,6 +3,7 @@ package framework
 import (
 	"bytes"
 	"encoding/json"
+	"permd/framework/internal/jsonscan"
 )
 
 // parseRequest reads the common request line in place, without
@@ -97,42 +98,9 @@ func plainASCII(s []byte) bool {
 
 // stringEnd returns the index just past the string that starts at b[i],
 // in valid JSON.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; ; j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-}
+func stringEnd(b []byte, i int) int { return i + jsonscan.StringLen(b[i:]) }
 
 // valueEnd returns the index just past the value that starts at b[i], in
 // valid JSON (objectEnd, for reports, also copes with JSON it has not
 // seen validated).
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; ; j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
-}
+func valueEnd(b []byte, i int) int { return i + jsonscan.ValueLen(b[i:]) }

@@ -2,7 +2,7 @@ package client
 
 import (
 	"bytes"
-	"strings"
+	"permd/framework/internal/jsonscan"
 )
 
 // replyPrefix and replyResult frame every result permd writes:
@@ -32,57 +32,10 @@ func splitResult(line []byte) (id uint64, result []byte, ok bool) {
 		return 0, nil, false
 	}
 	result = rest[i+len(replyResult) : len(rest)-1]
-	if len(result) == 0 || valueLen(result) != len(result) {
+	if len(result) == 0 || jsonscan.ValueLen(result) != len(result) {
 		return 0, nil, false // not one value: more fields follow
 	}
 	return id, result, true
-}
-
-// valueLen returns the length of the JSON value that begins b, following
-// strings (with their escapes) and nesting without validating: one pass
-// over the bytes, where a decode makes two and builds what it reads. An
-// unterminated value measures more than b.
-func valueLen(b []byte) int {
-	if len(b) == 0 {
-		return 0
-	}
-	switch b[0] {
-	case '"':
-		return stringLen(b)
-	case '{', '[':
-		depth := 0
-		for i := 0; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i += stringLen(b[i:]) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b) + 1
-	}
-	i := 0 // a number or a literal
-	for i < len(b) && strings.IndexByte(",}] \t\r\n", b[i]) < 0 {
-		i++
-	}
-	return i
-}
-
-// stringLen returns the length of the JSON string that begins b.
-func stringLen(b []byte) int {
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b) + 1
 }
 
 // deliver hands a reply to the call waiting for it, if any still is.
