@@ -18,13 +18,7 @@ import (
 // daemon's contract gives the method, and ledger.query counts a cut page
 // as the daemon does.
 func TestFileSourceAnswersInProtocolTypes(t *testing.T) {
-	f := privacytest.Start(t, nil)
-	f.Stop(t)
-	src, err := privacy.OpenFile(filepath.Join(f.DataDir, "permd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := fileSource(t)
 	ctx := context.Background()
 	for _, tc := range []struct{ method, params string }{
 		{protocol.MethodLedgerSummary, `{"kind":"access"}`},
@@ -69,13 +63,7 @@ func TestFileSourceAnswersInProtocolTypes(t *testing.T) {
 // daemon's rules for reads (protocol.PageLimit, NegativeTime, BucketOf),
 // naming the field.
 func TestFileSourceRefusesWhatTheDaemonRefuses(t *testing.T) {
-	f := privacytest.Start(t, nil)
-	f.Stop(t)
-	src, err := privacy.OpenFile(filepath.Join(f.DataDir, "permd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := fileSource(t)
 	for _, tc := range []struct{ method, params, field string }{
 		{protocol.MethodLedgerQuery, `{"since_ms":-1}`, "since_ms"},
 		{protocol.MethodLedgerSummary, `{"until_ms":-5}`, "until_ms"},
@@ -88,4 +76,18 @@ func TestFileSourceRefusesWhatTheDaemonRefuses(t *testing.T) {
 			t.Errorf("%s %s: want an error naming %s, got %v", tc.method, tc.params, tc.field, err)
 		}
 	}
+}
+
+// fileSource is the file source over the ledger of a test daemon that
+// has stopped, closed with the test.
+func fileSource(t *testing.T) *privacy.File {
+	t.Helper()
+	f := privacytest.Start(t, nil)
+	f.Stop(t)
+	src, err := privacy.OpenFile(filepath.Join(f.DataDir, "permd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }
