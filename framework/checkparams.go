@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"strconv"
 	"unicode/utf8"
 
 	"permd/framework/protocol"
@@ -29,75 +28,35 @@ func decodeCheckParams(params []byte, q *protocol.CheckParams) error {
 // FuzzReadCheckParams holds it to DecodeParams.
 func readCheckParams(b []byte, q *protocol.CheckParams) bool {
 	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return skipSpace(b, i+1) == len(b)
-	}
-	for {
-		key, next, ok := utf8String(b, i)
-		if !ok {
-			return false
-		}
-		i = skipSpace(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return false
-		}
-		i = skipSpace(b, i+1)
+	end, ok := readFields(b, i, func(key []byte, i int) (int, bool) {
 		if string(key) == "uid" {
-			j := i
-			if j < len(b) && b[j] == '-' {
-				j++
-			}
-			start := j
-			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-				j++
-			}
-			// JSON: no leading zeros; a fraction or exponent is refused
-			// by DecodeParams for an int, so the general path says so.
-			if j == start || b[start] == '0' && j-start > 1 || j < len(b) && (b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
-				return false
-			}
-			n, err := strconv.Atoi(string(b[i:j]))
-			if err != nil {
-				return false
-			}
-			q.UID = &n
-			i = j
-		} else {
-			v, next, ok := utf8String(b, i)
+			v, j, ok := plainInt(b, i)
 			if !ok {
-				return false
+				return j, false
 			}
-			switch string(key) {
-			case "package":
-				q.Package = string(v)
-			case "category":
-				q.Category = string(v)
-			case "op":
-				q.Op = string(v)
-			case "state":
-				q.State = string(v)
-			default:
-				return false
-			}
-			i = next
+			n := int(v) // at most 18 digits: fits
+			q.UID = &n
+			return j, true
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return false
+		v, next, ok := utf8String(b, i)
+		if !ok {
+			return i, false
 		}
-		switch b[i] {
-		case '}':
-			return skipSpace(b, i+1) == len(b)
-		case ',':
-			i = skipSpace(b, i+1)
+		switch string(key) {
+		case "package":
+			q.Package = string(v)
+		case "category":
+			q.Category = string(v)
+		case "op":
+			q.Op = string(v)
+		case "state":
+			q.State = string(v)
 		default:
-			return false
+			return i, false
 		}
-	}
+		return next, true
+	})
+	return ok && skipSpace(b, end) == len(b)
 }
 
 // utf8String reads the JSON string at b[i] when it has no escapes and is

@@ -24,64 +24,31 @@ func decodeOpStart(raw json.RawMessage, in *protocol.OpStartParams) error {
 // readOpStart reads params of the common shape into in and reports
 // whether it could; false leaves in partly filled.
 func readOpStart(b []byte, in *protocol.OpStartParams) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	var seen uint8
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return skipSpace(b, i+1) == len(b)
-	}
-	for {
-		key, j, ok := plainString(b, i)
-		if !ok {
-			return false
-		}
-		j = skipSpace(b, j)
-		if j >= len(b) || b[j] != ':' {
-			return false
-		}
-		j = skipSpace(b, j+1)
-		var bit uint8
-		switch key {
-		case "resource", "package", "op":
-			var s string
-			s, j, ok = plainString(b, j)
-			switch key {
-			case "resource":
-				bit, in.Resource = 1, s
-			case "package":
-				bit, in.Package = 2, s
-			default:
-				bit, in.Op = 4, s
-			}
-		case "uid", "pid":
-			var v int64
-			v, j, ok = plainInt(b, j)
+	end, ok := readFields(b, skipSpace(b, 0), func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "resource":
+			s, j, ok := plainString(b, i)
+			in.Resource = s
+			return j, ok
+		case "package":
+			s, j, ok := plainString(b, i)
+			in.Package = s
+			return j, ok
+		case "op":
+			s, j, ok := plainString(b, i)
+			in.Op = s
+			return j, ok
+		case "uid":
+			v, j, ok := plainInt(b, i)
 			n := int(v) // at most 18 digits: fits
-			if key == "uid" {
-				bit, in.UID = 8, &n
-			} else {
-				bit, in.PID = 16, n
-			}
-		default:
-			return false
+			in.UID = &n
+			return j, ok
+		case "pid":
+			v, j, ok := plainInt(b, i)
+			in.PID = int(v)
+			return j, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false // a repeated key: encoding/json's rules, not these
-		}
-		seen |= bit
-		j = skipSpace(b, j)
-		if j >= len(b) {
-			return false
-		}
-		if b[j] == '}' {
-			return skipSpace(b, j+1) == len(b)
-		}
-		if b[j] != ',' {
-			return false
-		}
-		i = skipSpace(b, j+1)
-	}
+		return i, false
+	})
+	return ok && skipSpace(b, end) == len(b)
 }

@@ -6,7 +6,7 @@ import "bytes"
 // {"records":[record, ...]}, in one pass: a report carries up to a
 // thousand records, and decoding them by reflection was most of a
 // report's cost on the daemon. A record of the usual shape has known
-// keys, each once; strings of printable ASCII without escapes; integers;
+// keys; strings of printable ASCII without escapes; integers;
 // an object for detail. The server has already checked that the request
 // line is valid JSON; on anything unusual ok is false and the caller
 // decodes with encoding/json, so the records and the errors are those of
@@ -63,82 +63,92 @@ func fastReport(b []byte) (recs []ReportRecord, ok bool) {
 // parseRecord reads one record of the usual shape starting at b[i] and
 // returns it and the index after its closing brace.
 func parseRecord(b []byte, i int) (rec ReportRecord, end int, ok bool) {
-	if i >= len(b) || b[i] != '{' {
-		return rec, i, false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return rec, i + 1, true
-	}
-	var seen uint8
-	for {
-		key, j, ok := plainString(b, i)
-		if !ok {
-			return rec, i, false
-		}
-		i = skipSpace(b, j)
-		if i >= len(b) || b[i] != ':' {
-			return rec, i, false
-		}
-		i = skipSpace(b, i+1)
-		var bit uint8
-		switch key {
+	end, ok = readFields(b, i, func(key []byte, i int) (int, bool) {
+		switch string(key) {
 		case "time_ms":
-			bit = 1
-			rec.TimeMS, j, ok = plainInt(b, i)
+			v, j, ok := plainInt(b, i)
+			rec.TimeMS = v
+			return j, ok
 		case "uid":
-			bit = 2
-			var v int64
-			v, j, ok = plainInt(b, i)
+			v, j, ok := plainInt(b, i)
 			u := int(v)
 			rec.UID = &u
+			return j, ok
 		case "detail":
-			bit = 128
-			j, ok = objectEnd(b, i)
+			j, ok := objectEnd(b, i)
 			if ok {
 				rec.Detail = bytes.Clone(b[i:j])
 			}
-		default:
-			var field *string
-			if field, bit = stringField(&rec, key); field != nil {
-				*field, j, ok = plainString(b, i)
-			}
+			return j, ok
 		}
-		if bit == 0 || !ok || seen&bit != 0 {
-			return rec, i, false
+		field := stringField(&rec, key)
+		if field == nil {
+			return i, false
 		}
-		seen |= bit
+		s, j, ok := plainString(b, i)
+		*field = s
+		return j, ok
+	})
+	return rec, end, ok
+}
+
+// readFields reads the JSON object starting at b[i], which need not be
+// valid JSON, calling field for each key, read with utf8String, with the
+// index of its value (spaces skipped). field reads the value and returns
+// the index after it, or false to give up. readFields returns the index
+// after the closing brace, or false on anything malformed. A repeated key
+// is passed again: overwriting keeps encoding/json's last-one-wins.
+func readFields(b []byte, i int, field func(key []byte, i int) (next int, ok bool)) (end int, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return i, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		key, j, ok := utf8String(b, i)
+		if !ok {
+			return i, false
+		}
 		i = skipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		if i, ok = field(key, skipSpace(b, i+1)); !ok {
+			return i, false
+		}
+		i = skipSpace(b, i)
 		if i >= len(b) {
-			return rec, i, false
+			return i, false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
-			return rec, i + 1, true
+			return i + 1, true
 		default:
-			return rec, i, false
+			return i, false
 		}
 	}
 }
 
-// stringField returns the string field of rec named key on the wire
-// and its bit in parseRecord's seen set, or nil for another key.
-func stringField(rec *ReportRecord, key string) (*string, uint8) {
-	switch key {
+// stringField returns the string field of rec named key on the wire, or
+// nil for another key.
+func stringField(rec *ReportRecord, key []byte) *string {
+	switch string(key) {
 	case "kind":
-		return &rec.Kind, 4
+		return &rec.Kind
 	case "category":
-		return &rec.Category, 8
+		return &rec.Category
 	case "op":
-		return &rec.Op, 16
+		return &rec.Op
 	case "result":
-		return &rec.Result, 32
+		return &rec.Result
 	case "app_state":
-		return &rec.AppState, 64
+		return &rec.AppState
 	}
-	return nil, 0
+	return nil
 }
 
 func skipSpace(b []byte, i int) int {
