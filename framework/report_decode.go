@@ -1,6 +1,9 @@
 package framework
 
-import "bytes"
+import (
+	"bytes"
+	"permd/framework/internal/jsonscan"
+)
 
 // fastReport reads ledger.report params of the usual shape,
 // {"records":[record, ...]}, in one pass: a report carries up to a
@@ -210,26 +213,9 @@ func objectEnd(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
-	depth := 0
-	for j := i; j < len(b); j++ {
-		switch b[j] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return j + 1, true
-			}
-		case '"':
-			for j++; j < len(b) && b[j] != '"'; j++ {
-				if b[j] == '\\' {
-					j++
-				}
-			}
-			if j >= len(b) {
-				return i, false
-			}
-		}
+	n := jsonscan.ValueLen(b[i:])
+	if n > len(b)-i {
+		return i, false // unterminated
 	}
-	return i, false
+	return i + n, true
 }
